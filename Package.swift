@@ -1,0 +1,119 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Mesh Validator: signed receipts, a deterministic integer inference kernel, sumcheck/GKR
+/// proofs, a karma state machine and an append-only Merkle ledger, wired into one service.
+///
+/// Modules point one way: C shims → pure cores (Receipts, Ledger, Kernel, Proofs, Karma)
+/// → Validator (I/O and service wiring) → the `mesh-validator` executable.
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "mesh-validator",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mesh-validator", targets: ["mesh-validator"]),
+        .executable(name: "mesh-bench", targets: ["mesh-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: System-library shims (each imported by exactly one Swift module)
+        .systemLibrary(
+            name: "CSecp256k1", pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]),
+        .systemLibrary(name: "CGMP", providers: [.apt(["libgmp-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // SIMD micro-kernels (AVX-512 VNNI / AVX2) with runtime dispatch.
+        .target(name: "CKernelSIMD", cSettings: [.unsafeFlags(["-O3"])]),
+
+        // MARK: Pure cores
+        .target(
+            name: "Receipts",
+            dependencies: ["CSecp256k1", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        .target(
+            name: "Ledger",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "Kernel",
+            dependencies: [
+                "COpenBLAS", "CKernelSIMD", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "Models",
+            dependencies: ["Kernel", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        .target(
+            name: "Proofs",
+            dependencies: ["Kernel", "CGMP", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        .target(
+            name: "Karma",
+            dependencies: ["Receipts", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+
+        // MARK: Service wiring and executables
+        .target(
+            name: "Validator",
+            dependencies: [
+                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "mesh-validator",
+            dependencies: [
+                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma", "Validator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "mesh-bench",
+            dependencies: [
+                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma", "Validator", "CSecp256k1",
+                "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // MARK: Tests (folders mirror Sources/)
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "ReceiptsTests", dependencies: ["Receipts", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ModelsTests", dependencies: ["Models", "Kernel", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ProofsTests", dependencies: ["Proofs", "Kernel", "Models", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KarmaTests", dependencies: ["Karma", "Receipts", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ValidatorTests",
+            dependencies: [
+                "Validator", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
+    ]
+)

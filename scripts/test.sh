@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds (warnings are errors), runs every test,
+# then the real-model checks on a release build. Exit status non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+echo "== build (debug, warnings as errors)"
+swift build --build-tests -Xswiftc -warnings-as-errors
+
+echo "== swift test"
+swift test --skip-build
+
+if [ -x scripts/reference/real_models.sh ] && [ "${MESH_SKIP_REAL_MODELS:-0}" != 1 ]; then
+    echo "== release build and real-model checks"
+    swift build -c release --product mesh-validator
+    bash scripts/reference/real_models.sh
+fi
+echo "all tests passed"
