@@ -34,7 +34,12 @@ public enum StrictJSON {
         var i = 0
 
         mutating func skipSpace() {
-            while i < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[i]) { i += 1 }
+            while i < bytes.count {
+                switch bytes[i] {
+                case 0x20, 0x09, 0x0a, 0x0d: i += 1
+                default: return
+                }
+            }
         }
 
         func fail(_ what: String) -> ReceiptError { .malformedJSON("\(what) at offset \(i)") }

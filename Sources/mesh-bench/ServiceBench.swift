@@ -1,7 +1,169 @@
 import ArgumentParser
+import Foundation
+import Receipts
+import Synchronization
+import Validator
 
-// Placeholder: replaced by the owner of this benchmark.
+/// `mesh-bench service`: receipts ingested per second end to end (HTTP on loopback, JSON, BIP-340
+/// check, output-tensor commitment, durable group-committed SQLite write), and settlement latency
+/// for tiny-model jobs. Build with `-c release`.
 struct ServiceBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "service", abstract: "(not yet built)")
-    func run() async throws { print("service: not yet built") }
+    static let configuration = CommandConfiguration(
+        commandName: "service",
+        abstract: "Validator service: receipts/s ingested over loopback HTTP; settlement latency p50/p99.",
+        discussion: """
+            Example: swift run -c release mesh-bench service --receipts 30000 --connections 8 --pipeline 16
+            The validator runs in this process (real SQLite, ledger, karma rules and tiny-model kernel); \
+            the load generator's connections are plain blocking sockets on threads of the same process, \
+            so client and server share the machine's cores. Requests are bounded by --receipts.
+            """)
+
+    @Option(help: "Receipts to ingest (3 per job; rounded down to a multiple of 3).") var receipts = 30_000
+    @Option(help: "Concurrent keep-alive connections of the load generator.") var connections = 8
+    @Option(help: "HTTP/1.1 pipelining depth per connection.") var pipeline = 16
+    @Option(help: "Jobs for the settlement-latency run.") var settleJobs = 300
+    @Option(help: "Tokens per job input (tiny model, max 64).") var tokens = 8
+
+    func run() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mesh-service-bench-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let orchestrator = SchnorrSigningKey.generate()
+        let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
+        var config = ValidatorConfig(
+            listen: .init(host: "127.0.0.1", port: 0), dataDirectory: dir.path,
+            identityKey: .init(hex: Hex.encode(SchnorrSigningKey.generate().rawRepresentation)),
+            checkpointKey: .init(hex: String(repeating: "77", count: 32)), logOrigin: "bench.local/log",
+            orchestrators: [orchestrator.publicKey.hex])
+        config.settlement.sweepIntervalMs = 50
+        config.logLevel = "error"
+        let executor = try KernelShardExecutor.open(modelDirectory: nil)
+        let model = try KernelShardExecutor.tinyModel()
+        let deps = try await ValidatorDependencies.open(config: config, executor: executor)
+        let server = try await RunningValidator.start(config: config, dependencies: deps, logLevel: "error")
+        let setup = try LoopbackHTTPClient(port: server.port)
+        print(
+            "service benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, validator on 127.0.0.1:\(server.port)"
+        )
+
+        // Jobs and signed receipts are prepared before timing.
+        func prepare(_ count: Int, tag: String) async throws -> [(Digest32, [Data])] {
+            var out: [(Digest32, [Data])] = []
+            for n in 0..<count {
+                let input = try KernelShardExecutor.tokenTensor((0..<tokens).map { Int32(($0 * 5 + n) % 64) })
+                let honest = try await executor.execute(modelID: model.id, layers: 0..<2, input: input)
+                let id = TaggedHash.hash(tag: "bench/job", Data("\(tag)-\(n)-\(UUID())".utf8))
+                let a = JobAnnouncement(
+                    jobID: id, modelID: model.id, layerStart: 0, layerEnd: 2,
+                    inputCommitment: try executor.commitment(ofTensor: input),
+                    nodes: nodes.map(\.publicKey), deadlineMs: ValidatorCore.systemNowMs() + 3_600_000,
+                    slaMs: 1000,
+                    orchestrator: orchestrator.publicKey)
+                let r = try setup.post(
+                    "/v1/jobs",
+                    json: JobSubmission(signed: try .sign(a, with: orchestrator), input: input).json())
+                guard r.status == 201 else { throw ValidationError("announce: \(r.text)") }
+                var bodies: [Data] = []
+                for (i, key) in nodes.enumerated() {
+                    let receipt = Receipt(
+                        jobID: id, modelID: model.id, layerStart: 0, layerEnd: 2,
+                        inputCommitment: a.inputCommitment,
+                        outputCommitment: honest.commitment, node: key.publicKey, startedAtMs: 1,
+                        finishedAtMs: 2,
+                        sequence: UInt64(i))
+                    bodies.append(
+                        ReceiptSubmission(signed: try .sign(receipt, with: key), output: honest.output).json()
+                    )
+                }
+                out.append((id, bodies))
+            }
+            return out
+        }
+
+        // 1. Ingestion throughput.
+        let jobs = try await prepare(receipts / 3, tag: "ingest")
+        let requests = jobs.flatMap { job in
+            job.1.map { LoopbackHTTPClient.encode(method: "POST", path: "/v1/receipts", body: $0) }
+        }
+        let bodyBytes = requests.map(\.count).reduce(0, +) / max(1, requests.count)
+        print("prepared \(jobs.count) jobs, \(requests.count) receipts (\(bodyBytes) bytes per request)")
+        let ok = Mutex(0)
+        let failed = Mutex(0)
+        let port = server.port
+        let lanes = connections
+        let depth = pipeline
+        let seconds = time {
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                guard let c = try? LoopbackHTTPClient(port: port) else { return }
+                let mine = Array(stride(from: lane, to: requests.count, by: lanes))
+                var k = 0
+                while k < mine.count {
+                    let window = mine[k..<min(k + depth, mine.count)]
+                    var batch = Data()
+                    for i in window { batch.append(requests[i]) }
+                    do {
+                        try c.send(batch)
+                        for _ in window {
+                            let r = try c.readResponse()
+                            if (200..<300).contains(r.status) {
+                                ok.withLock { $0 += 1 }
+                            } else {
+                                failed.withLock { $0 += 1 }
+                            }
+                        }
+                    } catch {
+                        failed.withLock { $0 += window.count }
+                        return
+                    }
+                    k += depth
+                }
+            }
+        }
+        let accepted = ok.withLock { $0 }
+        print(
+            "ingest: \(fmt(Double(accepted) / seconds)) receipts/s (\(accepted) acknowledged durable, \(failed.withLock { $0 }) failed, "
+                + String(format: "%.2f s, %d connections × pipeline %d)", seconds, lanes, depth))
+
+        // Let the settlement backlog drain before measuring latency.
+        let drainStart = Date()
+        while true {
+            let s = try JSONDecoder().decode(StatusView.self, from: try setup.get("/v1/status").body)
+            if (s.jobs["pending"] ?? 0) == 0, (s.jobs["settling"] ?? 0) == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        print(
+            String(
+                format: "settlement backlog of %d jobs drained %.2f s after ingest", jobs.count,
+                Date().timeIntervalSince(drainStart)))
+
+        // 2. Settlement latency: one job at a time, from the last receipt's acknowledgement to the
+        // verdict being recorded (server-side, microseconds) and as a client sees it (polling).
+        let latencyJobs = try await prepare(settleJobs, tag: "latency")
+        var serverMs: [Double] = []
+        var clientMs: [Double] = []
+        for (id, bodies) in latencyJobs {
+            for body in bodies.dropLast() { _ = try setup.post("/v1/receipts", json: body) }
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try setup.post("/v1/receipts", json: bodies[bodies.count - 1])
+            while true {
+                let view = try JSONDecoder().decode(
+                    JobView.self, from: try setup.get("/v1/jobs/\(id.hex)").body)
+                if view.status.isFinal {
+                    clientMs.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                    if let micros = view.settlement?.latencyMicros { serverMs.append(Double(micros) / 1000) }
+                    break
+                }
+            }
+        }
+        print(
+            String(
+                format:
+                    "settlement latency (tiny model, %d tokens, layers [0,2), %d jobs): server p50 %.2f ms, p99 %.2f ms; "
+                    + "client-observed p50 %.2f ms, p99 %.2f ms",
+                tokens, latencyJobs.count, percentile(serverMs, 0.5), percentile(serverMs, 0.99),
+                percentile(clientMs, 0.5),
+                percentile(clientMs, 0.99)))
+        try await server.shutdown()
+    }
 }

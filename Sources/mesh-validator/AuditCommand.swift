@@ -1,7 +1,174 @@
 import ArgumentParser
+import Foundation
+import Karma
+import Ledger
+import Receipts
 
-// Placeholder: replaced by the owner of this subcommand.
+/// `mesh-validator audit`: replay a ledger's karma entries from the empty state (specs/karma.md §9).
 struct AuditCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "(not yet built)")
-    func run() async throws { throw CleanExit.message("audit: not yet built") }
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Replay a ledger's karma entries: balances, stake, jail status, scores, history.",
+        subcommands: [Balances.self, History.self])
+
+    /// Options shared by the audit subcommands.
+    struct Source: ParsableArguments {
+        @Option(help: "The ledger database (ledger.sqlite), opened read-only.")
+        var db: String
+
+        @Option(help: "A karma parameters file (default: the built-in v1 parameters).")
+        var params: String?
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        /// Replays every entry of the ledger, in order, through `replayer`.
+        func replay(tracking node: XOnlyPublicKey? = nil) throws -> (KarmaReplayer, Ledger) {
+            let parameters: KarmaParameters
+            if let params {
+                do { parameters = try KarmaParameters(json: try readInput(params)) } catch let e as KarmaError
+                {
+                    throw malformed("\(params): \(e)")
+                }
+            } else {
+                parameters = .v1
+            }
+            let ledger: Ledger
+            do { ledger = try Ledger(path: db, readOnly: true) } catch { throw malformed("\(db): \(error)") }
+            var replayer: KarmaReplayer
+            do {
+                replayer = KarmaReplayer(engine: try KarmaEngine(parameters: parameters), trackingNode: node)
+            } catch {
+                throw malformed("parameters: \(error)")
+            }
+            let size = ledger.size
+            var start: UInt64 = 0
+            while start < size {
+                let end = min(size, start + 1024)
+                let batch: [Data]
+                do { batch = try ledger.entries(in: start..<end) } catch {
+                    throw malformed("\(db): \(error)")
+                }
+                for bytes in batch {
+                    do { try replayer.apply(canonicalBytes: bytes) } catch {
+                        throw invalid("\(error) (the ledger holds an entry the karma rules refuse)")
+                    }
+                }
+                start = end
+            }
+            return (replayer, ledger)
+        }
+    }
+
+    /// `audit balances`: every node's account after replaying the whole ledger.
+    struct Balances: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay the whole ledger from the empty state; print every account and the state hash.")
+
+        @OptionGroup var source: Source
+
+        func run() async throws {
+            let (replayer, ledger) = try source.replay()
+            let state = replayer.state
+            let nodes = state.accounts.keys.sorted {
+                $0.rawRepresentation.lexicographicallyPrecedes($1.rawRepresentation)
+            }
+            if source.json {
+                let rows: [JSONValue] = nodes.map { node in accountJSON(node, state.account(node)) }
+                let doc: JSONValue = .object([
+                    "origin": .string(ledger.origin), "entries": .string(String(replayer.count)),
+                    "stateHash": .string(state.stateHash.hex), "minted": .string(String(state.minted)),
+                    "slashed": .string(String(state.slashed)), "nodes": .array(rows),
+                ])
+                print(JSONOutput.text(doc))
+                return
+            }
+            print("ledger \(ledger.origin): \(replayer.count) entries")
+            print("state hash \(state.stateHash.hex)")
+            print("minted \(state.minted) µK, slashed \(state.slashed) µK, \(nodes.count) accounts")
+            print(
+                [
+                    "node", "balance", "bonded", "unbonding", "jailed until", "inference", "seeding",
+                    "uptime",
+                    "redundancy", "validation",
+                ].joined(separator: "\t"))
+            for node in nodes {
+                let a = state.account(node)
+                let unbonding = (try? a.unbondingTotal()).map { String($0) } ?? "overflow"
+                let s = a.scores
+                print(
+                    [
+                        node.hex, String(a.balance), String(a.bonded), unbonding,
+                        a.jailedUntilMs.map { String($0) } ?? "-",
+                        String(s.inference), String(s.seeding), String(s.uptime), String(s.redundancy),
+                        String(s.validation),
+                    ].joined(separator: "\t"))
+            }
+        }
+    }
+
+    /// `audit history`: every entry that touched one node, with its running balance.
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every ledger entry that touched a node, with the running balance.")
+
+        @OptionGroup var source: Source
+
+        @Option(help: "The node's x-only public key (64 hex).")
+        var node: String
+
+        func run() async throws {
+            let key: XOnlyPublicKey
+            do { key = try XOnlyPublicKey(hex: node, field: "--node") } catch { throw malformed("\(error)") }
+            let (replayer, _) = try source.replay(tracking: key)
+            if source.json {
+                let rows: [JSONValue] = replayer.history.map { row in
+                    .object([
+                        "index": .string(String(row.index)), "type": .string(row.type.description),
+                        "entryID": .string(row.entryID.hex), "timestampMs": .string(String(row.timestampMs)),
+                        "account": accountJSON(key, row.account),
+                    ])
+                }
+                print(JSONOutput.text(.object(["node": .string(key.hex), "entries": .array(rows)])))
+                return
+            }
+            print(
+                [
+                    "index", "type", "timestampMs", "balance", "bonded", "unbonding", "jailed until",
+                    "entry id",
+                ].joined(separator: "\t"))
+            for row in replayer.history {
+                let a = row.account
+                print(
+                    [
+                        String(row.index), row.type.description, String(row.timestampMs), String(a.balance),
+                        String(a.bonded), (try? a.unbondingTotal()).map { String($0) } ?? "overflow",
+                        a.jailedUntilMs.map { String($0) } ?? "-", row.entryID.hex,
+                    ].joined(separator: "\t"))
+            }
+            print("\(replayer.history.count) of \(replayer.count) entries touched \(key.hex)")
+        }
+    }
+}
+
+/// One account as JSON (64-bit integers as decimal strings, as in specs/karma.md §8.5).
+private func accountJSON(_ node: XOnlyPublicKey, _ a: Account) -> JSONValue {
+    let unbonding: String = (try? a.unbondingTotal()).map { String($0) } ?? "overflow"
+    let jailed: JSONValue = a.jailedUntilMs.map { JSONValue.string(String($0)) } ?? JSONValue.null
+    var scores: [String: JSONValue] = [:]
+    scores["inference"] = .string(String(a.scores.inference))
+    scores["seeding"] = .string(String(a.scores.seeding))
+    scores["uptime"] = .string(String(a.scores.uptime))
+    scores["redundancy"] = .string(String(a.scores.redundancy))
+    scores["validation"] = .string(String(a.scores.validation))
+    var m: [String: JSONValue] = [:]
+    m["node"] = .string(node.hex)
+    m["balance"] = .string(String(a.balance))
+    m["bonded"] = .string(String(a.bonded))
+    m["unbonding"] = .string(unbonding)
+    m["unbondingEntries"] = .number(String(a.unbonding.count))
+    m["jailedUntilMs"] = jailed
+    m["nonce"] = .string(String(a.nonce))
+    m["scores"] = .object(scores)
+    return .object(m)
 }

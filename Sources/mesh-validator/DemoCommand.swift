@@ -1,7 +1,389 @@
 import ArgumentParser
+import Foundation
+import Karma
+import Ledger
+import Receipts
+import Validator
 
-// Placeholder: replaced by the owner of this subcommand.
+/// `mesh-validator demo`: a validator and three simulated nodes, one faulty, running real shard
+/// jobs end to end over HTTP; prints what happened so a person can follow it.
 struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "(not yet built)")
-    func run() async throws { throw CleanExit.message("demo: not yet built") }
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a validator with three simulated nodes (one faulty) and show what it settles.",
+        discussion: """
+            Starts a validator on a temporary SQLite data directory, creates keys for an \
+            orchestrator and three nodes, and runs four real shard jobs of a model over HTTP: all \
+            honest; node C returns a wrong output; node C stays silent past the deadline; nodes A \
+            and B collude on a wrong output. Prints each settlement, a karma table, the signed \
+            checkpoint and a verified inclusion proof of the first slash, then shuts down cleanly.
+            """
+    )
+
+    @Option(
+        name: .long,
+        help: """
+            An imported model package directory (for SmolLM2: `mesh-validator model import --gguf \
+            FILE --out DIR`). Default: the project's seeded tiny model.
+            """)
+    var model: String?
+
+    @Option(
+        name: .long, help: "Keep the validator's data in this directory (default: a temporary one, removed).")
+    var dataDir: String?
+
+    func run() async throws {
+        var demo = try Demo(modelDirectory: model, dataDirectory: dataDir)
+        try await demo.run()
+    }
+}
+
+/// The demo's state: keys, the running validator, and what each job produced.
+private struct Demo {
+    let orchestrator = SchnorrSigningKey.generate()
+    let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
+    let names = ["node-A", "node-B", "node-C"]
+    let validatorKey = SchnorrSigningKey.generate()
+    let checkpointSeed = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
+    let origin = "demo.mesh-validator.local/log"
+    let executor: KernelShardExecutor
+    let held: KernelShardExecutor.HeldModel
+    let usingTiny: Bool
+    let directory: URL
+    let removeDirectory: Bool
+    var firstSlashIndex: UInt64?
+    var sequence: UInt64 = 0
+
+    init(modelDirectory: String?, dataDirectory: String?) throws {
+        executor = try KernelShardExecutor.open(
+            modelDirectory: modelDirectory, includeTiny: modelDirectory == nil)
+        guard let chosen = executor.models.values.sorted(by: { $0.name < $1.name }).first else {
+            throw ValidationError("no model could be loaded")
+        }
+        held = chosen
+        usingTiny = modelDirectory == nil
+        if let dataDirectory {
+            directory = URL(fileURLWithPath: dataDirectory)
+            removeDirectory = false
+        } else {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mesh-demo-\(UUID().uuidString)")
+            removeDirectory = true
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func short(_ hex: String) -> String { String(hex.prefix(12)) + "…" }
+    func name(of hex: String) -> String {
+        if let i = nodes.firstIndex(where: { $0.publicKey.hex == hex }) { return names[i] }
+        if hex == validatorKey.publicKey.hex { return "validator" }
+        return short(hex)
+    }
+
+    static func nowMs() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+    mutating func run() async throws {
+        let c = held.model.config
+        print("== Mesh Validator demo ==")
+        if usingTiny {
+            print("Model: the project's seeded tiny model \(held.name) (SmolLM2 was not given: pass")
+            print(
+                "       --model DIR with a package from `mesh-validator model import --gguf ...` to use it)")
+        } else {
+            print("Model: \(held.name) from the given package")
+        }
+        print("       id \(short(held.id.hex)), \(c.layers) layers, width \(c.width), vocab \(c.vocabSize)")
+
+        var config = ValidatorConfig(
+            listen: .init(host: "127.0.0.1", port: 0), dataDirectory: directory.path,
+            identityKey: .init(hex: Hex.encode(validatorKey.rawRepresentation)),
+            checkpointKey: .init(hex: Hex.encode(checkpointSeed)), logOrigin: origin,
+            orchestrators: [orchestrator.publicKey.hex])
+        config.settlement.sweepIntervalMs = 50
+        config.logLevel = "error"
+        // Genesis: the validator starts with its minimum bond (so its re-executions earn validation
+        // karma) and each node with 5 karma of bonded stake (so offences have stake to burn).
+        config.genesis =
+            [.init(node: validatorKey.publicKey.hex, balance: 0, bonded: KarmaParameters.v1.minValidatorBond)]
+            + nodes.map { .init(node: $0.publicKey.hex, balance: 0, bonded: 5_000_000) }
+        let dependencies = try await ValidatorDependencies.open(config: config, executor: executor)
+        let server = try await RunningValidator.start(
+            config: config, dependencies: dependencies, logLevel: "error")
+        let client = try LoopbackHTTPClient(port: server.port)
+        print("Validator: listening on 127.0.0.1:\(server.port), SQLite data in \(directory.path)")
+        print("Keys (BIP-340 x-only):")
+        print("  orchestrator  \(short(orchestrator.publicKey.hex))")
+        print("  validator     \(short(validatorKey.publicKey.hex))")
+        for (i, key) in nodes.enumerated() {
+            print("  \(names[i])        \(short(key.publicKey.hex))")
+        }
+        print(
+            "Genesis: the validator is bonded \(KarmaParameters.v1.minValidatorBond) µK (the minimum); each node 5000000 µK."
+        )
+        print("Node C is faulty: in job 2 it returns a wrong output, in job 3 it stays silent.")
+        print("Nodes A and B collude in job 4. Every job is sent to all three nodes (2-of-3 quorum).")
+
+        let split = max(1, c.layers / 2)
+        let first = 0..<UInt32(split)
+        let second = UInt32(split)..<UInt32(c.layers)
+        let (prompt1, count1) = tokens("The validator re-runs a shard of the model", limit: c.maxPositions)
+        let (prompt2, _) = tokens("Every node must report the same bits", limit: c.maxPositions)
+
+        // Job 1: everybody honest.
+        let out1 = try await job(
+            1,
+            title:
+                "layers [\(first.lowerBound),\(first.upperBound)) on a \(count1)-token prompt — all honest",
+            layers: first, input: prompt1, behaviour: [.honest, .honest, .honest], client: client)
+        try await bond(client: client)
+        // Job 2: node C returns a wrong output.
+        _ = try await job(
+            2,
+            title:
+                "layers [\(second.lowerBound),\(second.upperBound)) on job 1's output — node C returns a wrong output",
+            layers: second, input: out1, behaviour: [.honest, .honest, .wrong], client: client)
+        // Job 3: node C silent; the deadline settles with two receipts.
+        let out3 = try await job(
+            3,
+            title: "layers [\(first.lowerBound),\(first.upperBound)) on a new prompt — node C stays silent",
+            layers: first, input: prompt2, behaviour: [.honest, .honest, .silent], client: client,
+            deadlineMs: 1500)
+        // Job 4: A and B collude on one wrong output; C is honest (but jailed after job 2).
+        _ = try await job(
+            4,
+            title: "layers [\(second.lowerBound),\(second.upperBound)) on job 3's output — A and B collude",
+            layers: second, input: out3, behaviour: [.colluding, .colluding, .honest], client: client)
+
+        try await karmaTable(client: client)
+        try await checkpointAndProof(client: client)
+
+        try await server.shutdown()
+        print("\nValidator shut down cleanly (in-flight requests finished, settlement loop drained).")
+        if removeDirectory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    func tokens(_ text: String, limit: Int) -> (tensor: Data, count: Int) {
+        var ids = held.tokenizer?.encode(text) ?? Array(0..<8)
+        if ids.count > limit { ids = Array(ids.prefix(limit)) }
+        let tensor = try? KernelShardExecutor.tokenTensor(ids.map { Int32(clamping: $0) })
+        return (tensor ?? Data(), max(1, ids.count))
+    }
+
+    enum Behaviour { case honest, wrong, silent, colluding }
+
+    /// Changes one value of a canonical tensor (a faulty node's output).
+    func corrupt(_ tensor: Data, delta: Int32) -> Data {
+        KernelShardExecutor.perturb(tensor, delta: delta) ?? tensor
+    }
+
+    /// Announces a job, lets each node run it as told, waits for the settlement and prints it.
+    /// Returns the true output (for the next pipeline stage).
+    mutating func job(
+        _ n: Int, title: String, layers: Range<UInt32>, input: Data, behaviour: [Behaviour],
+        client: LoopbackHTTPClient, deadlineMs: UInt64 = 30_000
+    ) async throws -> Data {
+        print("\n── Job \(n): \(title)")
+        let jobID = TaggedHashDigest.job(n, input: input)
+        let inputCommitment = try executor.commitment(ofTensor: input)
+        let announcement = JobAnnouncement(
+            jobID: jobID, modelID: held.id, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
+            inputCommitment: inputCommitment, nodes: nodes.map(\.publicKey),
+            deadlineMs: Self.nowMs() + deadlineMs,
+            slaMs: 2000, orchestrator: orchestrator.publicKey)
+        let signed = try SignedJobAnnouncement.sign(announcement, with: orchestrator)
+        let posted = try await client.send(
+            "POST", "/v1/jobs", body: JobSubmission(signed: signed, input: input).json())
+        guard posted.status == 201 else { throw ValidationError("announcing job \(n): \(posted.text)") }
+        print("  orchestrator announced job \(short(jobID.hex)) (deadline in \(deadlineMs) ms)")
+
+        let started = Self.nowMs()
+        let honest = try await executor.execute(modelID: held.id, layers: layers, input: input)
+        let finished = Self.nowMs()
+        for (i, key) in nodes.enumerated() {
+            let output: Data
+            switch behaviour[i] {
+            case .honest: output = honest.output
+            case .wrong: output = corrupt(honest.output, delta: 1)
+            case .colluding: output = corrupt(honest.output, delta: 7)
+            case .silent:
+                print("  \(names[i]) sends nothing")
+                continue
+            }
+            sequence += 1
+            let commitment = try executor.commitment(ofTensor: output)
+            let receipt = Receipt(
+                jobID: jobID, modelID: held.id, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
+                inputCommitment: inputCommitment, outputCommitment: commitment, node: key.publicKey,
+                startedAtMs: started, finishedAtMs: max(started, finished), sequence: sequence)
+            let body = ReceiptSubmission(signed: try SignedReceipt.sign(receipt, with: key), output: output)
+                .json()
+            let response = try await client.send("POST", "/v1/receipts", body: body)
+            let verdict =
+                behaviour[i] == .honest ? "" : behaviour[i] == .wrong ? "  (faulty)" : "  (colluding)"
+            print(
+                "  \(names[i]) ran the shard, signed output \(short(commitment.hex)) → HTTP \(response.status)\(verdict)"
+            )
+        }
+        if deadlineMs < 5000, behaviour.contains(.silent) {
+            print("  … waiting for the deadline (node C never answers)")
+        }
+        let view = try await waitSettled(jobID, client: client)
+        guard let s = view.settlement else { throw ValidationError("job \(n) did not settle") }
+        print(
+            "  settled: \(view.status.rawValue.uppercased()) — truth \(s.truth.map(short) ?? "unknown") by \(s.method)"
+        )
+        if let majority = s.majority, s.majorityOverruled {
+            print("  the 2-node majority (\(short(majority))) disagrees with re-execution: both slashed")
+        }
+        for o in s.outcomes {
+            let mark =
+                switch o.outcome {
+                case "agreed": "✓ agreed with the verdict"
+                case "absent": "– absent: SLA miss (no receipt before the deadline)"
+                case "wrong-output": "✗ wrong output: slashed"
+                case "equivocation": "✗ equivocation: slashed"
+                case "invalid-proof": "✗ invalid proof: slashed"
+                default: o.outcome
+                }
+            print("    \(name(of: o.node))  \(mark)")
+        }
+        if !s.entries.isEmpty {
+            let list = s.entries.map { "#\($0.index) \($0.type)(\(name(of: $0.node)))" }
+            print("  ledger: " + list.joined(separator: ", "))
+        }
+        for offence in s.offences {
+            if firstSlashIndex == nil { firstSlashIndex = offence.ledgerIndex }
+        }
+        if let note = s.note {
+            for line in note.split(separator: ";") {
+                var text = line.trimmingCharacters(in: .whitespaces)
+                for (i, key) in nodes.enumerated() {
+                    text = text.replacingOccurrences(of: String(key.publicKey.hex.prefix(12)), with: names[i])
+                }
+                print("  note: \(text)")
+            }
+        }
+        return honest.output
+    }
+
+    func waitSettled(_ id: Digest32, client: LoopbackHTTPClient) async throws -> JobView {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let r = try await client.send("GET", "/v1/jobs/\(id.hex)")
+            let view = try JSONDecoder().decode(JobView.self, from: r.body)
+            if view.status.isFinal { return view }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw ValidationError("job \(id.hex) did not settle within 60 s")
+    }
+
+    /// Each node bonds 80% of what it earned, so that offences have stake to slash.
+    func bond(client: LoopbackHTTPClient) async throws {
+        print("\n── Staking: each node bonds 80% of what it earned (signed staking requests)")
+        for (i, key) in nodes.enumerated() {
+            let account = try await client.send("GET", "/v1/nodes/\(key.publicKey.hex)")
+            guard account.status == 200 else { continue }
+            let a = try JSONDecoder().decode(NodeAccount.self, from: account.body)
+            let amount = a.balance / 10 * 8
+            guard amount > 0 else { continue }
+            let request = StakingRequest(node: key.publicKey, action: .bond, amount: amount, nonce: 1)
+            let signed = try Signed.sign(request, with: key)
+            let body = Data(renderJSON(signed.jsonObject()).utf8)
+            let r = try await client.send("POST", "/v1/staking/bond", body: body)
+            print("  \(names[i]) bonds \(amount) µK → HTTP \(r.status)")
+        }
+    }
+
+    func karmaTable(client: LoopbackHTTPClient) async throws {
+        print("\n── Karma (µK = micro-karma)")
+        let header = ["", "balance", "bonded", "jailed", "inference", "redundancy", "validation", "offences"]
+        var rows: [[String]] = []
+        for (label, key) in zip(names + ["validator"], nodes.map(\.publicKey) + [validatorKey.publicKey]) {
+            let r = try await client.send("GET", "/v1/nodes/\(key.hex)")
+            guard r.status == 200, let a = try? JSONDecoder().decode(NodeAccount.self, from: r.body) else {
+                rows.append([label, "0", "0", "no", "0", "0", "0", "0"])
+                continue
+            }
+            rows.append([
+                label, "\(a.balance)", "\(a.bonded)", a.jailed ? "yes" : "no",
+                "\(a.scores["inference"] ?? 0)",
+                "\(a.scores["redundancy"] ?? 0)", "\(a.scores["validation"] ?? 0)", "\(a.offences)",
+            ])
+        }
+        let widths = header.indices.map { col in ([header] + rows).map { $0[col].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                i == 0
+                    ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - cell.count) + cell
+            }.joined(separator: "  ")
+        }
+        print("  " + line(header))
+        for row in rows { print("  " + line(row)) }
+        print("  The validator earns validation karma for its own re-executions. A slash burns a share of")
+        print("  the node's bonded stake and jails it; a jailed node earns nothing until it unjails.")
+        print("  slash/correlation is the extra penalty when several members of one quorum are slashed")
+        print("  for the same job.")
+    }
+
+    func checkpointAndProof(client: LoopbackHTTPClient) async throws {
+        print("\n── Signed checkpoint (C2SP signed note, Ed25519)")
+        let note = try await client.send("GET", "/checkpoint").text
+        for line in note.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            print("  │ \(line)")
+        }
+        let verifier = try NoteSigner(name: origin, ed25519Seed32: checkpointSeed).verifier
+        let parsed = try SignedNote(parsing: note)
+        let body = parsed.text.split(separator: "\n")
+        print(
+            "  signature by \(verifier.verifierKey.prefix(48))…: \(parsed.isVerified(by: verifier) ? "valid ✓" : "INVALID ✗")"
+        )
+        guard body.count >= 3, let size = UInt64(body[1]) else {
+            throw ValidationError("unreadable checkpoint")
+        }
+        guard let index = firstSlashIndex else {
+            print("  (no slash was recorded, so there is no slash entry to prove)")
+            return
+        }
+        print("\n── Inclusion proof of the first slash entry (#\(index)) in the checkpoint's tree of \(size)")
+        let r = try await client.send("GET", "/v1/proofs/inclusion?index=\(index)&size=\(size)")
+        guard r.status == 200 else { throw ValidationError("inclusion proof: \(r.text)") }
+        print("  " + r.text)
+        let document = try InclusionProofDocument(json: r.body)
+        let rootMatches = document.root.base64 == String(body[2])
+        switch document.verify() {
+        case .valid where rootMatches:
+            print("  verified ✓: the proof leads from the entry's leaf hash to the signed root")
+        case .valid:
+            print("  ✗ the proof verifies but its root is not the checkpoint's root")
+        case .invalid(let reason):
+            print("  ✗ the proof does not verify: \(reason)")
+        }
+    }
+}
+
+/// Deterministic demo job ids.
+private enum TaggedHashDigest {
+    static func job(_ n: Int, input: Data) -> Digest32 {
+        TaggedHash.hash(tag: "mesh/demo/job", Data("job-\(n)-\(UUID().uuidString)".utf8) + input)
+    }
+}
+
+/// Compact JSON text of a `JSONValue` (object keys sorted).
+private func renderJSON(_ value: JSONValue) -> String {
+    switch value {
+    case .null: return "null"
+    case .bool(let b): return b ? "true" : "false"
+    case .number(let text): return text
+    case .string(let s):
+        let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+            of: "\"", with: "\\\"")
+        return "\"\(escaped)\""
+    case .array(let items): return "[" + items.map(renderJSON).joined(separator: ",") + "]"
+    case .object(let members):
+        return "{"
+            + members.keys.sorted().map { "\"\($0)\":\(renderJSON(members[$0] ?? .null))" }.joined(
+                separator: ",")
+            + "}"
+    }
 }

@@ -1,0 +1,321 @@
+import Foundation
+import Receipts
+
+/// The karma state machine: `apply(entry, state) -> state`, pure and deterministic
+/// (specs/karma.md §5–§8).
+///
+/// No I/O, no clocks, no randomness, no floating point: the result depends only on the entry, the
+/// state and the parameters, so anyone replaying the ledger gets the same ``KarmaState/stateHash``.
+/// An entry that breaks a rule is refused with a ``KarmaError`` and the input state is unchanged
+/// (states are values; a refused entry's partial work is discarded).
+public struct KarmaEngine: Sendable {
+    public let parameters: KarmaParameters
+
+    /// Domain tag of claim keys (§8.3).
+    public static let claimTag = "mesh/karma/claim/v1"
+    /// Domain tag of offence ids (§6.7).
+    public static let offenceTag = "mesh/karma/offence/v1"
+
+    /// - Throws: ``KarmaError/invalidParameters(_:)`` when `parameters` break a documented bound.
+    public init(parameters: KarmaParameters = .v1) throws(KarmaError) {
+        try parameters.validate()
+        self.parameters = parameters
+    }
+
+    /// Applies one entry (specs/karma.md §5–§7).
+    ///
+    /// - Returns: the new state; `state` itself is not modified.
+    /// - Throws: a ``KarmaError`` naming the broken rule; nothing is applied then.
+    /// - Complexity: copies the state's storage when the caller keeps `state` alive; use
+    ///   the `inout` overload to apply in place (constant work per entry, whatever the state size).
+    public func apply(_ entry: KarmaEntry, to state: KarmaState) throws(KarmaError) -> KarmaState {
+        var s = state
+        try apply(entry, to: &s)
+        return s
+    }
+
+    /// Applies one entry in place, atomically: when it throws, `state` is exactly as it was.
+    ///
+    /// Every rule checks everything (and computes every checked sum) before it changes the state,
+    /// so a refusal never leaves a partial update behind (specs/karma.md §8.6).
+    /// - Throws: a ``KarmaError`` naming the broken rule.
+    public func apply(_ entry: KarmaEntry, to s: inout KarmaState) throws(KarmaError) {
+        let now = entry.timestampMs
+        guard now >= s.lastTimestampMs else {
+            throw .timestampRegressed(got: now, last: s.lastTimestampMs)
+        }
+        switch entry.body {
+        case .inference(let a): try applyInference(a, &s)
+        case .redundancy(let a): try applyRedundancy(a, &s)
+        case .validation(let a): try applyValidation(a, &s)
+        case .seeding(let a): try applySeeding(a, now: now, &s)
+        case .uptime(let a): try applyUptime(a, now: now, &s)
+        case .bond(let r): try applyStaking(r, as: .bond, now: now, &s)
+        case .unbond(let r): try applyStaking(r, as: .unbond, now: now, &s)
+        case .withdraw(let r): try applyStaking(r, as: .withdraw, now: now, &s)
+        case .unjail(let r): try applyStaking(r, as: .unjail, now: now, &s)
+        case .slash(let x): try applySlash(x, now: now, &s)
+        case .jail(let j): try applyJail(j, now: now, &s)
+        case .genesis(let g): try applyGenesis(g, now: now, &s)
+        }
+        s.lastTimestampMs = now
+        for node in entry.nodes where s.account(node).isEmpty { s.accounts[node] = nil }
+    }
+
+    /// Applies `entries` in order starting from `state` (the empty state by default).
+    /// - Throws: the first entry's error, wrapped with nothing: the caller knows its index from
+    ///   how far it got (use ``apply(_:to:)`` in a loop to report it).
+    public func replay(_ entries: some Sequence<KarmaEntry>, from state: KarmaState = KarmaState())
+        throws(KarmaError)
+        -> KarmaState
+    {
+        var s = state
+        for e in entries { try apply(e, to: &s) }
+        return s
+    }
+
+    // MARK: Formulas (§5)
+
+    /// Inference pay: `base = floor(macs · inferenceRatePerMegaMAC / 10^6)`; on time
+    /// (`latencyMs ≤ slaMs`) the node gets `base`; late by `d = latencyMs − slaMs < slaMs` it gets
+    /// `floor(base · (slaMs − d) / slaMs)`; at `d ≥ slaMs` it gets 0 (§5.1). Two roundings, both down.
+    /// - Throws: ``KarmaError/overflow(_:)``; ``KarmaError/invalidField(_:reason:)`` when `slaMs == 0`.
+    public func inferenceReward(macs: UInt64, latencyMs: UInt64, slaMs: UInt64) throws(KarmaError)
+        -> MicroKarma
+    {
+        guard slaMs > 0 else { throw .invalidField("slaMs", reason: "must be positive") }
+        let base = try CheckedMath.mulDiv(
+            macs, parameters.inferenceRatePerMegaMAC, 1_000_000, "inference reward")
+        guard latencyMs > slaMs else { return base }
+        let late = latencyMs - slaMs
+        guard late < slaMs else { return 0 }
+        return try CheckedMath.mulDiv(base, slaMs - late, slaMs, "inference latency adjustment")
+    }
+
+    /// Whether `node` may validate: not jailed and at least ``KarmaParameters/minValidatorBond``
+    /// bonded (§7.3).
+    public func isEligibleValidator(_ node: XOnlyPublicKey, in state: KarmaState) -> Bool {
+        let a = state.account(node)
+        return !a.isJailed && a.bonded >= parameters.minValidatorBond
+    }
+
+    /// The heartbeat window containing ledger time `ms`.
+    public func window(containing ms: UInt64) -> UInt64 { ms / parameters.heartbeatWindowMs }
+
+    /// The ledger time at which window `w` closes: `(w + 1) · heartbeatWindowMs`.
+    public func closingTime(ofWindow w: UInt64) throws(KarmaError) -> UInt64 {
+        try CheckedMath.mul(
+            try CheckedMath.add(w, 1, "window index"), parameters.heartbeatWindowMs, "window closing time")
+    }
+
+    /// Stake that a slash at ledger time `now` can reach: bonded plus unbonding entries that have
+    /// not matured (`maturesAtMs > now`) (§6.1).
+    public func slashableStake(of account: Account, now: UInt64) throws(KarmaError) -> MicroKarma {
+        try CheckedMath.add(
+            account.bonded,
+            try CheckedMath.sum(account.unbonding.filter { $0.maturesAtMs > now }.map(\.amount), "unbonding"),
+            "slashable stake")
+    }
+
+    // MARK: Accruals (§5)
+
+    private func credit(
+        _ node: XOnlyPublicKey, _ amount: MicroKarma, _ score: WritableKeyPath<Scores, UInt64>,
+        _ s: inout KarmaState
+    ) throws(KarmaError) {
+        var a = s.account(node)
+        a.balance = try CheckedMath.add(a.balance, amount, "balance of \(node.hex)")
+        a.scores[keyPath: score] = try CheckedMath.add(
+            a.scores[keyPath: score], amount, "score of \(node.hex)")
+        s.minted = try CheckedMath.add(s.minted, amount, "total minted")
+        s.accounts[node] = a
+    }
+
+    private func requireNotJailed(_ node: XOnlyPublicKey, _ s: KarmaState) throws(KarmaError) {
+        if let until = s.account(node).jailedUntilMs { throw .nodeJailed(node: node.hex, untilMs: until) }
+    }
+
+    /// Refuses a claim key already used; the caller inserts it once nothing else can fail.
+    private func requireUnclaimed(_ kind: String, _ key: Digest32, _ s: KarmaState) throws(KarmaError) {
+        guard !s.claims.contains(key) else { throw .duplicateClaim(kind: kind, claim: key) }
+    }
+
+    private func checkLayers(_ start: UInt32, _ end: UInt32) throws(KarmaError) {
+        guard start < end else {
+            throw .invalidField("layerEnd", reason: "layer range [\(start), \(end)) is empty")
+        }
+    }
+
+    private func applyInference(_ a: InferenceAccrual, _ s: inout KarmaState) throws(KarmaError) {
+        try checkLayers(a.layerStart, a.layerEnd)
+        try requireNotJailed(a.node, s)
+        let amount = try inferenceReward(macs: a.macs, latencyMs: a.latencyMs, slaMs: a.slaMs)
+        let key = Self.claimKey(1, a.node, a.jobID, a.layerStart, a.layerEnd)
+        try requireUnclaimed("inference", key, s)
+        try credit(a.node, amount, \.inference, &s)
+        s.claims.insert(key)
+    }
+
+    private func applyRedundancy(_ a: RedundancyBonus, _ s: inout KarmaState) throws(KarmaError) {
+        try checkLayers(a.layerStart, a.layerEnd)
+        try requireNotJailed(a.node, s)
+        let amount = try CheckedMath.mulDiv(
+            a.macs, parameters.redundancyRatePerMegaMAC, 1_000_000, "redundancy bonus")
+        let key = Self.claimKey(2, a.node, a.jobID, a.layerStart, a.layerEnd)
+        try requireUnclaimed("redundancy", key, s)
+        try credit(a.node, amount, \.redundancy, &s)
+        s.claims.insert(key)
+    }
+
+    private func applyValidation(_ a: ValidationAccrual, _ s: inout KarmaState) throws(KarmaError) {
+        try requireNotJailed(a.validator, s)
+        guard isEligibleValidator(a.validator, in: s) else {
+            throw .notEligibleValidator(
+                node: a.validator.hex, bonded: s.account(a.validator).bonded,
+                minimum: parameters.minValidatorBond)
+        }
+        let amount: MicroKarma
+        switch a.method {
+        case .reexecution:
+            amount = try CheckedMath.mulDiv(
+                a.macs, parameters.validationRatePerMegaMAC, 1_000_000, "validation reward")
+        case .proof:
+            amount = parameters.proofVerificationReward
+        }
+        var w = CanonicalWriter()
+        w.u8(3)
+        w.publicKey(a.validator)
+        w.digest(a.jobID)
+        w.u8(a.method.rawValue)
+        let key = TaggedHash.hash(tag: Self.claimTag, w.bytes)
+        try requireUnclaimed("validation", key, s)
+        try credit(a.validator, amount, \.validation, &s)
+        s.claims.insert(key)
+    }
+
+    private func applySeeding(_ a: SeedingAccrual, now: UInt64, _ s: inout KarmaState) throws(KarmaError) {
+        guard !a.receipts.isEmpty else {
+            throw .invalidField("receipts", reason: "at least one chunk receipt is needed")
+        }
+        let limit = Int(parameters.maxSeedingReceiptsPerEntry)
+        guard a.receipts.count <= limit else {
+            throw .tooManyItems("receipts", got: a.receipts.count, limit: limit)
+        }
+        try requireNotJailed(a.seeder, s)
+        var bytes: UInt64 = 0
+        var keys = Set<Digest32>()
+        for (i, signed) in a.receipts.enumerated() {
+            let r = signed.message
+            guard r.seeder == a.seeder else {
+                throw .invalidEvidence("chunk receipt \(i) names seeder \(r.seeder.hex), not \(a.seeder.hex)")
+            }
+            guard r.downloader != r.seeder else {
+                throw .invalidEvidence("chunk receipt \(i): a node cannot download from itself")
+            }
+            guard r.chunkBytes >= 1, UInt64(r.chunkBytes) <= parameters.maxChunkBytes else {
+                throw .invalidField(
+                    "receipts[\(i)].chunkBytes",
+                    reason: "\(r.chunkBytes) is not in 1...\(parameters.maxChunkBytes)")
+            }
+            guard r.servedAtMs <= now else {
+                throw .invalidEvidence(
+                    "chunk receipt \(i) is dated \(r.servedAtMs) ms, after the entry (\(now) ms)")
+            }
+            guard signed.isValid else {
+                throw .invalidSignature(
+                    "chunk receipt \(i) is not signed by its downloader \(r.downloader.hex)")
+            }
+            var w = CanonicalWriter()
+            w.u8(4)
+            w.publicKey(r.seeder)
+            w.publicKey(r.downloader)
+            w.digest(r.chunkRoot)
+            w.u32(r.chunkIndex)
+            let key = TaggedHash.hash(tag: Self.claimTag, w.bytes)
+            try requireUnclaimed("seeding", key, s)
+            guard keys.insert(key).inserted else { throw .duplicateClaim(kind: "seeding", claim: key) }
+            bytes = try CheckedMath.add(bytes, UInt64(r.chunkBytes), "seeded bytes")
+        }
+        let amount = try CheckedMath.mulDiv(bytes, parameters.seedingRatePerMiB, 1 << 20, "seeding reward")
+        try credit(a.seeder, amount, \.seeding, &s)
+        s.claims.formUnion(keys)
+    }
+
+    private func applyUptime(_ a: UptimeAccrual, now: UInt64, _ s: inout KarmaState) throws(KarmaError) {
+        let limit = Int(parameters.maxHeartbeatsPerEntry)
+        guard a.heartbeats.count <= limit else {
+            throw .tooManyItems("heartbeats", got: a.heartbeats.count, limit: limit)
+        }
+        try requireNotJailed(a.node, s)
+        let closes = try closingTime(ofWindow: a.window)
+        guard closes <= now else { throw .windowNotClosed(window: a.window, closesAtMs: closes, nowMs: now) }
+        if let next = s.account(a.node).nextLivenessWindow, a.window < next {
+            throw .windowAlreadyJudged(window: a.window, next: next)
+        }
+        var previous: UInt64?
+        for (i, beat) in a.heartbeats.enumerated() {
+            let h = beat.message
+            guard h.node == a.node else {
+                throw .invalidEvidence("heartbeat \(i) is from \(h.node.hex), not \(a.node.hex)")
+            }
+            guard window(containing: h.timestampMs) == a.window else {
+                throw .invalidEvidence("heartbeat \(i) at \(h.timestampMs) ms is outside window \(a.window)")
+            }
+            if let previous, h.timestampMs <= previous {
+                throw .invalidEvidence("heartbeat \(i): timestamps must strictly increase")
+            }
+            previous = h.timestampMs
+            guard beat.isValid else {
+                throw .invalidSignature("heartbeat \(i) is not signed by \(a.node.hex)")
+            }
+        }
+        guard UInt64(a.heartbeats.count) >= parameters.minHeartbeatsPerWindow else {
+            throw .invalidEvidence(
+                "window \(a.window) has \(a.heartbeats.count) heartbeats; \(parameters.minHeartbeatsPerWindow) needed"
+            )
+        }
+        let next = try CheckedMath.add(a.window, 1, "window index")
+        try credit(a.node, parameters.uptimeRewardPerWindow, \.uptime, &s)
+        s.accounts[a.node, default: Account()].nextLivenessWindow = next
+    }
+
+    /// Genesis (§5.6): only on the empty state; allocations sorted by node key, no duplicates.
+    private func applyGenesis(_ allocations: [GenesisAllocation], now: UInt64, _ s: inout KarmaState)
+        throws(KarmaError)
+    {
+        guard s.isEmpty else { throw .genesisNotFirst }
+        guard !allocations.isEmpty else {
+            throw .invalidField("allocations", reason: "at least one is needed")
+        }
+        var minted: UInt64 = 0
+        var accounts: [XOnlyPublicKey: Account] = [:]
+        for (i, a) in allocations.enumerated() {
+            if i > 0, !KarmaState.keyOrder(allocations[i - 1].node, a.node) {
+                throw .invalidField("allocations", reason: "must be sorted by node key without duplicates")
+            }
+            var account = Account()
+            account.balance = a.balance
+            account.bonded = a.bonded
+            if a.bonded > 0 { account.nextLivenessWindow = window(containing: now) }
+            minted = try CheckedMath.add(minted, a.balance, "total minted")
+            minted = try CheckedMath.add(minted, a.bonded, "total minted")
+            accounts[a.node] = account
+        }
+        s.minted = minted
+        s.accounts = accounts
+    }
+
+    // MARK: Claim keys (§8.3)
+
+    static func claimKey(
+        _ kind: UInt8, _ node: XOnlyPublicKey, _ job: Digest32, _ start: UInt32, _ end: UInt32
+    ) -> Digest32 {
+        var w = CanonicalWriter()
+        w.u8(kind)
+        w.publicKey(node)
+        w.digest(job)
+        w.u32(start)
+        w.u32(end)
+        return TaggedHash.hash(tag: claimTag, w.bytes)
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import Receipts
+
+/// Pay for one inference shard a node served (specs/karma.md §5.1).
+///
+/// Canonical fields: `node` 32, `jobID` 32, `receiptDigest` 32, `layerStart` u32, `layerEnd` u32,
+/// `macs` u64, `latencyMs` u64, `slaMs` u64. Claim key: one per (node, job, layer range).
+public struct InferenceAccrual: Equatable, Sendable {
+    /// The node that ran the shard and earns.
+    public var node: XOnlyPublicKey
+    public var jobID: Digest32
+    /// The digest of the node's signed receipt being paid (audit link; not re-verified here).
+    public var receiptDigest: Digest32
+    /// The shard's half-open layer range `[layerStart, layerEnd)`.
+    public var layerStart: UInt32
+    public var layerEnd: UInt32
+    /// The shard's size in multiply-accumulates.
+    public var macs: UInt64
+    /// How long the node took, in ms, as measured by the validator.
+    public var latencyMs: UInt64
+    /// The job's latency target in ms; positive.
+    public var slaMs: UInt64
+
+    public init(
+        node: XOnlyPublicKey, jobID: Digest32, receiptDigest: Digest32, layerStart: UInt32, layerEnd: UInt32,
+        macs: UInt64, latencyMs: UInt64, slaMs: UInt64
+    ) {
+        self.node = node
+        self.jobID = jobID
+        self.receiptDigest = receiptDigest
+        self.layerStart = layerStart
+        self.layerEnd = layerEnd
+        self.macs = macs
+        self.latencyMs = latencyMs
+        self.slaMs = slaMs
+    }
+}
+
+/// The bonus for a node that served a redundant slot of a job and agreed with the verdict
+/// (specs/karma.md §5.2).
+///
+/// Canonical fields: `node` 32, `jobID` 32, `layerStart` u32, `layerEnd` u32, `macs` u64,
+/// `agreedOutput` 32. Claim key: one per (node, job, layer range).
+public struct RedundancyBonus: Equatable, Sendable {
+    public var node: XOnlyPublicKey
+    public var jobID: Digest32
+    public var layerStart: UInt32
+    public var layerEnd: UInt32
+    /// The redundant shard's size in multiply-accumulates.
+    public var macs: UInt64
+    /// The output commitment the verdict settled on (the node's receipt committed to the same).
+    public var agreedOutput: Digest32
+
+    public init(
+        node: XOnlyPublicKey, jobID: Digest32, layerStart: UInt32, layerEnd: UInt32, macs: UInt64,
+        agreedOutput: Digest32
+    ) {
+        self.node = node
+        self.jobID = jobID
+        self.layerStart = layerStart
+        self.layerEnd = layerEnd
+        self.macs = macs
+        self.agreedOutput = agreedOutput
+    }
+}
+
+/// How a validator settled a job.
+public enum ValidationMethod: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// Re-ran the shard on the deterministic kernel; paid per multiply-accumulate.
+    case reexecution = 1
+    /// Verified a succinct proof; paid a flat reward.
+    case proof = 2
+
+    public var description: String {
+        switch self {
+        case .reexecution: "reexecution"
+        case .proof: "proof"
+        }
+    }
+}
+
+/// Pay for the validator's own work on one job (specs/karma.md §5.3).
+///
+/// Canonical fields: `validator` 32, `jobID` 32, `method` u8, `macs` u64. Claim key: one per
+/// (validator, job, method). The validator must be eligible (§7.3).
+public struct ValidationAccrual: Equatable, Sendable {
+    public var validator: XOnlyPublicKey
+    public var jobID: Digest32
+    public var method: ValidationMethod
+    /// Multiply-accumulates re-executed (ignored for ``ValidationMethod/proof``).
+    public var macs: UInt64
+
+    public init(validator: XOnlyPublicKey, jobID: Digest32, method: ValidationMethod, macs: UInt64) {
+        self.validator = validator
+        self.jobID = jobID
+        self.method = method
+        self.macs = macs
+    }
+}
+
+/// Pay for model chunks a node served, proven by downloader-signed receipts (specs/karma.md §5.4).
+///
+/// Canonical fields: `seeder` 32, `count` u32, then each signed chunk receipt (message, signature).
+public struct SeedingAccrual: Equatable, Sendable {
+    public var seeder: XOnlyPublicKey
+    /// One or more receipts, each signed by its downloader and naming `seeder`.
+    public var receipts: [SignedSeedingChunkReceipt]
+
+    public init(seeder: XOnlyPublicKey, receipts: [SignedSeedingChunkReceipt]) {
+        self.seeder = seeder
+        self.receipts = receipts
+    }
+}
+
+/// Pay for one heartbeat window in which a node was up (specs/karma.md §5.5).
+///
+/// Canonical fields: `node` 32, `window` u64, `count` u32, then each signed heartbeat.
+public struct UptimeAccrual: Equatable, Sendable {
+    public var node: XOnlyPublicKey
+    /// The window index: heartbeats with `timestampMs / heartbeatWindowMs == window` count.
+    public var window: UInt64
+    public var heartbeats: [SignedHeartbeat]
+
+    public init(node: XOnlyPublicKey, window: UInt64, heartbeats: [SignedHeartbeat]) {
+        self.node = node
+        self.window = window
+        self.heartbeats = heartbeats
+    }
+}
+
+/// The kinds of offence, with their canonical tag (specs/karma.md §6).
+public enum OffenceKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case equivocation = 1
+    case wrongOutput = 2
+    case invalidProof = 3
+    case downtime = 4
+    case correlation = 5
+
+    public var description: String {
+        switch self {
+        case .equivocation: "equivocation"
+        case .wrongOutput: "wrongOutput"
+        case .invalidProof: "invalidProof"
+        case .downtime: "downtime"
+        case .correlation: "correlation"
+        }
+    }
+
+    init(name: String) throws(KarmaError) {
+        guard let k = Self.allCases.first(where: { $0.description == name }) else {
+            throw .invalidField("offence.kind", reason: "\"\(name)\" is not an offence kind")
+        }
+        self = k
+    }
+}
+
+/// An offence with the evidence that proves it (specs/karma.md §6).
+public enum Offence: Equatable, Sendable {
+    /// Two valid receipts by one node for the same job and layer range with different outputs.
+    case equivocation(first: SignedReceipt, second: SignedReceipt)
+    /// A valid receipt whose output differs from the validator's deterministic re-execution.
+    case wrongOutput(receipt: SignedReceipt, reexecutedOutput: Digest32)
+    /// A valid receipt whose attached proof (hash `proofHash` = the receipt's `proofRef`) failed
+    /// verification for `reason`.
+    case invalidProof(receipt: SignedReceipt, proofHash: Digest32, reason: String)
+    /// The node missed every heartbeat window from its next expected window through `throughWindow`.
+    case downtime(throughWindow: UInt64)
+    /// The node is one of several quorum members of `jobID` slashed for that job.
+    case correlation(jobID: Digest32)
+
+    public var kind: OffenceKind {
+        switch self {
+        case .equivocation: .equivocation
+        case .wrongOutput: .wrongOutput
+        case .invalidProof: .invalidProof
+        case .downtime: .downtime
+        case .correlation: .correlation
+        }
+    }
+}
+
+/// A slash: burn part of a node's slashable stake for an offence (specs/karma.md §6).
+///
+/// Canonical fields: `node` 32, `amount` u64, `kind` u8, then the offence's evidence (§4.4).
+/// `amount` must equal the amount the rules give (``KarmaEngine/slashAmount(node:offence:timestampMs:in:)``),
+/// so the ledger states every burn explicitly and a replay checks it.
+public struct Slash: Equatable, Sendable {
+    public var node: XOnlyPublicKey
+    public var offence: Offence
+    /// µK burned.
+    public var amount: MicroKarma
+
+    public init(node: XOnlyPublicKey, offence: Offence, amount: MicroKarma) {
+        self.node = node
+        self.offence = offence
+        self.amount = amount
+    }
+}
+
+/// Jail a node for an offence it was slashed for (specs/karma.md §6.7).
+///
+/// Canonical fields: `node` 32, `offenceID` 32. One jail per offence.
+public struct Jail: Equatable, Sendable {
+    public var node: XOnlyPublicKey
+    public var offenceID: Digest32
+
+    public init(node: XOnlyPublicKey, offenceID: Digest32) {
+        self.node = node
+        self.offenceID = offenceID
+    }
+}
+
+/// One initial allocation of a genesis entry (specs/karma.md §5.6).
+public struct GenesisAllocation: Equatable, Sendable {
+    public var node: XOnlyPublicKey
+    /// µK credited to the liquid balance.
+    public var balance: MicroKarma
+    /// µK credited directly as bonded stake.
+    public var bonded: MicroKarma
+
+    public init(node: XOnlyPublicKey, balance: MicroKarma, bonded: MicroKarma) {
+        self.node = node
+        self.balance = balance
+        self.bonded = bonded
+    }
+}

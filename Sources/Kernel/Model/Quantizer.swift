@@ -1,0 +1,136 @@
+/// A float tensor handed over by an importer (specs/kernel.md §6.5): row-major `values`,
+/// `shape` `[rows, cols]` for matrices and `[n]` for vectors.
+public struct FloatTensor: Sendable {
+    public let shape: [Int]
+    public let values: [Float]
+
+    public init(shape: [Int], values: [Float]) {
+        self.shape = shape
+        self.values = values
+    }
+}
+
+/// Everything an importer hands the kernel: the config and float tensors named as in
+/// specs/kernel.md §6.4 (`token_embd.weight`, `blk.0.attn_q.weight`, `blk.0.attn_q.bias`, ...).
+public struct FloatModelWeights: Sendable {
+    public let config: ModelConfig
+    public let tensors: [String: FloatTensor]
+
+    public init(config: ModelConfig, tensors: [String: FloatTensor]) {
+        self.config = config
+        self.tensors = tensors
+    }
+}
+
+/// Turns float weights into integers, deterministically (specs/kernel.md §3.2): the same
+/// floats give the same bytes on every IEEE-754 machine. Only correctly rounded Double
+/// operations (`*`, `/`, `rounded(.toNearestOrEven)`, exact conversions) are used.
+public enum Quantizer {
+    /// `Wmax` of §3.2: 127 for 8-bit weights, 32512 (`127 * 256`) for 16-bit weights.
+    public static func weightMax(bits: Int) -> Int { bits == 16 ? 32512 : 127 }
+
+    /// Quantizes one matrix with one symmetric scale per row (§3.2).
+    ///
+    /// For row `r` with `a = max_c |W[r][c]|` (as Double; exact): if `a == 0` every weight is
+    /// 0 and both factors are 0. Otherwise
+    /// `q = round_half_even((Double(w) * Wmax) / a)` (two correctly rounded operations, result
+    /// in `[-Wmax, Wmax]`), `outputScale = DyadicMultiplier(factor: a / (Wmax * Amax))`,
+    /// `valueScale = DyadicMultiplier(factor: (a * 65536) / Wmax)` where
+    /// `Amax = 2^(activationBits - 1) - 1`. 16-bit weights are stored as planes
+    /// `hi = (q + 128) >> 8` and `lo = q - 256 * hi` (both in `[-128, 127]`).
+    ///
+    /// - Throws: `.wrongShape` if `values.count != rows * cols`; `.nonFiniteWeight` for NaN/∞.
+    public static func quantizeMatrix(
+        name: String, values: [Float], rows: Int, cols: Int, activationBits: Int, weightBits: Int = 8
+    ) throws(KernelError) -> QuantizedMatrix {
+        guard rows >= 1, cols >= 1, values.count == rows * cols else {
+            throw .wrongShape(what: name, got: [values.count], want: [rows * cols])
+        }
+        guard activationBits == 8 || activationBits == 16 else {
+            throw .invalidConfig(field: "activationBits", reason: "must be 8 or 16")
+        }
+        guard weightBits == 8 || weightBits == 16 else {
+            throw .invalidConfig(field: "weightBits", reason: "must be 8 or 16")
+        }
+        let amax = Double((1 << (activationBits - 1)) - 1)
+        let wmax = Double(weightMax(bits: weightBits))
+        var q = [Int8](repeating: 0, count: rows * cols)
+        var low: [Int8]? = weightBits == 16 ? [Int8](repeating: 0, count: rows * cols) : nil
+        var outScales: [DyadicMultiplier] = []
+        var valScales: [DyadicMultiplier] = []
+        outScales.reserveCapacity(rows)
+        valScales.reserveCapacity(rows)
+        for r in 0..<rows {
+            var a = 0.0
+            for c in 0..<cols {
+                let w = Double(values[r * cols + c])
+                guard w.isFinite else { throw .nonFiniteWeight(tensor: name, index: r * cols + c) }
+                a = max(a, abs(w))
+            }
+            if a == 0 {
+                outScales.append(try DyadicMultiplier(multiplier: 0, shift: 0))
+                valScales.append(try DyadicMultiplier(multiplier: 0, shift: 0))
+                continue
+            }
+            for c in 0..<cols {
+                let x = ((Double(values[r * cols + c]) * wmax) / a).rounded(.toNearestOrEven)
+                let v = Int(max(-wmax, min(wmax, x)))
+                if weightBits == 16 {
+                    let hi = (v + 128) >> 8
+                    q[r * cols + c] = Int8(hi)
+                    low?[r * cols + c] = Int8(v - 256 * hi)
+                } else {
+                    q[r * cols + c] = Int8(v)
+                }
+            }
+            outScales.append(try DyadicMultiplier(factor: a / (wmax * amax)))
+            valScales.append(try DyadicMultiplier(factor: (a * 65536.0) / wmax))
+        }
+        return try QuantizedMatrix(
+            rows: rows, cols: cols, weights: q, lowWeights: low, outputScales: outScales,
+            valueScales: valScales)
+    }
+
+    /// Quantizes a vector (bias, norm gamma or beta) to Q16:
+    /// `round_half_even(Double(x) * 65536)` saturated to `[-(2^31 - 1), 2^31 - 1]`.
+    public static func quantizeQ16(name: String, values: [Float]) throws(KernelError) -> [Int32] {
+        var out = [Int32](repeating: 0, count: values.count)
+        for (i, x) in values.enumerated() {
+            let d = Double(x)
+            guard d.isFinite else { throw .nonFiniteWeight(tensor: name, index: i) }
+            let r = (d * 65536.0).rounded(.toNearestOrEven)
+            out[i] = Int32(max(-2_147_483_647.0, min(2_147_483_647.0, r)))
+        }
+        return out
+    }
+
+    /// Quantizes a whole model: each `X.weight` matrix with `quantizeMatrix`, each bias and
+    /// norm vector with `quantizeQ16`, then assembles and validates the `QuantizedModel`.
+    ///
+    /// - Throws: `.missingTensor` / `.unexpectedTensor` / `.wrongShape` naming the tensor.
+    public static func quantize(_ weights: FloatModelWeights) throws(KernelError) -> QuantizedModel {
+        let c = weights.config
+        try c.validate()
+        var named: [String: CanonicalTensor] = [:]
+        for (name, t) in weights.tensors {
+            if name.hasSuffix(".weight") && t.shape.count == 2 {
+                let base = String(name.dropLast(".weight".count))
+                let m = try quantizeMatrix(
+                    name: name, values: t.values, rows: t.shape[0], cols: t.shape[1],
+                    activationBits: c.activationBits, weightBits: c.weightBits)
+                named[base + ".weight"] = m.weightTensor
+                if let lo = m.lowWeightTensor { named[base + ".weight_lo"] = lo }
+                named[base + ".scales"] = m.scalesTensor
+            } else if t.shape.count == 1 {
+                guard t.values.count == t.shape[0] else {
+                    throw .wrongShape(what: name, got: [t.values.count], want: t.shape)
+                }
+                let v = try quantizeQ16(name: name, values: t.values)
+                named[name] = try CanonicalTensor(fractionBits: 16, shape: t.shape, values: .int32(v))
+            } else {
+                throw .wrongShape(what: name, got: t.shape, want: [0])
+            }
+        }
+        return try QuantizedModel(config: c, tensors: named)
+    }
+}

@@ -1,0 +1,86 @@
+/// The dense-layer primitive (specs/kernel.md §5.1) — the exact computation `Proofs` proves:
+///
+/// ```
+/// acc[t][o] = sum_k q[t][k] * W[o][k]                                  (exact)
+/// y = sat32(roundShift(acc[t][o] * mant_t * M_o, sh_o - e_t))   (exact product, < 2^70)
+/// if bias:     y = sat32(y + bias[o])
+/// if lut:      y = lut(y)
+/// if residual: y = sat32(y + residual[t][o])
+/// ```
+/// where `(mant_t, e_t)` is token `t`'s scale (§3.3) and `(M_o, sh_o)` the row's
+/// `outputScale`. 16-bit inputs and weights are multiplied plane by plane (`accumulate`):
+/// the same exact integer.
+public enum Dense {
+    /// Applies the dense primitive.
+    ///
+    /// - Parameters:
+    ///   - input: per-token quantized `[T, K]`.
+    ///   - weights: `[N, K]` matrix and optional Q16 bias `[N]`.
+    ///   - lut: optional nonlinearity applied after the bias (§5.4).
+    ///   - residual: optional Q16 `[T, N]` added last.
+    ///   - options: GEMM path and threads (the result does not depend on them).
+    /// - Returns: Q16 int32 `[T, N]`.
+    /// - Throws: `.wrongShape` for mismatched `K`, `N` or residual size; `.pathUnavailable`.
+    public static func apply(
+        _ input: QuantizedActivations, _ weights: LinearWeights, lut: ActivationFunction? = nil,
+        residual: [Int32]? = nil, options: ExecutionOptions = .reference
+    ) throws(KernelError) -> [Int32] {
+        let w = weights.matrix
+        guard input.width == w.cols else {
+            throw .wrongShape(what: "dense input width", got: [input.width], want: [w.cols])
+        }
+        let t = input.tokens
+        let n = w.rows
+        if let residual, residual.count != t * n {
+            throw .wrongShape(what: "dense residual", got: [residual.count], want: [t * n])
+        }
+        let acc = try accumulate(input, w, options: options)
+        var out = [Int32](repeating: 0, count: t * n)
+        let table = lut.map { $0.table }
+        for i in 0..<t {
+            let mant = Int64(input.mantissas[i])
+            let e = Int(input.exponents[i])
+            for o in 0..<n {
+                let s = w.outputScales[o]
+                let y0 = FixedPoint.mulRoundShift(
+                    acc[i * n + o], mant * Int64(s.multiplier), Int(s.shift) - e)
+                var y = Int64(FixedPoint.saturate32(y0))
+                if let b = weights.bias { y = Int64(FixedPoint.saturate32(y + Int64(b[o]))) }
+                if let table { y = Int64(Nonlinearity.lookup(Int32(y), table: table)) }
+                if let residual {
+                    y = Int64(FixedPoint.saturate32(y + Int64(residual[i * n + o])))
+                }
+                out[i * n + o] = Int32(y)
+            }
+        }
+        return out
+    }
+
+    /// The exact accumulators `acc[t][o]` of §3.4 as Int64 `[T, N]`: the sum over activation
+    /// planes (int8 `hi`, and for 16-bit inputs uint8 `lo`) and weight planes (int8 `hi`, and
+    /// for 16-bit weights int8 `lo`) of `256^(i+j) * plane_i(A) · plane_j(W)^T`.
+    public static func accumulate(
+        _ input: QuantizedActivations, _ w: QuantizedMatrix, options: ExecutionOptions = .reference
+    ) throws(KernelError) -> [Int64] {
+        guard input.width == w.cols else {
+            throw .wrongShape(what: "gemm input width", got: [input.width], want: [w.cols])
+        }
+        let t = input.tokens
+        let hiA = input.highPlane
+        let loA: [UInt8]? = input.bits == 16 ? input.lowPlane : nil
+        var acc = [Int64](repeating: 0, count: t * w.rows)
+        func add(_ part: [Int32], _ factor: Int64) {
+            for i in 0..<acc.count { acc[i] += Int64(part[i]) * factor }
+        }
+        let planes: [(IntegerGemm.Plane, Int64)] =
+            w.lowWeights == nil ? [(.high, 1)] : [(.high, 256), (.low, 1)]
+        for (plane, wf) in planes {
+            let aFactor: Int64 = loA == nil ? 1 : 256
+            add(try IntegerGemm.multiply(hiA, rows: t, w, plane: plane, options: options), aFactor * wf)
+            if let loA {
+                add(try IntegerGemm.multiplyUnsigned(loA, rows: t, w, plane: plane, options: options), wf)
+            }
+        }
+        return acc
+    }
+}

@@ -1,0 +1,159 @@
+/// A row-major integer matrix of int8 or int16 entries: the left operand of a proven product
+/// (the per-token quantized activations) or, as int8, the weights.
+public struct SmallIntMatrix: Sendable, Equatable {
+    /// Storage by element width.
+    public enum Values: Sendable, Equatable {
+        case int8([Int8])
+        case int16([Int16])
+    }
+
+    public let rows: Int
+    public let cols: Int
+    public let values: Values
+
+    /// Wraps `values` after checking `values.count == rows * cols` and both dimensions in
+    /// `[1, IntegerMatrixMLE.maxDimension]`.
+    public init(rows: Int, cols: Int, values: Values) throws(ProofsError) {
+        let count: Int
+        switch values {
+        case .int8(let v): count = v.count
+        case .int16(let v): count = v.count
+        }
+        let limit = IntegerMatrixMLE.maxDimension
+        guard rows >= 1, cols >= 1, rows <= limit, cols <= limit, count == rows * cols else {
+            throw .wrongShape(what: "integer matrix", got: [count], want: [rows, cols])
+        }
+        self.rows = rows
+        self.cols = cols
+        self.values = values
+    }
+
+    /// MLE evaluation at (colPoint, rowPoint) (see `IntegerMatrixMLE.evaluate`).
+    func evaluate(colPoint: [GoldilocksExt2], rowPoint: [GoldilocksExt2]) -> GoldilocksExt2 {
+        switch values {
+        case .int8(let v):
+            return IntegerMatrixMLE.evaluate(
+                v, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint)
+        case .int16(let v):
+            return IntegerMatrixMLE.evaluate(
+                v, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint)
+        }
+    }
+
+    /// Σ_row eq(rowPoint, row)·M[row][·], padded to 2^colVariables.
+    func foldRows(rowPoint: [GoldilocksExt2], colVariables: Int) -> [GoldilocksExt2] {
+        switch values {
+        case .int8(let v):
+            return IntegerMatrixMLE.foldRows(
+                v, rows: rows, cols: cols, rowPoint: rowPoint, colVariables: colVariables)
+        case .int16(let v):
+            return IntegerMatrixMLE.foldRows(
+                v, rows: rows, cols: cols, rowPoint: rowPoint, colVariables: colVariables)
+        }
+    }
+
+    /// Entry (r, c) widened to Int64.
+    func element(_ r: Int, _ c: Int) -> Int64 {
+        switch values {
+        case .int8(let v): return Int64(v[r * cols + c])
+        case .int16(let v): return Int64(v[r * cols + c])
+        }
+    }
+}
+
+/// One proven product: `accumulator[t][j] = Σ_k input[t][k] · weights[j][k]` over the
+/// integers, `input` T × n, `weights` m × n (specs/proofs.md §5).
+public struct MatmulStatement: Sendable {
+    public let input: SmallIntMatrix
+    public let weights: SmallIntMatrix
+
+    /// Requires `input.cols == weights.cols`.
+    public init(input: SmallIntMatrix, weights: SmallIntMatrix) throws(ProofsError) {
+        guard input.cols == weights.cols else {
+            throw .wrongShape(what: "product operands", got: [input.cols], want: [weights.cols])
+        }
+        self.input = input
+        self.weights = weights
+    }
+
+    public var tokens: Int { input.rows }
+    public var inner: Int { input.cols }
+    public var outputs: Int { weights.rows }
+
+    /// The exact integer product, row-major T × m (naive; the prover may use the kernel's
+    /// faster GEMM instead — any correct product gives the same integers).
+    public func product() -> [Int64] {
+        var out = [Int64](repeating: 0, count: tokens * outputs)
+        for t in 0..<tokens {
+            for j in 0..<outputs {
+                var s: Int64 = 0
+                for k in 0..<inner { s &+= input.element(t, k) &* weights.element(j, k) }
+                out[t * outputs + j] = s
+            }
+        }
+        return out
+    }
+}
+
+/// The matmul argument of specs/proofs.md §5: given accumulators already absorbed into the
+/// transcript, one sumcheck per statement shows `accumulator = input · weightsᵀ`.
+///
+/// For each statement, in order: draw `rCol` (⌈log2 m⌉ challenges) and `rRow` (⌈log2 T⌉),
+/// set `claim = A~(rCol, rRow)`, absorb it, and run `ProductSumcheck` on
+/// f(k) = X~(k, rRow), g(k) = W~(k, rCol) over ⌈log2 n⌉ variables; the verifier ends by
+/// checking `finalClaim = X~(rK, rRow) · W~(rK, rCol)`.
+public enum MatmulArgument {
+    /// The prover: returns the round polynomials for each statement.
+    public static func prove(
+        statements: [MatmulStatement], accumulators: [[Int64]], transcript: inout Transcript
+    ) -> [[ProductSumcheck.RoundPolynomial]] {
+        var out: [[ProductSumcheck.RoundPolynomial]] = []
+        for (s, acc) in zip(statements, accumulators) {
+            let (rCol, rRow) = samplePoint(s, &transcript)
+            let claim = IntegerMatrixMLE.evaluate(
+                acc, rows: s.tokens, cols: s.outputs, colPoint: rCol, rowPoint: rRow)
+            transcript.observe("claim", ext: [claim])
+            let lk = Multilinear.variableCount(s.inner)
+            let f = s.input.foldRows(rowPoint: rRow, colVariables: lk)
+            let g = s.weights.foldRows(rowPoint: rCol, colVariables: lk)
+            let (rounds, _) = ProductSumcheck.prove(f: f, g: g, transcript: &transcript)
+            out.append(rounds)
+        }
+        return out
+    }
+
+    /// The verifier. Round counts must already match ⌈log2 n⌉ (the decoder checks them).
+    ///
+    /// - Returns: `nil` when every statement checks, else the reason the first one failed.
+    public static func verify(
+        statements: [MatmulStatement], accumulators: [[Int64]],
+        rounds: [[ProductSumcheck.RoundPolynomial]], transcript: inout Transcript
+    ) -> String? {
+        for (i, s) in statements.enumerated() {
+            let (rCol, rRow) = samplePoint(s, &transcript)
+            let claim = IntegerMatrixMLE.evaluate(
+                accumulators[i], rows: s.tokens, cols: s.outputs, colPoint: rCol, rowPoint: rRow)
+            transcript.observe("claim", ext: [claim])
+            switch ProductSumcheck.verify(claim: claim, rounds: rounds[i], transcript: &transcript) {
+            case .inconsistentRound(let r):
+                return "stage \(i): sumcheck round \(r) is inconsistent (p(0) + p(1) != claim)"
+            case .reduced(let rK, let finalClaim):
+                let x = s.input.evaluate(colPoint: rK, rowPoint: rRow)
+                let w = s.weights.evaluate(colPoint: rK, rowPoint: rCol)
+                if x * w != finalClaim {
+                    return
+                        "stage \(i): final sumcheck claim != X~(r)·W~(r): the accumulator is not input · weightsᵀ"
+                }
+            }
+        }
+        return nil
+    }
+
+    static func samplePoint(
+        _ s: MatmulStatement, _ transcript: inout Transcript
+    ) -> (col: [GoldilocksExt2], row: [GoldilocksExt2]) {
+        let col = transcript.sampleExt2("point-col", count: Multilinear.variableCount(s.outputs))
+        let row = transcript.sampleExt2("point-row", count: Multilinear.variableCount(s.tokens))
+        return (col, row)
+    }
+}

@@ -1,0 +1,505 @@
+import Foundation
+import Karma
+import Ledger
+import Receipts
+
+/// The production `KarmaLedger`: karma rules from the Karma module (`KarmaEngine`) over the
+/// Merkle log of the Ledger module, one canonical `KarmaEntry` per leaf.
+///
+/// On open it replays the whole ledger through the engine, so the in-memory state always equals
+/// what an auditor's `mesh-validator audit balances` computes. Appends are serialised by the actor:
+/// entries are applied to a staged state first (all or nothing), then appended durably, then the
+/// staged state becomes current.
+///
+/// Idempotence (specs/service.md §4.6): every entry has an *entry key*, the tagged hash of its
+/// canonical bytes with the ledger time (and, for slashes, the amount) set to zero. An event whose
+/// entry key is already in the ledger is reported as a duplicate with its existing index and not
+/// appended again.
+public actor LedgerKarmaBook: KarmaLedger {
+    public nonisolated let ledger: Ledger
+    public nonisolated let engine: KarmaEngine
+    private var state: KarmaState
+    private var keys: [Digest32: UInt64] = [:]
+    private var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
+    private var pendingHeartbeats: [XOnlyPublicKey: [SignedHeartbeat]] = [:]
+    private let nowMs: @Sendable () -> UInt64
+    private static let recentLimit = 200
+    static let keyTag = "mesh/validator/entry-key/v1"
+
+    /// Opens (or creates) the ledger at `path` and replays it.
+    ///
+    /// - Throws: `ValidatorError.storage` when the ledger cannot be opened or an entry does not
+    ///   replay (a corrupted or foreign log).
+    /// A new ledger starts empty; `writeGenesis` then appends the genesis entry if configured.
+    public init(
+        path: String, origin: String, checkpointSeed32: Data, parameters: KarmaParameters = .v1,
+        nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
+    ) throws(ValidatorError) {
+        do {
+            let signer = try NoteSigner(name: origin, ed25519Seed32: checkpointSeed32)
+            ledger = try Ledger(path: path, origin: origin, signer: signer)
+            engine = try KarmaEngine(parameters: parameters)
+        } catch {
+            throw .storage("opening the karma ledger at \(path): \(error)")
+        }
+        self.nowMs = nowMs
+        var state = KarmaState()
+        var keys: [Digest32: UInt64] = [:]
+        var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
+        var index: UInt64 = 0
+        let size = ledger.size
+        let batch: UInt64 = 4096
+        while index < size {
+            let end = min(size, index + batch)
+            let blobs: [Data]
+            do { blobs = try ledger.entries(in: index..<end) } catch {
+                throw .storage("reading ledger entries \(index)..<\(end): \(error)")
+            }
+            for blob in blobs {
+                do {
+                    let entry = try KarmaEntry(canonicalBytes: blob)
+                    let before = state.account(entry.node)
+                    state = try engine.apply(entry, to: state)
+                    keys[Self.key(entry)] = index
+                    Self.remember(
+                        entry, index: index, before: before, after: state.account(entry.node), in: &recent)
+                } catch {
+                    throw .storage("ledger entry \(index) does not replay under the karma rules: \(error)")
+                }
+                index += 1
+            }
+        }
+        self.state = state
+        self.keys = keys
+        self.recent = recent
+    }
+
+    /// Appends the genesis entry when the ledger is empty (does nothing otherwise).
+    ///
+    /// - Throws: `.rejectedByKarma` for invalid allocations, `.storage` when the append fails.
+    public func writeGenesis(_ allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)])
+        async throws(ValidatorError)
+    {
+        guard ledger.size == 0, !allocations.isEmpty else { return }
+        let sorted = allocations.sorted {
+            $0.node.rawRepresentation.lexicographicallyPrecedes($1.node.rawRepresentation)
+        }
+        let entry = KarmaEntry(
+            timestampMs: ledgerTime(),
+            body: .genesis(
+                sorted.map { GenesisAllocation(node: $0.node, balance: $0.balance, bonded: $0.bonded) }))
+        _ = try await append([entry])
+    }
+
+    /// The karma state after every entry (for audits and tests).
+    public var currentState: KarmaState { state }
+
+    /// The entry key (see the type's documentation).
+    static func key(_ entry: KarmaEntry) -> Digest32 {
+        var e = entry
+        e.timestampMs = 0
+        if case .slash(var s) = e.body {
+            s.amount = 0
+            e.body = .slash(s)
+        }
+        return TaggedHash.hash(tag: keyTag, e.canonicalBytes)
+    }
+
+    private func remember(_ entry: KarmaEntry, index: UInt64, before: Account) {
+        Self.remember(entry, index: index, before: before, after: state.account(entry.node), in: &recent)
+    }
+
+    private static func remember(
+        _ entry: KarmaEntry, index: UInt64, before: Account, after: Account,
+        in recent: inout [XOnlyPublicKey: [NodeAccount.Entry]]
+    ) {
+        let delta = Int64(clamping: after.balance) &- Int64(clamping: before.balance)
+        var list = recent[entry.node] ?? []
+        list.append(.init(index: index, type: entry.type.description, delta: delta, detail: detail(entry)))
+        if list.count > recentLimit { list.removeFirst(list.count - recentLimit) }
+        recent[entry.node] = list
+    }
+
+    /// The entry type name reported in `RecordedEntry`: the specs/karma.md type, and for slashes
+    /// the offence (`slash/wrongOutput`, `slash/correlation`, ...).
+    static func typeName(_ entry: KarmaEntry) -> String {
+        if case .slash(let s) = entry.body { return "slash/\(s.offence.kind)" }
+        return entry.type.description
+    }
+
+    static func detail(_ entry: KarmaEntry) -> String {
+        switch entry.body {
+        case .inference(let a):
+            "job \(a.jobID.hex.prefix(12)) layers [\(a.layerStart),\(a.layerEnd)) \(a.macs) MAC"
+        case .redundancy(let a): "job \(a.jobID.hex.prefix(12)) agreed \(a.agreedOutput.hex.prefix(12))"
+        case .validation(let a): "job \(a.jobID.hex.prefix(12)) by \(a.method)"
+        case .seeding(let a): "\(a.receipts.count) chunk receipt(s)"
+        case .uptime(let a): "window \(a.window), \(a.heartbeats.count) heartbeat(s)"
+        case .bond(let r), .unbond(let r), .withdraw(let r), .unjail(let r): "\(r.message.amount) µK"
+        case .slash(let s): "\(s.offence.kind) burned \(s.amount) µK"
+        case .jail(let j): "offence \(j.offenceID.hex.prefix(12))"
+        default: entry.type.description
+        }
+    }
+
+    // MARK: Recording
+
+    /// Ledger time for the next batch: never before the last entry's.
+    private func ledgerTime() -> UInt64 { max(nowMs(), state.lastTimestampMs) }
+
+    public func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
+        let t = ledgerTime()
+        var staged = state
+        var planned: [(entry: KarmaEntry, key: Digest32)] = []
+        var results: [RecordedEntry] = []
+        var skipped: [SkippedEvent] = []
+        var currentJob: String?
+        var stagedKeys: [Digest32: Int] = [:]
+        var correlated: [(XOnlyPublicKey, Digest32)] = []
+
+        /// Applies `entry` to the staged state unless already recorded; `softFail` turns a
+        /// status refusal (jailed, not eligible) into a skip.
+        func stage(_ entry: KarmaEntry, what: String) throws(ValidatorError) {
+            let key = Self.key(entry)
+            if let index = keys[key] {
+                results.append(
+                    RecordedEntry(
+                        index: index, type: Self.typeName(entry), node: entry.node.hex, duplicate: true,
+                        job: currentJob))
+                return
+            }
+            if stagedKeys[key] != nil { return }
+            do {
+                staged = try engine.apply(entry, to: staged)
+            } catch .nodeJailed(let node, let until) {
+                skipped.append(
+                    SkippedEvent(job: currentJob, reason: "\(what) for \(node.prefix(12)) not credited: jailed until \(until) ms"))
+                return
+            } catch .notEligibleValidator(let node, let bonded, let minimum) {
+                skipped.append(
+                    SkippedEvent(
+                        job: currentJob,
+                        reason: "\(what) for \(node.prefix(12)) not credited: bonded \(bonded) µK < minimum \(minimum) µK"))
+                return
+            } catch {
+                throw .rejectedByKarma("\(what): \(error)")
+            }
+            stagedKeys[key] = planned.count
+            planned.append((entry, key))
+            results.append(
+                RecordedEntry(
+                    index: UInt64.max, type: Self.typeName(entry), node: entry.node.hex, duplicate: false,
+                    job: currentJob))
+        }
+
+        func stageSlash(
+            node: XOnlyPublicKey, offence: Karma.Offence, t: UInt64,
+            stage: (KarmaEntry, String) throws(ValidatorError) -> Void
+        ) throws(ValidatorError) {
+            let probe = KarmaEntry(
+                timestampMs: t, body: .slash(Slash(node: node, offence: offence, amount: 0)))
+            if let index = keys[Self.key(probe)] {
+                results.append(
+                    RecordedEntry(
+                        index: index, type: Self.typeName(probe), node: node.hex, duplicate: true, job: currentJob))
+                return
+            }
+            let assessment: OffenceAssessment
+            do {
+                assessment = try engine.assess(node: node, offence: offence, timestampMs: t, in: staged)
+            } catch .offenceAlreadySlashed {
+                return
+            } catch {
+                throw .rejectedByKarma("\(offence.kind) slash for \(node.hex): \(error)")
+            }
+            try stage(
+                KarmaEntry(
+                    timestampMs: t,
+                    body: .slash(Slash(node: node, offence: offence, amount: assessment.amount))),
+                "slash")
+            if engine.jailPeriodMs(for: offence.kind) > 0, staged.account(node).jailedUntilMs == nil {
+                try stage(
+                    KarmaEntry(
+                        timestampMs: t, body: .jail(Jail(node: node, offenceID: assessment.offenceID))),
+                    "jail")
+            }
+        }
+
+        for event in events {
+            currentJob = event.job.hex
+            switch event {
+            case .inference(let c):
+                try stage(
+                    KarmaEntry(
+                        timestampMs: t,
+                        body: .inference(
+                            InferenceAccrual(
+                                node: c.node, jobID: c.job, receiptDigest: c.receiptDigest,
+                                layerStart: c.layers.lowerBound, layerEnd: c.layers.upperBound,
+                                macs: c.multiplyAccumulates,
+                                latencyMs: c.latencyMs, slaMs: c.slaMs))), what: "inference")
+            case .redundancy(let node, let job, let layers, let macs, let agreed):
+                try stage(
+                    KarmaEntry(
+                        timestampMs: t,
+                        body: .redundancy(
+                            RedundancyBonus(
+                                node: node, jobID: job, layerStart: layers.lowerBound,
+                                layerEnd: layers.upperBound,
+                                macs: macs, agreedOutput: agreed))), what: "redundancy")
+            case .validation(let validator, let job, let byProof, let macs):
+                try stage(
+                    KarmaEntry(
+                        timestampMs: t,
+                        body: .validation(
+                            ValidationAccrual(
+                                validator: validator, jobID: job, method: byProof ? .proof : .reexecution,
+                                macs: macs))),
+                    what: "validation")
+            case .slash(let node, let job, let offence, let count, let evidence):
+                guard let karmaOffence = Self.offence(offence, evidence: evidence) else {
+                    throw .rejectedByKarma("\(offence.rawValue) slash for \(node.hex) lacks its evidence")
+                }
+                try stageSlash(node: node, offence: karmaOffence, t: t, stage: stage)
+                if count >= 2 { correlated.append((node, job)) }
+            case .slaMiss:
+                // specs/karma.md has no SLA-miss entry: the miss is recorded in the job's
+                // settlement only (specs/service.md §4.5).
+                break
+            }
+        }
+        // Correlation penalties come after every primary slash of the job is staged.
+        for (node, job) in correlated {
+            currentJob = job.hex
+            try stageSlash(node: node, offence: .correlation(jobID: job), t: t, stage: stage)
+        }
+
+        guard !planned.isEmpty else { return RecordOutcome(entries: results, skipped: skipped) }
+        let appended: [AppendResult]
+        do {
+            appended = try await ledger.append(contentsOf: planned.map(\.entry.canonicalBytes))
+        } catch {
+            throw .storage("appending \(planned.count) karma entries: \(error)")
+        }
+        // Commit: the ledger holds the entries; make the staged state current.
+        var replay = state
+        for (i, (entry, key)) in planned.enumerated() {
+            let before = replay.account(entry.node)
+            replay = (try? engine.apply(entry, to: replay)) ?? replay
+            keys[key] = appended[i].index
+            state = replay
+            remember(entry, index: appended[i].index, before: before)
+        }
+        state = staged
+        var next = 0
+        for i in results.indices where results[i].index == UInt64.max {
+            results[i].index = appended[next].index
+            next += 1
+        }
+        return RecordOutcome(entries: results, skipped: skipped)
+    }
+
+    static func offence(_ offence: Validator.Offence, evidence: OffenceEvidence) -> Karma.Offence? {
+        switch offence {
+        case .equivocation:
+            guard evidence.receipts.count >= 2 else { return nil }
+            return .equivocation(first: evidence.receipts[0], second: evidence.receipts[1])
+        case .wrongOutput:
+            guard let receipt = evidence.receipts.first, let truth = evidence.truth else { return nil }
+            return .wrongOutput(receipt: receipt, reexecutedOutput: truth)
+        case .invalidProof:
+            guard let receipt = evidence.receipts.first, let hash = evidence.proofHash else { return nil }
+            let reason =
+                String((evidence.note ?? "proof did not verify").utf8.prefix(200)) ?? "proof did not verify"
+            return .invalidProof(
+                receipt: receipt, proofHash: hash, reason: reason.isEmpty ? "proof did not verify" : reason)
+        }
+    }
+
+    // MARK: Node requests
+
+    public func submit(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError) -> [RecordedEntry] {
+        let value: JSONValue
+        do { value = try StrictJSON.parse(body) } catch { throw .malformedBody("\(kind.rawValue): \(error)") }
+        let t = ledgerTime()
+        let entry: KarmaEntry
+        do {
+            switch kind {
+            case .heartbeat:
+                let beat = try SignedHeartbeat(jsonObject: value)
+                guard beat.isValid else { throw ValidatorError.invalidSignature("heartbeat") }
+                return try await acceptHeartbeat(beat)
+            case .seedingReceipt:
+                let receipt = try SignedSeedingChunkReceipt(jsonObject: value)
+                guard receipt.isValid else { throw ValidatorError.invalidSignature("seeding chunk receipt") }
+                entry = KarmaEntry(
+                    timestampMs: t,
+                    body: .seeding(SeedingAccrual(seeder: receipt.message.seeder, receipts: [receipt])))
+            case .bond, .unbond, .withdraw:
+                let request = try SignedStakingRequest(jsonObject: value)
+                guard request.isValid else { throw ValidatorError.invalidSignature("staking request") }
+                let want: StakingAction = kind == .bond ? .bond : kind == .unbond ? .unbond : .withdraw
+                guard request.message.action == want else {
+                    throw ValidatorError.malformedBody(
+                        "the request's action is \(request.message.action), but it was posted to /v1/staking/\(kind.rawValue)"
+                    )
+                }
+                entry = KarmaEntry(
+                    timestampMs: t,
+                    body: kind == .bond
+                        ? .bond(request) : kind == .unbond ? .unbond(request) : .withdraw(request))
+            }
+        } catch let error as ValidatorError {
+            throw error
+        } catch {
+            throw .malformedBody("\(kind.rawValue): \(error)")
+        }
+        return try await append([entry])
+    }
+
+    /// Buffers a heartbeat; when a later window's heartbeat arrives, the node's closed window is
+    /// written as one uptime entry (specs/karma.md uptime accrual).
+    private func acceptHeartbeat(_ beat: SignedHeartbeat) async throws(ValidatorError) -> [RecordedEntry] {
+        let node = beat.message.node
+        let window = engine.window(containing: beat.message.timestampMs)
+        var list = pendingHeartbeats[node] ?? []
+        if let last = list.last, last.message.timestampMs >= beat.message.timestampMs {
+            if list.contains(beat) { return [] }
+            throw .rejectedByKarma("heartbeat timestamps must increase (last \(last.message.timestampMs) ms)")
+        }
+        var written: [RecordedEntry] = []
+        if let first = list.first, engine.window(containing: first.message.timestampMs) < window {
+            let closed = engine.window(containing: first.message.timestampMs)
+            let entry = KarmaEntry(
+                timestampMs: ledgerTime(),
+                body: .uptime(UptimeAccrual(node: node, window: closed, heartbeats: list)))
+            list = []
+            do {
+                written = try await append([entry])
+            } catch .rejectedByKarma(let why) {
+                // Too few heartbeats in the window (or already judged): nothing to credit.
+                _ = why
+            }
+        }
+        list.append(beat)
+        pendingHeartbeats[node] = list
+        return written
+    }
+
+    /// Applies and appends node-request entries (all or nothing).
+    private func append(_ entries: [KarmaEntry]) async throws(ValidatorError) -> [RecordedEntry] {
+        var staged = state
+        for entry in entries {
+            if let index = keys[Self.key(entry)] {
+                return [
+                    RecordedEntry(
+                        index: index, type: Self.typeName(entry), node: entry.node.hex, duplicate: true)
+                ]
+            }
+            do { staged = try engine.apply(entry, to: staged) } catch { throw .rejectedByKarma("\(error)") }
+        }
+        let appended: [AppendResult]
+        do { appended = try await ledger.append(contentsOf: entries.map(\.canonicalBytes)) } catch {
+            throw .storage("appending karma entries: \(error)")
+        }
+        var out: [RecordedEntry] = []
+        for (entry, result) in zip(entries, appended) {
+            let before = state.account(entry.node)
+            state = (try? engine.apply(entry, to: state)) ?? state
+            keys[Self.key(entry)] = result.index
+            remember(entry, index: result.index, before: before)
+            out.append(
+                RecordedEntry(
+                    index: result.index, type: Self.typeName(entry), node: entry.node.hex, duplicate: false))
+        }
+        state = staged
+        return out
+    }
+
+    // MARK: Queries
+
+    public func account(of node: XOnlyPublicKey, recent count: Int) async throws(ValidatorError)
+        -> NodeAccount?
+    {
+        guard state.accounts[node] != nil || recent[node] != nil else { return nil }
+        return view(node, recent: count)
+    }
+
+    private func view(_ node: XOnlyPublicKey, recent count: Int) -> NodeAccount {
+        let a = state.account(node)
+        let s = a.scores
+        let offences = UInt64(state.offences.values.filter { $0.node == node }.count)
+        let unbonding = (try? a.unbondingTotal()) ?? 0
+        return NodeAccount(
+            node: node.hex, balance: a.balance, bonded: a.bonded, unbonding: unbonding, jailed: a.isJailed,
+            jailedUntilMs: a.jailedUntilMs,
+            scores: [
+                "inference": s.inference, "seeding": s.seeding, "uptime": s.uptime,
+                "redundancy": s.redundancy,
+                "validation": s.validation,
+            ], offences: offences, recentEntries: Array((recent[node] ?? []).suffix(count)))
+    }
+
+    public func accounts() async throws(ValidatorError) -> [NodeAccount] {
+        let nodes = Set(state.accounts.keys).union(recent.keys)
+        return nodes.sorted { $0.hex < $1.hex }.map { view($0, recent: 0) }
+    }
+
+    public func checkpoint() async throws(ValidatorError) -> String {
+        do {
+            return try await ledger.signCheckpoint().formatted
+        } catch {
+            throw .storage("signing a checkpoint: \(error)")
+        }
+    }
+
+    public nonisolated func tile(path: String) async throws(ValidatorError) -> Data {
+        do {
+            return try ledger.tile(path: path)
+        } catch .badTilePath(let why) {
+            throw .badParameter(name: "tile", reason: why)
+        } catch .tileNotFound(let what) {
+            throw .notFound("tile \(what)")
+        } catch {
+            throw .badParameter(name: "tile", reason: "\(error)")
+        }
+    }
+
+    public nonisolated func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError)
+        -> InclusionProofJSON
+    {
+        do {
+            let proof = try ledger.inclusionProof(index: index, size: size)
+            let leaf = try ledger.leafHash(at: index)
+            let root = try ledger.root(at: proof.treeSize)
+            return InclusionProofJSON(
+                leafIdx: proof.leafIndex, treeSize: proof.treeSize, leafHash: leaf.base64, root: root.base64,
+                proof: proof.hashes.map(\.base64))
+        } catch {
+            throw Self.proofError(error)
+        }
+    }
+
+    public nonisolated func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError)
+        -> ConsistencyProofJSON
+    {
+        do {
+            let proof = try ledger.consistencyProof(from: old, to: new)
+            return ConsistencyProofJSON(
+                size1: proof.size1, size2: proof.size2, root1: try ledger.root(at: proof.size1).base64,
+                root2: try ledger.root(at: proof.size2).base64, proof: proof.hashes.map(\.base64))
+        } catch {
+            throw Self.proofError(error)
+        }
+    }
+
+    private static func proofError(_ error: LedgerError) -> ValidatorError {
+        switch error {
+        case .indexOutOfRange, .sizeBeyondTree, .sizeDecreased:
+            .badParameter(name: "size", reason: "\(error)")
+        default: .storage("\(error)")
+        }
+    }
+
+    public nonisolated func size() async throws(ValidatorError) -> UInt64 { ledger.size }
+}

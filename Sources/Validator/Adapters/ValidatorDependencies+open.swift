@@ -1,0 +1,59 @@
+import Foundation
+import Karma
+import Receipts
+
+extension ValidatorDependencies {
+    /// The production set for `config`: `validator.sqlite` and `ledger.sqlite` in the data
+    /// directory (created if missing), the kernel with the configured models (and the tiny model),
+    /// karma parameters from the configured file (or the built-in v1), and the signing keys.
+    ///
+    /// - Throws: `ValidatorConfig.Problem` for anything a person must fix in the configuration.
+    ///
+    /// - Parameter executor: use this kernel executor instead of loading `config.modelDirectory`
+    ///   (the demo shares one with its simulated nodes).
+    public static func open(
+        config: ValidatorConfig, executor: KernelShardExecutor? = nil,
+        nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
+    ) async throws -> ValidatorDependencies {
+        let base = URL(fileURLWithPath: config.dataDirectory)
+        do {
+            try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        } catch {
+            throw ValidatorConfig.Problem(
+                "cannot create data directory \(base.path): \(error.localizedDescription)")
+        }
+        let identity = try config.identityKey.bytes(relativeTo: base, what: "identityKey")
+        let checkpointSeed = try config.checkpointKey.bytes(relativeTo: base, what: "checkpointKey")
+        let validatorKey: SchnorrSigningKey
+        do { validatorKey = try SchnorrSigningKey(rawRepresentation: identity) } catch {
+            throw ValidatorConfig.Problem("identityKey: \(error)")
+        }
+        var parameters = KarmaParameters.v1
+        if let file = config.karmaParametersFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidatorConfig.Problem("cannot read karma parameters file \(file)")
+            }
+            do { parameters = try KarmaParameters(json: data) } catch {
+                throw ValidatorConfig.Problem("karma parameters \(file): \(error)")
+            }
+        }
+        let repository = try SQLiteJobRepository(path: base.appendingPathComponent("validator.sqlite").path)
+        let karma = try LedgerKarmaBook(
+            path: base.appendingPathComponent("ledger.sqlite").path, origin: config.logOrigin,
+            checkpointSeed32: checkpointSeed, parameters: parameters, nowMs: nowMs)
+        var allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)] = []
+        for g in config.genesis {
+            guard let key = try? XOnlyPublicKey(hex: g.node) else {
+                throw ValidatorConfig.Problem("genesis: bad key \(g.node)")
+            }
+            allocations.append((key, g.balance, g.bonded))
+        }
+        do { try await karma.writeGenesis(allocations) } catch {
+            throw ValidatorConfig.Problem("genesis: \(error)")
+        }
+        let executor = try executor ?? KernelShardExecutor.open(modelDirectory: config.modelDirectory)
+        return ValidatorDependencies(
+            repository: repository, karma: karma, executor: executor, proofs: NoProofChecker(),
+            validatorKey: validatorKey)
+    }
+}

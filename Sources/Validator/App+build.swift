@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Receipts
+import ServiceLifecycle
+
+/// Everything the service is wired from; `ValidatorDependencies.open(config:)` builds the
+/// production set, tests substitute their own.
+public struct ValidatorDependencies: Sendable {
+    public var repository: any JobRepository
+    public var karma: any KarmaLedger
+    public var executor: any ShardExecutor
+    public var proofs: any ProofChecker
+    public var validatorKey: SchnorrSigningKey
+
+    public init(
+        repository: any JobRepository, karma: any KarmaLedger, executor: any ShardExecutor,
+        proofs: any ProofChecker,
+        validatorKey: SchnorrSigningKey
+    ) {
+        self.repository = repository
+        self.karma = karma
+        self.executor = executor
+        self.proofs = proofs
+        self.validatorKey = validatorKey
+    }
+}
+
+/// Builds the router: every controller's endpoints behind the JSON error middleware.
+public func buildRouter(core: ValidatorCore, limits: ValidatorConfig.Limits) -> Router<
+    ValidatorRequestContext
+> {
+    let router = Router(context: ValidatorRequestContext.self)
+    router.add(middleware: JSONErrorMiddleware(metrics: core.metrics))
+    router.addRoutes(JobsController(core: core, limits: limits).endpoints)
+    router.addRoutes(NodesController(core: core, limits: limits).endpoints)
+    router.addRoutes(LogController(core: core).endpoints)
+    router.addRoutes(OpsController(core: core).endpoints)
+    return router
+}
+
+/// Builds the validator core from its dependencies and configuration.
+public func buildCore(
+    config: ValidatorConfig, dependencies: ValidatorDependencies,
+    metrics: ValidatorMetrics = ValidatorMetrics(),
+    logger: Logger, nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
+) throws(ValidatorConfig.Problem) -> ValidatorCore {
+    ValidatorCore(
+        repository: dependencies.repository, karma: dependencies.karma, executor: dependencies.executor,
+        proofs: dependencies.proofs, validatorKey: dependencies.validatorKey.publicKey,
+        orchestrators: try config.orchestratorKeys(), mode: config.settlement.mode, metrics: metrics,
+        logger: logger,
+        nowMs: nowMs)
+}
+
+/// Builds the HTTP application with the settlement service attached (specs/service.md §2).
+///
+/// - Parameter onServerRunning: called with the bound port once the server listens (port 0 in
+///   the config picks a free one).
+public func buildApplication(
+    core: ValidatorCore, config: ValidatorConfig, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    var app = Application(
+        router: buildRouter(core: core, limits: config.limits),
+        configuration: .init(
+            address: .hostname(config.listen.host, port: config.listen.port), serverName: "mesh-validator",
+            backlog: 1024),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger)
+    app.addServices(
+        SettlementService(core: core, sweepInterval: .milliseconds(config.settlement.sweepIntervalMs)))
+    return app
+}

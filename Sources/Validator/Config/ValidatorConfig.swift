@@ -1,0 +1,262 @@
+import Foundation
+import Receipts
+
+/// The validator's configuration file (JSON; specs/service.md §2 lists every field, and
+/// Fixtures/service/example-config.json is a complete example).
+///
+/// Relative paths are resolved against the directory of the configuration file.
+public struct ValidatorConfig: Codable, Sendable, Equatable {
+    /// Where the HTTP server listens.
+    public struct Listen: Codable, Sendable, Equatable {
+        public var host: String
+        /// TCP port; 0 picks a free port (the chosen one is logged).
+        public var port: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 8080) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// A secret key given inline as hex or as a file that holds the hex (a trailing newline is
+    /// allowed).
+    public struct SecretKey: Codable, Sendable, Equatable {
+        public var hex: String?
+        public var file: String?
+
+        public init(hex: String? = nil, file: String? = nil) {
+            self.hex = hex
+            self.file = file
+        }
+
+        /// The 32 secret bytes.
+        ///
+        /// - Throws: `ValidatorConfig.Problem` when neither or both are given, the file is
+        ///   unreadable, or the text is not 64 hex characters.
+        public func bytes(relativeTo base: URL, what: String) throws(ValidatorConfig.Problem) -> Data {
+            let text: String
+            switch (hex, file) {
+            case (let hex?, nil): text = hex
+            case (nil, let file?):
+                let url = ValidatorConfig.resolve(file, relativeTo: base)
+                guard let data = try? Data(contentsOf: url) else {
+                    throw .init("\(what): cannot read key file \(url.path)")
+                }
+                text = String(decoding: data, as: UTF8.self)
+            default: throw .init("\(what): give exactly one of \"hex\" or \"file\"")
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let bytes = Hex.decode(trimmed), bytes.count == 32 else {
+                throw .init("\(what): the key must be 64 hex characters (32 bytes)")
+            }
+            return bytes
+        }
+    }
+
+    /// One genesis allocation (specs/karma.md §5.6): written as the ledger's first entry when the
+    /// ledger is created, e.g. to give the validator its minimum bond.
+    public struct GenesisAllocation: Codable, Sendable, Equatable {
+        /// Hex x-only key.
+        public var node: String
+        /// µK credited to the liquid balance.
+        public var balance: UInt64
+        /// µK credited as bonded stake.
+        public var bonded: UInt64
+
+        public init(node: String, balance: UInt64, bonded: UInt64) {
+            self.node = node
+            self.balance = balance
+            self.bonded = bonded
+        }
+    }
+
+    /// How jobs are settled.
+    public struct Settlement: Codable, Sendable, Equatable {
+        /// `re-execute`: always re-run the shard. `verify-proofs`: when the layer has a registered
+        /// circuit and a receipt carries a proof, verify the proof instead (falling back to
+        /// re-execution when no proof verifies).
+        public var mode: Mode
+        /// How often the deadline sweeper looks for expired jobs, in milliseconds.
+        public var sweepIntervalMs: Int
+
+        public enum Mode: String, Codable, Sendable {
+            case reExecute = "re-execute"
+            case verifyProofs = "verify-proofs"
+        }
+
+        public init(mode: Mode = .reExecute, sweepIntervalMs: Int = 200) {
+            self.mode = mode
+            self.sweepIntervalMs = sweepIntervalMs
+        }
+    }
+
+    /// Request body limits, in bytes.
+    public struct Limits: Codable, Sendable, Equatable {
+        /// `POST /v1/receipts` (receipt JSON plus base64 tensors and proof).
+        public var maxReceiptBodyBytes: Int
+        /// `POST /v1/jobs` (announcement plus an optional base64 input tensor).
+        public var maxJobBodyBytes: Int
+        /// Heartbeats, seeding receipts and staking requests.
+        public var maxSmallBodyBytes: Int
+
+        public init(
+            maxReceiptBodyBytes: Int = 8 << 20, maxJobBodyBytes: Int = 8 << 20,
+            maxSmallBodyBytes: Int = 64 << 10
+        ) {
+            self.maxReceiptBodyBytes = maxReceiptBodyBytes
+            self.maxJobBodyBytes = maxJobBodyBytes
+            self.maxSmallBodyBytes = maxSmallBodyBytes
+        }
+    }
+
+    public var listen: Listen
+    /// Directory holding `validator.sqlite` (jobs, receipts) and `ledger.sqlite` (the karma log).
+    public var dataDirectory: String
+    /// BIP-340 secret key: the validator's identity (credited with validation karma).
+    public var identityKey: SecretKey
+    /// Ed25519 32-byte seed that signs ledger checkpoints.
+    public var checkpointKey: SecretKey
+    /// Checkpoint origin line (C2SP tlog-checkpoint), e.g. `mesh.example/validator/1`.
+    public var logOrigin: String
+    /// Hex x-only keys of the orchestrators whose job announcements are accepted.
+    public var orchestrators: [String]
+    /// Directory of imported model packages (one subdirectory per model); `nil` uses only the
+    /// built-in tiny test model.
+    public var modelDirectory: String?
+    /// Karma parameters file (specs/karma.md); `nil` uses the built-in defaults.
+    public var karmaParametersFile: String?
+    public var settlement: Settlement
+    public var limits: Limits
+    /// swift-log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String
+    /// Allocations of the genesis entry, used only when the ledger is empty.
+    public var genesis: [GenesisAllocation]
+
+    public init(
+        listen: Listen = Listen(), dataDirectory: String, identityKey: SecretKey, checkpointKey: SecretKey,
+        logOrigin: String = "mesh-validator.local/log", orchestrators: [String],
+        modelDirectory: String? = nil,
+        karmaParametersFile: String? = nil, settlement: Settlement = Settlement(), limits: Limits = Limits(),
+        logLevel: String = "info", genesis: [GenesisAllocation] = []
+    ) {
+        self.listen = listen
+        self.dataDirectory = dataDirectory
+        self.identityKey = identityKey
+        self.checkpointKey = checkpointKey
+        self.logOrigin = logOrigin
+        self.orchestrators = orchestrators
+        self.modelDirectory = modelDirectory
+        self.karmaParametersFile = karmaParametersFile
+        self.settlement = settlement
+        self.limits = limits
+        self.logLevel = logLevel
+        self.genesis = genesis
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case listen, dataDirectory, identityKey, checkpointKey, logOrigin, orchestrators, modelDirectory
+        case karmaParametersFile, settlement, limits, logLevel, genesis
+    }
+
+    /// Decodes with defaults for the optional sections.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decodeIfPresent(Listen.self, forKey: .listen) ?? Listen()
+        dataDirectory = try c.decode(String.self, forKey: .dataDirectory)
+        identityKey = try c.decode(SecretKey.self, forKey: .identityKey)
+        checkpointKey = try c.decode(SecretKey.self, forKey: .checkpointKey)
+        logOrigin = try c.decodeIfPresent(String.self, forKey: .logOrigin) ?? "mesh-validator.local/log"
+        orchestrators = try c.decode([String].self, forKey: .orchestrators)
+        modelDirectory = try c.decodeIfPresent(String.self, forKey: .modelDirectory)
+        karmaParametersFile = try c.decodeIfPresent(String.self, forKey: .karmaParametersFile)
+        settlement = try c.decodeIfPresent(Settlement.self, forKey: .settlement) ?? Settlement()
+        limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? Limits()
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? "info"
+        genesis = try c.decodeIfPresent([GenesisAllocation].self, forKey: .genesis) ?? []
+    }
+
+    /// A configuration problem a person can fix by editing the file.
+    public struct Problem: Error, CustomStringConvertible, Equatable {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// Reads and checks a configuration file; relative paths in it are made absolute.
+    public static func load(from path: String) throws(Problem) -> ValidatorConfig {
+        let url = URL(fileURLWithPath: path)
+        guard let data = try? Data(contentsOf: url) else { throw Problem("cannot read config file \(path)") }
+        var config: ValidatorConfig
+        do {
+            config = try JSONDecoder().decode(ValidatorConfig.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw Problem("\(path): missing field \"\(key.stringValue)\"")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw Problem(
+                "\(path): wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw Problem(
+                "\(path): \(context.debugDescription) at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+            )
+        } catch {
+            throw Problem("\(path): \(error)")
+        }
+        config.resolvePaths(relativeTo: url.deletingLastPathComponent())
+        try config.check()
+        return config
+    }
+
+    /// Makes relative paths absolute against `base` (the config file's directory).
+    public mutating func resolvePaths(relativeTo base: URL) {
+        dataDirectory = Self.resolve(dataDirectory, relativeTo: base).path
+        modelDirectory = modelDirectory.map { Self.resolve($0, relativeTo: base).path }
+        karmaParametersFile = karmaParametersFile.map { Self.resolve($0, relativeTo: base).path }
+        identityKey.file = identityKey.file.map { Self.resolve($0, relativeTo: base).path }
+        checkpointKey.file = checkpointKey.file.map { Self.resolve($0, relativeTo: base).path }
+    }
+
+    static func resolve(_ path: String, relativeTo base: URL) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+    }
+
+    /// Checks values that decoding alone cannot.
+    public func check() throws(Problem) {
+        guard (0...65535).contains(listen.port) else {
+            throw Problem("listen.port \(listen.port) is not 0–65535")
+        }
+        guard !orchestrators.isEmpty else {
+            throw Problem("orchestrators: list at least one orchestrator key")
+        }
+        for (i, key) in orchestrators.enumerated() {
+            guard (try? XOnlyPublicKey(hex: key)) != nil else {
+                throw Problem("orchestrators[\(i)]: not a 64-hex-character x-only secp256k1 key")
+            }
+        }
+        guard !logOrigin.isEmpty, !logOrigin.contains("\n") else {
+            throw Problem("logOrigin must be one non-empty line")
+        }
+        for (name, value) in [
+            ("maxReceiptBodyBytes", limits.maxReceiptBodyBytes), ("maxJobBodyBytes", limits.maxJobBodyBytes),
+            ("maxSmallBodyBytes", limits.maxSmallBodyBytes),
+        ] where value < 1024 || value > 1 << 30 {
+            throw Problem("limits.\(name) = \(value) is outside 1 KiB – 1 GiB")
+        }
+        guard settlement.sweepIntervalMs >= 10 else {
+            throw Problem("settlement.sweepIntervalMs must be ≥ 10")
+        }
+        for (i, g) in genesis.enumerated() where (try? XOnlyPublicKey(hex: g.node)) == nil {
+            throw Problem("genesis[\(i)].node: not a 64-hex-character x-only secp256k1 key")
+        }
+    }
+
+    /// The orchestrator keys, parsed.
+    public func orchestratorKeys() throws(Problem) -> Set<XOnlyPublicKey> {
+        var keys = Set<XOnlyPublicKey>()
+        for key in orchestrators {
+            guard let parsed = try? XOnlyPublicKey(hex: key) else {
+                throw Problem("bad orchestrator key \(key)")
+            }
+            keys.insert(parsed)
+        }
+        return keys
+    }
+}

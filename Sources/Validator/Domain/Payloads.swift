@@ -1,0 +1,190 @@
+import Foundation
+import Receipts
+
+/// Renders a `JSONValue` as compact JSON (object keys sorted, number text kept as parsed).
+enum JSONRender {
+    static func render(_ value: JSONValue) -> Data {
+        var out = [UInt8]()
+        write(value, into: &out)
+        return Data(out)
+    }
+
+    private static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: Array("null".utf8))
+        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
+        case .number(let text): out.append(contentsOf: Array(text.utf8))
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                write(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in members.keys.sorted().enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                if let member = members[key] { write(member, into: &out) }
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: Array("\\\"".utf8))
+            case UInt8(ascii: "\\"): out.append(contentsOf: Array("\\\\".utf8))
+            case 0x00..<0x20:
+                let hex = String(byte, radix: 16)
+                out.append(
+                    contentsOf: Array(("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8))
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Reads an optional base64 member of a request object.
+private func base64Member(_ o: inout JSONObjectReader, _ key: String, required: Bool) throws(ValidatorError)
+    -> Data?
+{
+    switch o.optionalValue(key) {
+    case nil, .null?:
+        if required { throw .malformedBody("missing field \"\(key)\" (standard base64)") }
+        return nil
+    case .string(let text)?:
+        guard let data = Data(base64Encoded: text) else {
+            throw .malformedBody("field \"\(key)\" is not standard base64")
+        }
+        return data
+    default:
+        throw .malformedBody("field \"\(key)\" must be a base64 string")
+    }
+}
+
+private func parseObject(_ body: Data, what: String) throws(ValidatorError) -> JSONValue {
+    do {
+        return try StrictJSON.parse(body)
+    } catch {
+        throw .malformedBody("\(what): \(error)")
+    }
+}
+
+/// The body of `POST /v1/jobs` (specs/openapi.yaml `JobSubmission`):
+/// `{"announcement": {...}, "signature": "<128 hex>", "input": "<base64>"?}`.
+public struct JobSubmission: Sendable {
+    public var signed: SignedJobAnnouncement
+    /// The input tensor (canonical bytes), when the orchestrator supplies it.
+    public var input: Data?
+
+    public init(signed: SignedJobAnnouncement, input: Data?) {
+        self.signed = signed
+        self.input = input
+    }
+
+    /// Parses a request body (strict JSON; unknown members refused).
+    public init(json body: Data) throws(ValidatorError) {
+        var o: JSONObjectReader
+        let announcementValue: JSONValue
+        let signatureHex: String
+        do {
+            o = try JSONObjectReader(try parseObject(body, what: "job submission"), what: "job submission")
+            announcementValue = try o.value("announcement")
+            signatureHex = try o.string("signature")
+        } catch let error as ValidatorError {
+            throw error
+        } catch {
+            throw .malformedBody("job submission: \(error)")
+        }
+        let announcement = try JobAnnouncement(jsonObject: announcementValue)
+        let signature: SchnorrSignature
+        do {
+            signature = try SchnorrSignature(hex: signatureHex)
+        } catch {
+            throw .malformedBody("job submission: \(error)")
+        }
+        input = try base64Member(&o, "input", required: false)
+        do { try o.finish() } catch { throw .malformedBody("job submission: \(error)") }
+        signed = SignedJobAnnouncement(announcement: announcement, signature: signature)
+    }
+
+    /// The request body for this submission.
+    public func json() -> Data {
+        var members: [String: JSONValue] = [
+            "announcement": signed.announcement.jsonObject(),
+            "signature": .string(signed.signature.hex),
+        ]
+        if let input { members["input"] = .string(input.base64EncodedString()) }
+        return JSONRender.render(.object(members))
+    }
+}
+
+/// The body of `POST /v1/receipts` (specs/openapi.yaml `ReceiptSubmission`):
+/// `{"receipt": {signed receipt}, "output": "<base64>", "input": "<base64>"?, "proof": "<base64>"?}`.
+public struct ReceiptSubmission: Sendable {
+    public var signed: SignedReceipt
+    /// The canonical output tensor whose commitment the receipt signs.
+    public var output: Data
+    /// The input tensor, when the validator may not have it.
+    public var input: Data?
+    /// A succinct proof whose SHA-256 is the receipt's `proofRef`.
+    public var proof: Data?
+
+    public init(signed: SignedReceipt, output: Data, input: Data? = nil, proof: Data? = nil) {
+        self.signed = signed
+        self.output = output
+        self.input = input
+        self.proof = proof
+    }
+
+    /// Parses a request body (strict JSON; the receipt member is read by the Receipts module's
+    /// strict decoder, specs/receipt.md §2).
+    public init(json body: Data) throws(ValidatorError) {
+        var o: JSONObjectReader
+        let receiptValue: JSONValue
+        do {
+            o = try JSONObjectReader(
+                try parseObject(body, what: "receipt submission"), what: "receipt submission")
+            receiptValue = try o.value("receipt")
+        } catch let error as ValidatorError {
+            throw error
+        } catch {
+            throw .malformedBody("receipt submission: \(error)")
+        }
+        do {
+            signed = try SignedReceipt(json: JSONRender.render(receiptValue))
+        } catch {
+            throw .malformedBody("receipt: \(error)")
+        }
+        guard let output = try base64Member(&o, "output", required: true) else {
+            throw .malformedBody("missing field \"output\"")
+        }
+        self.output = output
+        input = try base64Member(&o, "input", required: false)
+        proof = try base64Member(&o, "proof", required: false)
+        do { try o.finish() } catch { throw .malformedBody("receipt submission: \(error)") }
+    }
+
+    /// The `proofRef` a receipt must carry for `proof`: SHA-256 of the proof bytes
+    /// (specs/service.md §3.2 rule 6).
+    public static func proofReference(for proof: some DataProtocol) -> Digest32 { Digest32.sha256(proof) }
+
+    /// The request body for this submission.
+    public func json() -> Data {
+        var parts = [
+            "{\"receipt\":", String(decoding: signed.json(), as: UTF8.self),
+            ",\"output\":\"", output.base64EncodedString(), "\"",
+        ]
+        if let input { parts += [",\"input\":\"", input.base64EncodedString(), "\""] }
+        if let proof { parts += [",\"proof\":\"", proof.base64EncodedString(), "\""] }
+        parts.append("}")
+        return Data(parts.joined().utf8)
+    }
+}

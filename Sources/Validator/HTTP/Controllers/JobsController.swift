@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+import Receipts
+
+/// `POST /v1/jobs`, `GET /v1/jobs/{id}`, `POST /v1/receipts` (specs/openapi.yaml).
+struct JobsController {
+    let core: ValidatorCore
+    let limits: ValidatorConfig.Limits
+
+    var endpoints: RouteCollection<ValidatorRequestContext> {
+        let routes = RouteCollection(context: ValidatorRequestContext.self)
+        routes.post("v1/jobs", use: announce)
+        routes.get("v1/jobs/:id", use: job)
+        routes.post("v1/receipts", use: receipt)
+        return routes
+    }
+
+    @Sendable func announce(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
+        let body = try await request.collectBody(limit: limits.maxJobBodyBytes)
+        let ack = try await core.announce(try JobSubmission(json: body))
+        return jsonResponse(ack, status: ack.status == "created" ? .created : .ok)
+    }
+
+    @Sendable func job(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
+        let id = try digestParameter(context, "id")
+        return jsonResponse(try await core.view(of: id))
+    }
+
+    @Sendable func receipt(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
+        let body = try await request.collectBody(limit: limits.maxReceiptBodyBytes)
+        let ack = try await core.submit(try ReceiptSubmission(json: body))
+        return jsonResponse(ack, status: ack.status == .duplicate ? .ok : .accepted)
+    }
+}
+
+func digestParameter(_ context: ValidatorRequestContext, _ name: String) throws(ValidatorError) -> Digest32 {
+    guard let text = context.parameters.get(name) else { throw .badParameter(name: name, reason: "missing") }
+    do { return try Digest32(hex: text, field: name) } catch {
+        throw .badParameter(name: name, reason: "must be 64 lowercase hex characters")
+    }
+}

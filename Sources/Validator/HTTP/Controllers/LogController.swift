@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+
+/// The transparency log: `GET /checkpoint`, `GET /tile/...` (C2SP tlog-tiles),
+/// `GET /v1/proofs/inclusion`, `GET /v1/proofs/consistency` (specs/openapi.yaml).
+struct LogController {
+    let core: ValidatorCore
+
+    var endpoints: RouteCollection<ValidatorRequestContext> {
+        let routes = RouteCollection(context: ValidatorRequestContext.self)
+        routes.get("checkpoint", use: checkpoint)
+        routes.get("tile/**", use: tile)
+        routes.get("v1/proofs/inclusion", use: inclusion)
+        routes.get("v1/proofs/consistency", use: consistency)
+        return routes
+    }
+
+    @Sendable func checkpoint(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
+        let note = try await core.karma.checkpoint()
+        return bytesResponse(Data(note.utf8), contentType: "text/plain; charset=utf-8")
+    }
+
+    @Sendable func tile(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
+        let path = context.parameters.getCatchAll().joined(separator: "/")
+        guard !path.isEmpty, path.utf8.count <= 128 else {
+            throw ValidatorError.badParameter(
+                name: "tile", reason: "expected tile/<L>/<N>[.p/<W>] or tile/entries/<N>")
+        }
+        let data = try await core.karma.tile(path: path)
+        var response = bytesResponse(data, contentType: "application/octet-stream")
+        // Full tiles never change (C2SP tlog-tiles); partial ones do.
+        response.headers[.cacheControl] =
+            path.contains(".p/") ? "no-cache" : "public, max-age=31536000, immutable"
+        return response
+    }
+
+    @Sendable func inclusion(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
+        let index = try query(request, "index", required: true)
+        let size = try query(request, "size", required: false)
+        return jsonResponse(try await core.karma.inclusionProof(index: index ?? 0, size: size))
+    }
+
+    @Sendable func consistency(_ request: Request, context: ValidatorRequestContext) async throws -> Response
+    {
+        let old = try query(request, "old", required: true) ?? 0
+        let new = try query(request, "new", required: true) ?? 0
+        return jsonResponse(try await core.karma.consistencyProof(old: old, new: new))
+    }
+
+    private func query(_ request: Request, _ name: String, required: Bool) throws(ValidatorError) -> UInt64? {
+        guard let text = request.uri.queryParameters.get(name) else {
+            if required { throw .badParameter(name: name, reason: "missing (a non-negative integer)") }
+            return nil
+        }
+        guard let value = UInt64(text), text.first != "+" else {
+            throw .badParameter(name: name, reason: "'\(text)' is not a non-negative integer")
+        }
+        return value
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import Receipts
+
+/// The validator's view of the kernel: re-executes a shard job and commits to tensors.
+///
+/// The production adapter (`KernelShardExecutor`) runs the deterministic integer kernel on models
+/// loaded from the configured model directory; tests use small fakes.
+public protocol ShardExecutor: Sendable {
+    /// Checks that `bytes` is a well-formed canonical tensor and returns its commitment
+    /// (specs/kernel.md: SHA-256 of the canonical bytes).
+    ///
+    /// - Throws: `ValidatorError.invalidTensor` when the bytes are not a canonical tensor.
+    func commitment(ofTensor bytes: Data) throws(ValidatorError) -> Digest32
+
+    /// `true` when this validator holds `modelID` and `layers` is a valid range of it.
+    func canExecute(modelID: Digest32, layers: Range<UInt32>) -> Bool
+
+    /// The work of running `layers` of `modelID` on `input`, in multiply-accumulates, without
+    /// running it (used when a proof replaces re-execution).
+    func multiplyAccumulates(modelID: Digest32, layers: Range<UInt32>, input: Data) throws(ValidatorError)
+        -> UInt64
+
+    /// Runs layers `[layers.lowerBound, layers.upperBound)` of `modelID` on `input`.
+    ///
+    /// - Returns: the canonical output tensor, its commitment, and the work done in
+    ///   multiply-accumulates (credited to the validator as validation karma).
+    /// - Throws: `ValidatorError.unknownModel` or `.invalidTensor` when the job cannot run.
+    func execute(modelID: Digest32, layers: Range<UInt32>, input: Data) async throws(ValidatorError)
+        -> ShardExecution
+}
+
+/// The result of one shard execution.
+public struct ShardExecution: Sendable, Equatable {
+    /// Canonical output tensor bytes.
+    public var output: Data
+    /// Commitment to `output`.
+    public var commitment: Digest32
+    /// Multiply-accumulate operations performed (the job's "shard size").
+    public var multiplyAccumulates: UInt64
+
+    public init(output: Data, commitment: Digest32, multiplyAccumulates: UInt64) {
+        self.output = output
+        self.commitment = commitment
+        self.multiplyAccumulates = multiplyAccumulates
+    }
+}
+
+/// The verdict of checking a succinct proof (a verdict, not an error: specs/proofs.md).
+public enum ProofCheck: Sendable, Equatable {
+    case valid
+    case invalid(reason: String)
+}
+
+/// Verifies node-supplied proofs for layers that have a registered circuit.
+public protocol ProofChecker: Sendable {
+    /// `true` when `layers` of `modelID` has a registered circuit this checker can verify.
+    func hasCircuit(modelID: Digest32, layers: Range<UInt32>) -> Bool
+
+    /// Verifies that `proof` shows `output = layers(modelID weights, input)`.
+    ///
+    /// Never throws: malformed proof bytes are an `.invalid` verdict (the node supplied them).
+    func verify(proof: Data, modelID: Digest32, layers: Range<UInt32>, input: Data, output: Data) async
+        -> ProofCheck
+}
+
+/// A proof checker for a validator without registered circuits: it never claims a circuit.
+public struct NoProofChecker: ProofChecker {
+    public init() {}
+    public func hasCircuit(modelID: Digest32, layers: Range<UInt32>) -> Bool { false }
+    public func verify(proof: Data, modelID: Digest32, layers: Range<UInt32>, input: Data, output: Data) async
+        -> ProofCheck
+    { .invalid(reason: "no circuit is registered on this validator") }
+}
+
+/// The kinds of signed requests a node sends directly to the karma rules.
+public enum NodeRequestKind: String, Sendable, CaseIterable, Codable {
+    case heartbeat
+    case seedingReceipt = "seeding-receipt"
+    case bond
+    case unbond
+    case withdraw
+}
+
+/// One ledger entry as recorded: where it sits in the log and what it is.
+public struct RecordedEntry: Sendable, Equatable, Codable {
+    /// Index of the entry in the ledger (0-based).
+    public var index: UInt64
+    /// Entry type name from specs/karma.md (`inference`, `redundancy`, ...); slashes name their
+    /// offence: `slash/<offence>` (`slash/wrongOutput`, `slash/correlation`).
+    public var type: String
+    /// The node whose account the entry changes (hex x-only key).
+    public var node: String
+    /// `true` when the entry was already in the ledger and was not appended again.
+    public var duplicate: Bool
+    /// The job the entry is about (hex), for job-related entries.
+    public var job: String?
+
+    public init(index: UInt64, type: String, node: String, duplicate: Bool, job: String? = nil) {
+        self.index = index
+        self.type = type
+        self.node = node
+        self.duplicate = duplicate
+        self.job = job
+    }
+}
+
+/// An event the karma rules did not credit, and why.
+public struct SkippedEvent: Sendable, Equatable {
+    /// The job the event was about (hex).
+    public var job: String?
+    public var reason: String
+
+    public init(job: String?, reason: String) {
+        self.job = job
+        self.reason = reason
+    }
+}
+
+/// What `KarmaLedger.record` did with a batch of events.
+public struct RecordOutcome: Sendable, Equatable {
+    /// Entries appended (or found already present), in order.
+    public var entries: [RecordedEntry]
+    /// Events the rules do not credit in the subject's current status (a jailed node's inference
+    /// credit, a validator below the minimum bond), each with the reason; nothing was appended
+    /// for them.
+    public var skipped: [SkippedEvent]
+
+    public init(entries: [RecordedEntry], skipped: [SkippedEvent] = []) {
+        self.entries = entries
+        self.skipped = skipped
+    }
+}
+
+/// Karma state and the append-only ledger behind it, as the service uses them.
+///
+/// Contract: `record` applies the events to the karma state and appends their canonical entries
+/// to the ledger durably, in order, all or nothing, before returning. It is idempotent: an event
+/// whose canonical entry is already in the ledger is not appended again and is reported with its
+/// existing index and `duplicate == true` (settlement relies on this to resume after a crash).
+public protocol KarmaLedger: Sendable {
+    /// Applies and durably appends `events`; see the protocol's contract.
+    ///
+    /// - Throws: `ValidatorError.rejectedByKarma` when the rules reject an event (nothing is
+    ///   appended), `.storage` when the append fails.
+    func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome
+
+    /// Parses, verifies and records a node-signed request (heartbeat, seeding receipt, bond,
+    /// unbond, withdraw) given as its JSON body.
+    func submit(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError) -> [RecordedEntry]
+
+    /// A node's account: balances, stake, jail status, scores and its most recent entries.
+    /// `nil` when the ledger has never mentioned the node.
+    func account(of node: XOnlyPublicKey, recent: Int) async throws(ValidatorError) -> NodeAccount?
+
+    /// Karma summary of every node known to the ledger, sorted by node key.
+    func accounts() async throws(ValidatorError) -> [NodeAccount]
+
+    /// The current signed checkpoint (a C2SP signed note), text with trailing newline.
+    func checkpoint() async throws(ValidatorError) -> String
+
+    /// A C2SP tlog-tiles object for the path after `tile/` (e.g. `0/x001/234.p/7`,
+    /// `entries/000`).
+    func tile(path: String) async throws(ValidatorError) -> Data
+
+    /// An RFC 9162 inclusion proof in the ledger issue's JSON shape.
+    func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError) -> InclusionProofJSON
+
+    /// An RFC 9162 consistency proof in the ledger issue's JSON shape.
+    func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError) -> ConsistencyProofJSON
+
+    /// Number of entries in the ledger.
+    func size() async throws(ValidatorError) -> UInt64
+}
+
+/// `{"leafIdx": I, "treeSize": N, "leafHash": b64, "root": b64, "proof": [b64, ...]}`.
+public struct InclusionProofJSON: Codable, Sendable, Equatable {
+    public var leafIdx: UInt64
+    public var treeSize: UInt64
+    public var leafHash: String
+    public var root: String
+    public var proof: [String]
+
+    public init(leafIdx: UInt64, treeSize: UInt64, leafHash: String, root: String, proof: [String]) {
+        self.leafIdx = leafIdx
+        self.treeSize = treeSize
+        self.leafHash = leafHash
+        self.root = root
+        self.proof = proof
+    }
+}
+
+/// `{"size1": M, "size2": N, "root1": b64, "root2": b64, "proof": [b64, ...]}`.
+public struct ConsistencyProofJSON: Codable, Sendable, Equatable {
+    public var size1: UInt64
+    public var size2: UInt64
+    public var root1: String
+    public var root2: String
+    public var proof: [String]
+
+    public init(size1: UInt64, size2: UInt64, root1: String, root2: String, proof: [String]) {
+        self.size1 = size1
+        self.size2 = size2
+        self.root1 = root1
+        self.root2 = root2
+        self.proof = proof
+    }
+}
+
+/// A node's karma account as served by `GET /v1/nodes/{pubkey}` (amounts in micro-karma).
+public struct NodeAccount: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var index: UInt64
+        public var type: String
+        /// Signed change to the node's balance by this entry, micro-karma.
+        public var delta: Int64
+        public var detail: String
+
+        public init(index: UInt64, type: String, delta: Int64, detail: String) {
+            self.index = index
+            self.type = type
+            self.delta = delta
+            self.detail = detail
+        }
+    }
+
+    public var node: String
+    public var balance: UInt64
+    public var bonded: UInt64
+    public var unbonding: UInt64
+    public var jailed: Bool
+    public var jailedUntilMs: UInt64?
+    /// Scores in the five categories the grid shows: inference, seeding, uptime, redundancy,
+    /// validation.
+    public var scores: [String: UInt64]
+    /// Offences slashed so far.
+    public var offences: UInt64
+    public var recentEntries: [Entry]
+
+    public init(
+        node: String, balance: UInt64, bonded: UInt64, unbonding: UInt64, jailed: Bool,
+        jailedUntilMs: UInt64?,
+        scores: [String: UInt64], offences: UInt64, recentEntries: [Entry]
+    ) {
+        self.node = node
+        self.balance = balance
+        self.bonded = bonded
+        self.unbonding = unbonding
+        self.jailed = jailed
+        self.jailedUntilMs = jailedUntilMs
+        self.scores = scores
+        self.offences = offences
+        self.recentEntries = recentEntries
+    }
+}

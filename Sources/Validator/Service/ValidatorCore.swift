@@ -1,0 +1,234 @@
+import Crypto
+import Foundation
+import Logging
+import Receipts
+import Synchronization
+
+/// The validator's request logic, independent of HTTP: announce jobs, take receipts, settle, and
+/// answer queries (specs/service.md §3–4). Controllers are thin wrappers around it.
+public final class ValidatorCore: Sendable {
+    public let repository: any JobRepository
+    public let karma: any KarmaLedger
+    public let executor: any ShardExecutor
+    public let metrics: ValidatorMetrics
+    public let validatorKey: XOnlyPublicKey
+    let orchestrators: Set<XOnlyPublicKey>
+    let settler: Settler
+    let logger: Logger
+    let nowMs: @Sendable () -> UInt64
+    let mode: ValidatorConfig.Settlement.Mode
+
+    /// Jobs waiting for the settlement loop, with the instant they became ready, and the set of
+    /// their ids (a job is queued once while it waits).
+    private let queue = Mutex<(items: [(Digest32, ContinuousClock.Instant)], ids: Set<Digest32>)>(([], []))
+    /// Wakes the settlement loop; finished to stop it.
+    private let wake: AsyncStream<Void>
+    private let wakeInput: AsyncStream<Void>.Continuation
+    /// Most jobs settled together (one freeze, one ledger append, one finish).
+    static let maxSettlementBatch = 256
+
+    /// - Parameters:
+    ///   - nowMs: wall clock in Unix milliseconds (injectable for tests of deadlines).
+    public init(
+        repository: any JobRepository, karma: any KarmaLedger, executor: any ShardExecutor,
+        proofs: any ProofChecker, validatorKey: XOnlyPublicKey, orchestrators: Set<XOnlyPublicKey>,
+        mode: ValidatorConfig.Settlement.Mode, metrics: ValidatorMetrics, logger: Logger,
+        nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
+    ) {
+        self.repository = repository
+        self.karma = karma
+        self.executor = executor
+        self.metrics = metrics
+        self.validatorKey = validatorKey
+        self.orchestrators = orchestrators
+        self.logger = logger
+        self.nowMs = nowMs
+        self.mode = mode
+        settler = Settler(
+            repository: repository, executor: executor, proofs: proofs, karma: karma,
+            validatorKey: validatorKey,
+            mode: mode, metrics: metrics, logger: logger, nowMs: nowMs)
+        (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Unix time in milliseconds from the system clock.
+    @Sendable public static func systemNowMs() -> UInt64 {
+        UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+    }
+
+    // MARK: Jobs
+
+    /// Verifies and stores a job announcement (idempotent for the identical announcement).
+    public func announce(_ submission: JobSubmission) async throws(ValidatorError) -> JobAck {
+        let signed = submission.signed
+        let a = signed.announcement
+        guard orchestrators.contains(a.orchestrator) else { throw .unknownOrchestrator(a.orchestrator.hex) }
+        guard signed.isValid else { throw .invalidSignature("job announcement \(a.jobID.hex)") }
+        guard executor.canExecute(modelID: a.modelID, layers: a.layers) else {
+            throw .unknownModel("\(a.modelID.hex) layers [\(a.layerStart), \(a.layerEnd))")
+        }
+        if let input = submission.input {
+            let got = try executor.commitment(ofTensor: input)
+            guard got == a.inputCommitment else {
+                throw .commitmentMismatch(what: "the input tensor", got: got.hex, want: a.inputCommitment.hex)
+            }
+        }
+        let created = try await repository.insertJob(signed, input: submission.input, nowMs: nowMs())
+        if created { metrics.jobAnnounced() }
+        return JobAck(
+            status: created ? "created" : "duplicate", jobId: a.jobID.hex, announcementDigest: a.digest.hex)
+    }
+
+    /// The public view of a job.
+    public func view(of id: Digest32) async throws(ValidatorError) -> JobView {
+        guard let job = try await repository.job(id) else { throw .unknownJob(id.hex) }
+        let receipts = try await repository.receipts(of: id)
+        let a = job.announcement
+        return JobView(
+            jobId: a.jobID.hex, status: job.status, modelId: a.modelID.hex,
+            layers: [a.layerStart, a.layerEnd],
+            inputCommitment: a.inputCommitment.hex, nodes: a.nodes.map(\.hex),
+            orchestrator: a.orchestrator.hex,
+            deadlineMs: a.deadlineMs, slaMs: a.slaMs, hasInput: job.hasInput,
+            receipts: receipts.map {
+                .init(
+                    node: $0.signed.receipt.node.hex,
+                    outputCommitment: $0.signed.receipt.outputCommitment.hex,
+                    receiptDigest: $0.digest.hex, receivedAtMs: $0.receivedMs, hasProof: $0.proof != nil)
+            },
+            settlement: job.settlement)
+    }
+
+    // MARK: Receipts
+
+    /// Verifies a receipt against its job and stores it durably before returning
+    /// (specs/service.md §4.3). Triggers settlement when every assigned node has reported.
+    public func submit(_ submission: ReceiptSubmission) async throws(ValidatorError) -> ReceiptAck {
+        let signed = submission.signed
+        let r = signed.receipt
+        guard let job = try await repository.announcement(r.jobID) else { throw .unknownJob(r.jobID.hex) }
+        let a = job.announcement
+        guard a.nodes.contains(r.node) else { throw .nodeNotAssigned(node: r.node.hex, job: r.jobID.hex) }
+        guard r.modelID == a.modelID else {
+            throw .receiptMismatch(field: "modelId", got: r.modelID.hex, want: a.modelID.hex)
+        }
+        guard r.layerStart == a.layerStart, r.layerEnd == a.layerEnd else {
+            throw .receiptMismatch(
+                field: "layers", got: "[\(r.layerStart), \(r.layerEnd))",
+                want: "[\(a.layerStart), \(a.layerEnd))")
+        }
+        guard r.inputCommitment == a.inputCommitment else {
+            throw .receiptMismatch(
+                field: "inputCommitment", got: r.inputCommitment.hex, want: a.inputCommitment.hex)
+        }
+        guard case .valid = signed.verify() else { throw .invalidSignature("receipt for job \(r.jobID.hex)") }
+        let outputCommitment = try executor.commitment(ofTensor: submission.output)
+        guard outputCommitment == r.outputCommitment else {
+            throw .commitmentMismatch(
+                what: "the output tensor", got: outputCommitment.hex, want: r.outputCommitment.hex)
+        }
+        if let input = submission.input {
+            let got = try executor.commitment(ofTensor: input)
+            guard got == a.inputCommitment else {
+                throw .commitmentMismatch(what: "the input tensor", got: got.hex, want: a.inputCommitment.hex)
+            }
+        }
+        switch (submission.proof, r.proofRef) {
+        case (let proof?, let ref?):
+            let got = Digest32.sha256(proof)
+            guard got == ref else { throw .proofRefMismatch(got: got.hex, want: ref.hex) }
+        case (nil, _): break
+        case (_?, nil): throw .malformedBody("a proof is attached but the receipt has no proofRef")
+        }
+        let digest = r.digest
+        let result = try await repository.store(
+            ReceiptToStore(
+                signed: signed, digest: digest, output: submission.output, input: submission.input,
+                proof: submission.proof, receivedMs: nowMs()))
+        metrics.receipt(result.disposition)
+        if result.nodesReported >= a.nodes.count, result.disposition != .duplicate {
+            enqueue(r.jobID)
+        }
+        return ReceiptAck(
+            status: result.disposition, jobId: r.jobID.hex, receiptDigest: digest.hex,
+            nodesReported: result.nodesReported, quorum: a.nodes.count)
+    }
+
+    // MARK: Settlement
+
+    /// Queues a job for the settlement loop (once while it waits).
+    func enqueue(_ id: Digest32, readyAt: ContinuousClock.Instant = .now) {
+        let fresh = queue.withLock { q in
+            guard q.ids.insert(id).inserted else { return false }
+            q.items.append((id, readyAt))
+            return true
+        }
+        if fresh { wakeInput.yield() }
+    }
+
+    /// Queues every job that needs settling now (deadline passed, all reported, or interrupted).
+    public func sweep() async {
+        do {
+            for id in try await repository.jobsToSettle(nowMs: nowMs()) { enqueue(id) }
+        } catch {
+            logger.error("deadline sweep failed: \(error)")
+        }
+    }
+
+    /// Settles one job immediately (serially with the loop only if the caller ensures it).
+    @discardableResult
+    public func settle(_ id: Digest32) async throws(ValidatorError) -> SettlementRecord? {
+        try await settler.settle(id, readyAt: nil)
+    }
+
+    /// The settlement loop: settles queued jobs in batches until `stopSettlementLoop()` is called;
+    /// the batch in progress completes first.
+    func runSettlementLoop() async {
+        for await _ in wake {
+            while true {
+                let batch = queue.withLock { q -> [(Digest32, ContinuousClock.Instant)] in
+                    let taken = Array(q.items.prefix(Self.maxSettlementBatch))
+                    q.items.removeFirst(taken.count)
+                    for (id, _) in taken { q.ids.remove(id) }
+                    return taken
+                }
+                if batch.isEmpty { break }
+                do {
+                    _ = try await settler.settle(batch: batch.map { ($0.0, Optional($0.1)) })
+                } catch {
+                    // Left `settling` or `pending`: the next sweep retries them.
+                    logger.error("settling \(batch.count) job(s) failed (will retry): \(error)")
+                }
+            }
+        }
+    }
+
+    /// Ends the settlement loop after the job in progress.
+    func stopSettlementLoop() { wakeInput.finish() }
+
+    // MARK: Node requests and queries
+
+    public func nodeRequest(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError)
+        -> NodeRequestAck
+    {
+        let entries = try await karma.submit(kind, body: body)
+        metrics.nodeRequest(kind)
+        return NodeRequestAck(kind: kind, entries: entries)
+    }
+
+    public func status() async throws(ValidatorError) -> StatusView {
+        let counts = try await repository.statusCounts()
+        return StatusView(
+            validator: validatorKey.hex, ledgerSize: try await karma.size(),
+            jobs: Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
+            settlementMode: mode.rawValue)
+    }
+}
+
+extension Digest32 {
+    /// SHA-256 of `data` as a `Digest32`.
+    static func sha256(_ data: some DataProtocol) -> Digest32 {
+        // A SHA-256 digest is always 32 bytes.
+        (try? Digest32(bytes: Data(SHA256.hash(data: Data(data))))) ?? .zero
+    }
+}

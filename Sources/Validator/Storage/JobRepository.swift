@@ -1,0 +1,169 @@
+import Foundation
+import Receipts
+
+/// A job's place in its life cycle (specs/service.md §4.1).
+public enum JobStatus: String, Codable, Sendable, CaseIterable {
+    /// Accepting receipts.
+    case pending
+    /// Frozen for settlement: no more receipts; the verdict is being computed or recorded.
+    case settling
+    /// Final; every claim that arrived matched the verdict.
+    case settled
+    /// Final; claims disagreed, an offence was found, or the truth could not be established.
+    case disputed
+
+    /// `true` for the two final states.
+    public var isFinal: Bool { self == .settled || self == .disputed }
+}
+
+/// A job as stored.
+public struct JobRecord: Sendable {
+    public var signed: SignedJobAnnouncement
+    public var status: JobStatus
+    public var hasInput: Bool
+    public var createdMs: UInt64
+    public var settlement: SettlementRecord?
+
+    public var announcement: JobAnnouncement { signed.announcement }
+}
+
+/// A receipt as stored, with the data that came with it.
+public struct StoredReceipt: Sendable {
+    public var signed: SignedReceipt
+    /// `signed.receipt.digest` (the signed tagged hash): identifies the receipt.
+    public var digest: Digest32
+    public var receivedMs: UInt64
+    public var proof: Data?
+}
+
+/// A verified receipt ready to be stored.
+public struct ReceiptToStore: Sendable {
+    public var signed: SignedReceipt
+    public var digest: Digest32
+    public var output: Data
+    public var input: Data?
+    public var proof: Data?
+    public var receivedMs: UInt64
+
+    public init(
+        signed: SignedReceipt, digest: Digest32, output: Data, input: Data?, proof: Data?, receivedMs: UInt64
+    ) {
+        self.signed = signed
+        self.digest = digest
+        self.output = output
+        self.input = input
+        self.proof = proof
+        self.receivedMs = receivedMs
+    }
+}
+
+/// What storing a receipt did (specs/service.md §4.3).
+public enum ReceiptDisposition: String, Codable, Sendable {
+    /// First receipt from this node for this job: stored.
+    case accepted
+    /// This receipt (or another by the same node with the same output) is already stored:
+    /// nothing changed.
+    case duplicate
+    /// The node already signed a different output for this job: stored as equivocation evidence.
+    case equivocation
+}
+
+/// The result of storing one receipt.
+public struct ReceiptStoreResult: Sendable, Equatable {
+    public var disposition: ReceiptDisposition
+    /// Distinct assigned nodes that have a receipt stored for the job, after this one.
+    public var nodesReported: Int
+}
+
+/// The settlement as persisted and served in the job view.
+public struct SettlementRecord: Codable, Sendable, Equatable {
+    public struct NodeOutcome: Codable, Sendable, Equatable {
+        public var node: String
+        /// `agreed`, `wrong-output`, `equivocation`, `invalid-proof`, `absent` or `unjudged`.
+        public var outcome: String
+        /// Output commitments the node signed (empty when absent).
+        public var claimed: [String]
+    }
+
+    public struct OffenceRecord: Codable, Sendable, Equatable {
+        public var node: String
+        public var offence: String
+        /// Ledger index of the slash entry.
+        public var ledgerIndex: UInt64?
+    }
+
+    /// The established output commitment (hex), or nil when it could not be established.
+    public var truth: String?
+    /// `re-execution`, `proof` or `none`.
+    public var method: String
+    /// Why the truth is missing, or what the proof check said.
+    public var note: String?
+    public var majority: String?
+    public var majorityOverruled: Bool
+    public var correlated: Bool
+    public var outcomes: [NodeOutcome]
+    public var offences: [OffenceRecord]
+    /// Ledger entries written for this job, in order.
+    public var entries: [RecordedEntry]
+    public var settledAtMs: UInt64
+    /// Time from the job becoming ready (all receipts in, or deadline) to the verdict being
+    /// recorded, in microseconds; nil when settled during crash recovery.
+    public var latencyMicros: UInt64?
+}
+
+/// Durable storage of jobs and receipts. Every mutating call returns only after the change is
+/// durable (SQLite WAL, `synchronous=FULL`).
+public protocol JobRepository: Sendable {
+    /// Stores a new job. Returns `true` when created, `false` when the identical announcement was
+    /// already stored (idempotent).
+    ///
+    /// - Throws: `.conflictingAnnouncement` when the id exists with other content.
+    func insertJob(_ signed: SignedJobAnnouncement, input: Data?, nowMs: UInt64) async throws(ValidatorError)
+        -> Bool
+
+    func job(_ id: Digest32) async throws(ValidatorError) -> JobRecord?
+
+    /// The signed announcement of a job (announcements never change, so implementations cache).
+    func announcement(_ id: Digest32) async throws(ValidatorError) -> SignedJobAnnouncement?
+
+    /// Receipts stored for a job, in arrival order.
+    func receipts(of id: Digest32) async throws(ValidatorError) -> [StoredReceipt]
+
+    /// Stores a verified receipt for a pending job, detecting duplicates and equivocation, and
+    /// the input tensor when the job has none yet.
+    ///
+    /// - Throws: `.unknownJob`, `.jobAlreadySettled` (checked inside the write transaction).
+    func store(_ receipt: ReceiptToStore) async throws(ValidatorError) -> ReceiptStoreResult
+
+    /// The job's input tensor, if the validator has it.
+    func input(of id: Digest32) async throws(ValidatorError) -> Data?
+
+    /// A stored output tensor by commitment.
+    func tensor(_ commitment: Digest32) async throws(ValidatorError) -> Data?
+
+    /// Moves pending jobs to `settling` (no more receipts), in one transaction. Returns each known
+    /// job's status after the call; jobs already `settling` or final are left as they are.
+    func freeze(_ ids: [Digest32]) async throws(ValidatorError) -> [Digest32: JobStatus]
+
+    /// Records the final status and settlement of `settling` jobs, in one transaction.
+    func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError)
+
+    /// Jobs that need settling now: every `settling` job (resumed after a crash), and pending
+    /// jobs whose deadline is ≤ `nowMs` or whose every assigned node has reported.
+    func jobsToSettle(nowMs: UInt64) async throws(ValidatorError) -> [Digest32]
+
+    /// Number of jobs per status.
+    func statusCounts() async throws(ValidatorError) -> [JobStatus: Int]
+}
+
+extension JobRepository {
+    /// `freeze` for one job.
+    public func freeze(_ id: Digest32) async throws(ValidatorError) -> JobStatus? {
+        try await freeze([id])[id]
+    }
+
+    /// `finish` for one job.
+    public func finish(_ id: Digest32, status: JobStatus, settlement: SettlementRecord) async throws(ValidatorError) {
+        try await finish([(id, status, settlement)])
+    }
+}

@@ -1,0 +1,380 @@
+import Foundation
+import GRDB
+import Receipts
+import Synchronization
+
+/// `JobRepository` on SQLite through GRDB: WAL journal, `synchronous=FULL`, receipts written with
+/// group commit (many concurrent requests share one transaction and one fsync).
+///
+/// Schema (specs/service.md §5): `jobs(id, announcement, signature, status, deadline_ms, input,
+/// created_ms, settlement)`, `receipts(job, node, digest, output, json, proof, received_ms)`,
+/// `tensors(commitment, bytes)`.
+public final class SQLiteJobRepository: JobRepository {
+    private let pool: DatabasePool
+    private let committer: GroupCommitter<ReceiptToStore, ReceiptStoreResult>
+    /// Announcements are immutable once stored: cache them for the receipt hot path.
+    private let announcements = Mutex<[Digest32: SignedJobAnnouncement]>([:])
+    private static let cacheLimit = 200_000
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String) throws(ValidatorError) {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.busyMode = .timeout(10)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("v1") { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE jobs(
+                          id BLOB PRIMARY KEY NOT NULL,
+                          announcement BLOB NOT NULL,
+                          signature BLOB NOT NULL,
+                          status TEXT NOT NULL,
+                          deadline_ms INTEGER NOT NULL,
+                          input BLOB,
+                          created_ms INTEGER NOT NULL,
+                          settlement BLOB
+                        ) WITHOUT ROWID;
+                        CREATE INDEX jobs_by_status ON jobs(status, deadline_ms);
+                        CREATE TABLE receipts(
+                          job BLOB NOT NULL,
+                          node BLOB NOT NULL,
+                          digest BLOB NOT NULL,
+                          output BLOB NOT NULL,
+                          json BLOB NOT NULL,
+                          proof BLOB,
+                          received_ms INTEGER NOT NULL,
+                          seq INTEGER NOT NULL,
+                          PRIMARY KEY(job, node, digest)
+                        ) WITHOUT ROWID;
+                        CREATE TABLE tensors(
+                          commitment BLOB PRIMARY KEY NOT NULL,
+                          bytes BLOB NOT NULL
+                        ) WITHOUT ROWID;
+                        """)
+            }
+            try migrator.migrate(pool)
+        } catch {
+            throw .storage("opening \(path): \(error)")
+        }
+        self.pool = pool
+        committer = GroupCommitter(label: "mesh.validator.receipts") { batch throws(ValidatorError) in
+            do {
+                return try pool.write { db in try Self.storeBatch(batch, db: db) }
+            } catch let error as ValidatorError {
+                throw error
+            } catch {
+                throw .storage("storing receipts: \(error)")
+            }
+        }
+    }
+
+    // MARK: Jobs
+
+    public func insertJob(_ signed: SignedJobAnnouncement, input: Data?, nowMs: UInt64)
+        async throws(ValidatorError)
+        -> Bool
+    {
+        let a = signed.announcement
+        let json = JSONRender.render(a.jsonObject())
+        let created: Bool = try await storage("storing job \(a.jobID)") {
+            try await pool.write { db in
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT announcement, signature FROM jobs WHERE id = ?",
+                    arguments: [a.jobID.bytes])
+                {
+                    let storedJSON: Data = row["announcement"]
+                    let storedSig: Data = row["signature"]
+                    guard storedJSON == json, storedSig == signed.signature.rawRepresentation else {
+                        throw ValidatorError.conflictingAnnouncement(a.jobID.hex)
+                    }
+                    if let input {
+                        try db.execute(
+                            sql: "UPDATE jobs SET input = ? WHERE id = ? AND input IS NULL",
+                            arguments: [input, a.jobID.bytes])
+                    }
+                    return false
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO jobs(id, announcement, signature, status, deadline_ms, input, created_ms)
+                        VALUES (?, ?, ?, 'pending', ?, ?, ?)
+                        """,
+                    arguments: [
+                        a.jobID.bytes, json, signed.signature.rawRepresentation,
+                        Int64(clamping: a.deadlineMs), input, Int64(clamping: nowMs),
+                    ])
+                return true
+            }
+        }
+        cache(signed)
+        return created
+    }
+
+    private func cache(_ signed: SignedJobAnnouncement) {
+        announcements.withLock { c in
+            if c.count >= Self.cacheLimit { c.removeAll(keepingCapacity: true) }
+            c[signed.announcement.jobID] = signed
+        }
+    }
+
+    /// The announcement of a job (cached; announcements never change).
+    public func announcement(_ id: Digest32) async throws(ValidatorError) -> SignedJobAnnouncement? {
+        if let hit = announcements.withLock({ $0[id] }) { return hit }
+        guard let record = try await job(id) else { return nil }
+        cache(record.signed)
+        return record.signed
+    }
+
+    /// The stored columns of a job row, read inside the database closure (rows are not Sendable).
+    private struct JobColumns: Sendable {
+        var announcement: Data
+        var signature: Data
+        var status: String
+        var hasInput: Bool
+        var createdMs: Int64
+        var settlement: Data?
+    }
+
+    public func job(_ id: Digest32) async throws(ValidatorError) -> JobRecord? {
+        let columns: JobColumns? = try await storage("reading job \(id)") {
+            try await pool.read { db in
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT announcement, signature, status, input IS NOT NULL AS has_input, created_ms, settlement
+                        FROM jobs WHERE id = ?
+                        """,
+                    arguments: [id.bytes]
+                ).map {
+                    JobColumns(
+                        announcement: $0["announcement"], signature: $0["signature"], status: $0["status"],
+                        hasInput: $0["has_input"], createdMs: $0["created_ms"], settlement: $0["settlement"])
+                }
+            }
+        }
+        guard let columns else { return nil }
+        return try Self.decodeJob(columns)
+    }
+
+    private static func decodeJob(_ row: JobColumns) throws(ValidatorError) -> JobRecord {
+        do {
+            let announcement = try JobAnnouncement(jsonObject: try StrictJSON.parse(row.announcement))
+            let signature = try SchnorrSignature(rawRepresentation: row.signature)
+            guard let status = JobStatus(rawValue: row.status) else {
+                throw ValidatorError.storage("job \(announcement.jobID): unknown status \(row.status)")
+            }
+            let settlement = try row.settlement.map {
+                try JSONDecoder().decode(SettlementRecord.self, from: $0)
+            }
+            return JobRecord(
+                signed: SignedJobAnnouncement(announcement: announcement, signature: signature),
+                status: status,
+                hasInput: row.hasInput, createdMs: UInt64(clamping: row.createdMs), settlement: settlement)
+        } catch let error as ValidatorError {
+            throw error
+        } catch {
+            throw .storage("a stored job does not decode: \(error)")
+        }
+    }
+
+    public func input(of id: Digest32) async throws(ValidatorError) -> Data? {
+        try await storage("reading input of \(id)") {
+            try await pool.read { db in
+                try Data.fetchOne(db, sql: "SELECT input FROM jobs WHERE id = ?", arguments: [id.bytes])
+            }
+        }
+    }
+
+    public func tensor(_ commitment: Digest32) async throws(ValidatorError) -> Data? {
+        try await storage("reading tensor \(commitment)") {
+            try await pool.read { db in
+                try Data.fetchOne(
+                    db, sql: "SELECT bytes FROM tensors WHERE commitment = ?", arguments: [commitment.bytes])
+            }
+        }
+    }
+
+    // MARK: Receipts
+
+    public func receipts(of id: Digest32) async throws(ValidatorError) -> [StoredReceipt] {
+        typealias Columns = (digest: Data, json: Data, proof: Data?, receivedMs: Int64)
+        let rows: [Columns] = try await storage("reading receipts of \(id)") {
+            try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT digest, json, proof, received_ms FROM receipts WHERE job = ? ORDER BY seq",
+                    arguments: [id.bytes]
+                ).map { ($0["digest"], $0["json"], $0["proof"], $0["received_ms"]) }
+            }
+        }
+        var out: [StoredReceipt] = []
+        for row in rows {
+            do {
+                out.append(
+                    StoredReceipt(
+                        signed: try SignedReceipt(json: row.json), digest: try Digest32(bytes: row.digest),
+                        receivedMs: UInt64(clamping: row.receivedMs), proof: row.proof))
+            } catch {
+                throw .storage("a stored receipt of job \(id) does not decode: \(error)")
+            }
+        }
+        return out
+    }
+
+    public func store(_ receipt: ReceiptToStore) async throws(ValidatorError) -> ReceiptStoreResult {
+        try await committer.submit(receipt)
+    }
+
+    /// Stores a batch inside one write transaction; per-item faults are results, not throws.
+    private static func storeBatch(_ batch: [ReceiptToStore], db: Database) throws -> [Result<
+        ReceiptStoreResult, ValidatorError
+    >] {
+        let jobStatus = try db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?")
+        let existing = try db.cachedStatement(
+            sql: "SELECT digest, output FROM receipts WHERE job = ? AND node = ?")
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO receipts(job, node, digest, output, json, proof, received_ms, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM receipts WHERE job = ?))
+                """)
+        let insertTensor = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO tensors(commitment, bytes) VALUES (?, ?)")
+        let setInput = try db.cachedStatement(sql: "UPDATE jobs SET input = ? WHERE id = ? AND input IS NULL")
+        let countNodes = try db.cachedStatement(
+            sql: "SELECT COUNT(DISTINCT node) FROM receipts WHERE job = ?")
+        var results: [Result<ReceiptStoreResult, ValidatorError>] = []
+        results.reserveCapacity(batch.count)
+        for item in batch {
+            let r = item.signed.receipt
+            let job = r.jobID.bytes
+            guard let status = try String.fetchOne(jobStatus, arguments: [job]) else {
+                results.append(.failure(.unknownJob(r.jobID.hex)))
+                continue
+            }
+            guard status == JobStatus.pending.rawValue else {
+                results.append(.failure(.jobAlreadySettled(r.jobID.hex)))
+                continue
+            }
+            let node = r.node.rawRepresentation
+            let prior = try Row.fetchAll(existing, arguments: [job, node])
+            let output = r.outputCommitment.bytes
+            let disposition: ReceiptDisposition
+            if prior.contains(where: {
+                ($0["digest"] as Data) == item.digest.bytes || ($0["output"] as Data) == output
+            }) {
+                disposition = .duplicate
+            } else {
+                disposition = prior.isEmpty ? .accepted : .equivocation
+                try insert.execute(arguments: [
+                    job, node, item.digest.bytes, output, item.signed.json(), item.proof,
+                    Int64(clamping: item.receivedMs), job,
+                ])
+                try insertTensor.execute(arguments: [output, item.output])
+                if let input = item.input { try setInput.execute(arguments: [input, job]) }
+            }
+            let reported = try Int.fetchOne(countNodes, arguments: [job]) ?? 0
+            results.append(.success(ReceiptStoreResult(disposition: disposition, nodesReported: reported)))
+        }
+        return results
+    }
+
+    // MARK: Settlement
+
+    public func freeze(_ ids: [Digest32]) async throws(ValidatorError) -> [Digest32: JobStatus] {
+        let pairs: [(Data, String)] = try await storage("freezing \(ids.count) job(s)") {
+            try await pool.write { db in
+                let update = try db.cachedStatement(
+                    sql: "UPDATE jobs SET status = 'settling' WHERE id = ? AND status = 'pending'")
+                let read = try db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?")
+                var out: [(Data, String)] = []
+                for id in ids {
+                    try update.execute(arguments: [id.bytes])
+                    if let status = try String.fetchOne(read, arguments: [id.bytes]) { out.append((id.bytes, status)) }
+                }
+                return out
+            }
+        }
+        var result: [Digest32: JobStatus] = [:]
+        for (bytes, text) in pairs {
+            if let id = try? Digest32(bytes: bytes), let status = JobStatus(rawValue: text) { result[id] = status }
+        }
+        return result
+    }
+
+    public func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var rows: [(Data, String, Data)] = []
+        for (id, status, settlement) in updates {
+            do { rows.append((id.bytes, status.rawValue, try encoder.encode(settlement))) } catch {
+                throw .internalFailure("encoding settlement: \(error)")
+            }
+        }
+        let prepared = rows
+        try await storage("finishing \(updates.count) job(s)") {
+            try await pool.write { db in
+                let statement = try db.cachedStatement(
+                    sql: "UPDATE jobs SET status = ?, settlement = ? WHERE id = ? AND status = 'settling'")
+                for (id, status, json) in prepared { try statement.execute(arguments: [status, json, id]) }
+            }
+        }
+    }
+
+    public func jobsToSettle(nowMs: UInt64) async throws(ValidatorError) -> [Digest32] {
+        let ids: [Data] = try await storage("listing jobs to settle") {
+            try await pool.read { db in
+                try Data.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id FROM jobs WHERE status = 'settling'
+                        UNION
+                        SELECT id FROM jobs WHERE status = 'pending' AND deadline_ms <= ?
+                        UNION
+                        SELECT j.id FROM jobs j WHERE j.status = 'pending'
+                          AND (SELECT COUNT(DISTINCT node) FROM receipts r WHERE r.job = j.id) >= \(JobAnnouncement.quorumSize)
+                        """,
+                    arguments: [Int64(clamping: nowMs)])
+            }
+        }
+        var out: [Digest32] = []
+        for id in ids {
+            do { out.append(try Digest32(bytes: id)) } catch { throw .storage("bad stored job id: \(error)") }
+        }
+        return out
+    }
+
+    public func statusCounts() async throws(ValidatorError) -> [JobStatus: Int] {
+        let rows: [(String, Int)] = try await storage("counting jobs") {
+            try await pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").map {
+                    ($0["status"], $0["n"])
+                }
+            }
+        }
+        var counts: [JobStatus: Int] = [:]
+        for (status, n) in rows {
+            if let status = JobStatus(rawValue: status) { counts[status] = n }
+        }
+        return counts
+    }
+
+    // MARK: Helpers
+
+    private func storage<T: Sendable>(_ what: String, _ body: () async throws -> T)
+        async throws(ValidatorError) -> T
+    {
+        do {
+            return try await body()
+        } catch let error as ValidatorError {
+            throw error
+        } catch {
+            throw .storage("\(what): \(error)")
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Karma
+import Receipts
+import Testing
+
+/// Engine behaviour beyond the fixtures: purity, formulas against a naive reference, parameters.
+@Suite struct EngineTests {
+    let engine = try! KarmaEngine(parameters: .v1)
+
+    @Test func applyDoesNotTouchItsInputAndRefusalLeavesNothing() throws {
+        let pre = Build.genesis([(TestKeys.alice, Build.account(balance: 10))])
+        let before = pre.stateHash
+        let post = try engine.apply(Build.inference(TestKeys.alice), to: pre)
+        #expect(pre.stateHash == before)
+        #expect(post.account(TestKeys.alice.publicKey).balance == 50_010)
+        // A refused entry throws; the caller still holds the old state.
+        #expect(throws: KarmaError.self) { try engine.apply(Build.inference(TestKeys.alice), to: post) }
+    }
+
+    /// Naive reference of §5.1 written with 128-bit integers and the formula as the spec words it.
+    @available(macOS 15.0, *)
+    static func naiveInference(macs: UInt64, latency: UInt64, sla: UInt64, rate: UInt64) -> UInt64? {
+        let base = UInt128(macs) * UInt128(rate) / 1_000_000
+        guard base <= UInt128(UInt64.max) else { return nil }
+        if latency <= sla { return UInt64(base) }
+        if latency >= 2 * UInt128(sla) { return 0 }
+        return UInt64(base * (2 * UInt128(sla) - UInt128(latency)) / UInt128(sla))
+    }
+
+    @available(macOS 15.0, *)
+    @Test func inferenceRewardMatchesNaiveReference() {
+        var rng = SplitMix64(seed: 51)
+        let slas: [UInt64] = [1, 2, 999, 1_000, 60_000, .max / 2, .max]
+        for _ in 0..<5_000 {
+            let macs = rng.next() >> (rng.next() % 64)
+            let sla = slas[Int(rng.next() % UInt64(slas.count))]
+            let latency = rng.next() % 3 == 0 ? rng.next() : sla &+ (rng.next() % (sla / 2 + 2))
+            let got = try? engine.inferenceReward(macs: macs, latencyMs: latency, slaMs: sla)
+            #expect(got == Self.naiveInference(macs: macs, latency: latency, sla: sla, rate: 1_000))
+        }
+    }
+
+    @Test func parametersOutOfRangeAreRefused() {
+        var p = KarmaParameters.v1
+        p.equivocationSlashBps = 10_001
+        #expect(throws: KarmaError.self) { try KarmaEngine(parameters: p) }
+        p = .v1
+        p.heartbeatWindowMs = 0
+        #expect(throws: KarmaError.self) { try KarmaEngine(parameters: p) }
+        p = .v1
+        p.minHeartbeatsPerWindow = p.maxHeartbeatsPerEntry + 1
+        #expect(throws: KarmaError.self) { try KarmaEngine(parameters: p) }
+    }
+
+    @Test func parametersFileIsStrict() throws {
+        let good = KarmaParameters.v1.json()
+        #expect(try KarmaParameters(json: good) == .v1)
+        let text = String(decoding: good, as: UTF8.self)
+        let unknown = text.replacingOccurrences(of: "{", with: "{\"bonus\": 1,")
+        #expect(throws: KarmaError.self) { try KarmaParameters(json: Data(unknown.utf8)) }
+        let missing = text.replacingOccurrences(of: "\"downtimeSlashBps\": 10,", with: "")
+        #expect(throws: KarmaError.self) { try KarmaParameters(json: Data(missing.utf8)) }
+        let v2 = text.replacingOccurrences(of: "\"version\": 1", with: "\"version\": 2")
+        #expect(throws: KarmaError.self) { try KarmaParameters(json: Data(v2.utf8)) }
+    }
+
+    @Test func eligibilityNeedsBondAndFreedom() {
+        let min = KarmaParameters.v1.minValidatorBond
+        let key = TestKeys.erin.publicKey
+        #expect(
+            !engine.isEligibleValidator(
+                key, in: Build.genesis([(TestKeys.erin, Build.account(bonded: min - 1))])))
+        #expect(
+            engine.isEligibleValidator(key, in: Build.genesis([(TestKeys.erin, Build.account(bonded: min))])))
+        #expect(
+            !engine.isEligibleValidator(
+                key, in: Build.genesis([(TestKeys.erin, Build.account(bonded: min, jailedUntilMs: 1))])))
+    }
+
+    @Test func slashEntryStatesTheAssessedAmount() throws {
+        let pre = Build.genesis([(TestKeys.alice, Build.account(bonded: 12_345_678))])
+        let r = Build.receipt(TestKeys.alice, output: Build.digest(0xA1))
+        let offence = Offence.wrongOutput(receipt: r, reexecutedOutput: Build.digest(0xB2))
+        let entry = try engine.slashEntry(
+            node: TestKeys.alice.publicKey, offence: offence, timestampMs: Build.t0, in: pre)
+        guard case .slash(let s) = entry.body else {
+            Issue.record("not a slash")
+            return
+        }
+        #expect(s.amount == 1_234_567)  // floor(12,345,678 · 1000 / 10000)
+        let post = try engine.apply(entry, to: pre)
+        #expect(post.slashed == 1_234_567)
+        #expect(post.account(TestKeys.alice.publicKey).bonded == 12_345_678 - 1_234_567)
+    }
+
+    @Test func correlationIsCappedAtTheMaximum() throws {
+        // Seven members slashed for one job: 1000 · 6 = 6000 bps, capped at 5000.
+        let keys = (1...7).map { TestKeys.secret(UInt8($0)) }
+        var s = Build.genesis(keys.map { ($0, Build.account(bonded: 1_000_000)) })
+        for k in keys {
+            let offence = Offence.wrongOutput(
+                receipt: Build.receipt(k, output: Build.digest(0xA1)), reexecutedOutput: Build.digest(0xB2))
+            s = try engine.apply(
+                try engine.slashEntry(node: k.publicKey, offence: offence, timestampMs: Build.t0, in: s),
+                to: s)
+        }
+        let x = try engine.assess(
+            node: keys[0].publicKey, offence: .correlation(jobID: Build.digest(0x11)), timestampMs: Build.t0,
+            in: s)
+        #expect(x.bps == 5_000)
+        #expect(x.amount == 450_000)  // 5000 bps of the 900,000 left after the 10% slash
+    }
+}
+
+/// Every refusal of the fixture suite, applied in place, leaves the state byte-for-byte unchanged.
+@Suite struct AtomicityTests {
+    @Test func refusedEntriesLeaveTheStateUntouched() throws {
+        let engine = try KarmaEngine(parameters: .v1)
+        var checked = 0
+        for c in FixtureCases.all where c.wantError != nil && c.editLastLine == nil {
+            var state = c.pre
+            for e in c.events.dropLast() { try engine.apply(e, to: &state) }
+            let before = state.canonicalBytes
+            guard let last = c.events.last else { continue }
+            #expect(throws: KarmaError.self, "\(c.suite)/\(c.name)") { try engine.apply(last, to: &state) }
+            #expect(state.canonicalBytes == before, "\(c.suite)/\(c.name) changed the state")
+            checked += 1
+        }
+        #expect(checked >= 40)
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+@testable import Ledger
+
+/// A fresh ledger in a temporary directory.
+struct TempLedger {
+    let dir: URL
+    let path: String
+    let signer: NoteSigner
+    let ledger: Ledger
+
+    init(origin: String = "test.mesh/ledger") throws {
+        dir = try RepoPaths.temporaryDirectory(prefix: "ledger")
+        path = dir.appendingPathComponent("ledger.sqlite").path
+        signer = try NoteSigner(name: origin, ed25519Seed32: Data(repeating: 7, count: 32))
+        ledger = try Ledger(path: path, signer: signer)
+    }
+
+    func reopen(readOnly: Bool = false) throws -> Ledger {
+        try Ledger(path: path, signer: readOnly ? nil : signer, readOnly: readOnly)
+    }
+
+    /// Reads the database directly.
+    func query<T>(_ body: (Database) throws -> T) throws -> T {
+        let queue = try DatabaseQueue(path: path)
+        return try queue.read(body)
+    }
+
+    /// Runs raw SQL against the database, as an attacker or a disk fault would.
+    func tamper(_ sql: String, _ arguments: StatementArguments = []) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
+    }
+}
+
+@Suite("Ledger storage")
+struct LedgerStorageTests {
+    @Test("Concurrent appends get distinct consecutive indices and the tree matches the reference")
+    func concurrentAppends() async throws {
+        let t = try TempLedger()
+        let results = try await withThrowingTaskGroup(of: [(Data, AppendResult)].self) { group in
+            for task in 0..<16 {
+                group.addTask {
+                    var out: [(Data, AppendResult)] = []
+                    for i in 0..<40 {
+                        let e = Data("task-\(task)-\(i)".utf8)
+                        out.append((e, try await t.ledger.append(e)))
+                    }
+                    return out
+                }
+            }
+            group.addTask {
+                let batch = testEntries(300, prefix: "batch-")
+                let r = try await t.ledger.append(contentsOf: batch)
+                return Array(zip(batch, r))
+            }
+            var all: [(Data, AppendResult)] = []
+            for try await part in group { all += part }
+            return all
+        }
+        #expect(results.count == 940)
+        #expect(t.ledger.size == 940)
+        let sorted = results.sorted { $0.1.index < $1.1.index }
+        #expect(sorted.map(\.1.index) == Array(0..<940))
+        let batchIndices = results.filter { $0.0.starts(with: Data("batch-".utf8)) }.map(\.1.index)
+        #expect(batchIndices == Array(batchIndices[0]..<(batchIndices[0] + 300)), "a batch is contiguous")
+        for (e, r) in results {
+            #expect(r.leafHash == RFC9162.hashLeaf(e))
+        }
+        let entries = sorted.map(\.0)
+        #expect(try t.ledger.entries(in: 0..<940) == entries)
+        let ref = ReferenceTree(leaves: entries)
+        #expect(t.ledger.root == ref.root(size: 940))
+        var rng = SeededRandom(seed: 42)
+        for _ in 0..<25 {
+            let size = Int.random(in: 1...940, using: &rng)
+            let index = Int.random(in: 0..<size, using: &rng)
+            let proof = try t.ledger.inclusionProof(index: UInt64(index), size: UInt64(size))
+            #expect(proof.hashes == ref.inclusionProof(index: index, size: size))
+            let old = Int.random(in: 0...size, using: &rng)
+            let cproof = try t.ledger.consistencyProof(from: UInt64(old), to: UInt64(size))
+            #expect(cproof.hashes == ref.consistencyProof(old: old, size: size))
+            #expect(try t.ledger.root(at: UInt64(size)) == ref.root(size: size))
+        }
+
+        // A second process-like open sees the same committed tree and serves the same proofs
+        // from storage (cold cache).
+        let again = try t.reopen(readOnly: true)
+        #expect(again.size == 940 && again.root == t.ledger.root)
+        #expect(
+            try again.inclusionProof(index: 3, size: 700).hashes == ref.inclusionProof(index: 3, size: 700))
+        #expect(try again.leafHash(at: 939) == RFC9162.hashLeaf(entries[939]))
+        await #expect(throws: LedgerError.readOnly) { try await again.append(Data("x".utf8)) }
+    }
+
+    @Test("Bad requests get clear errors")
+    func badRequests() async throws {
+        let t = try TempLedger()
+        #expect(t.ledger.root == RFC9162.emptyRoot)
+        #expect(throws: LedgerError.indexOutOfRange(index: 0, size: 0)) {
+            try t.ledger.inclusionProof(index: 0)
+        }
+        _ = try await t.ledger.append(contentsOf: testEntries(10))
+        #expect(throws: LedgerError.indexOutOfRange(index: 10, size: 10)) {
+            try t.ledger.inclusionProof(index: 10)
+        }
+        #expect(throws: LedgerError.indexOutOfRange(index: 5, size: 5)) {
+            try t.ledger.inclusionProof(index: 5, size: 5)
+        }
+        #expect(throws: LedgerError.sizeBeyondTree(requested: 11, size: 10)) {
+            try t.ledger.inclusionProof(index: 1, size: 11)
+        }
+        #expect(throws: LedgerError.sizeDecreased(old: 6, new: 5)) {
+            try t.ledger.consistencyProof(from: 6, to: 5)
+        }
+        #expect(throws: LedgerError.sizeBeyondTree(requested: 12, size: 10)) {
+            try t.ledger.consistencyProof(from: 6, to: 12)
+        }
+        #expect(throws: LedgerError.indexOutOfRange(index: 10, size: 10)) { try t.ledger.entry(at: 10) }
+        await #expect(throws: LedgerError.entryTooLarge(bytes: 65_536, max: 65_535)) {
+            try await t.ledger.append(Data(count: 65_536))
+        }
+        #expect(t.ledger.size == 10)
+        #expect(throws: LedgerError.originMismatch(stored: "test.mesh/ledger", requested: "other")) {
+            try Ledger(path: t.path, origin: "other")
+        }
+        let missing = t.dir.appendingPathComponent("missing.sqlite").path
+        #expect(throws: LedgerError.self) { try Ledger(path: missing, readOnly: true) }
+        #expect(throws: LedgerError.self) { try Ledger(path: missing) }  // no origin to create with
+    }
+
+    @Test("Tiles of a 70,000-entry log match the independently computed fixture")
+    func tilesMatchFixture() async throws {
+        struct Fixture: Decodable {
+            struct Tile: Decodable {
+                var path: String
+                var sha256: String
+            }
+            var treeSize: UInt64
+            var root: String
+            var tiles: [Tile]
+        }
+        let fixture = try JSONDecoder().decode(Fixture.self, from: LedgerFixtures.data("tiles-70000.json"))
+        let t = try TempLedger()
+        let entries = testEntries(Int(fixture.treeSize))
+        var offset = 0
+        while offset < entries.count {
+            let end = min(offset + 5000, entries.count)
+            _ = try await t.ledger.append(contentsOf: Array(entries[offset..<end]))
+            offset = end
+        }
+        #expect(t.ledger.root == (try MerkleHash(base64: fixture.root)))
+        for tile in fixture.tiles {
+            let bytes = try t.ledger.tile(path: tile.path)
+            #expect(hexEncode(sha256Digest(bytes)) == tile.sha256, "\(tile.path)")
+        }
+        // Entry bundles decode to the entries.
+        #expect(
+            try EntryBundle.decode(t.ledger.tile(path: "tile/entries/273.p/112")) == Array(entries[69_888...])
+        )
+        #expect(try EntryBundle.decode(t.ledger.tile(path: "tile/entries/001")) == Array(entries[256..<512]))
+        // A client holding only tiles recomputes the root and proofs.
+        let fetch: TileReader.Fetch = { path in try t.ledger.tile(path: path.description) }
+        #expect(try TileReader.root(size: 70_000, fetch: fetch) == t.ledger.root)
+        #expect(try TileReader.root(size: 65_536, fetch: fetch) == t.ledger.root(at: 65_536))
+        #expect(
+            try TileReader.inclusionProof(index: 12_345, size: 70_000, fetch: fetch)
+                == t.ledger.inclusionProof(index: 12_345))
+        #expect(
+            try TileReader.consistencyProof(size1: 1000, size2: 70_000, fetch: fetch)
+                == t.ledger.consistencyProof(from: 1000))
+        // Tiles that do not exist.
+        #expect(throws: LedgerError.tileNotFound("tile/0/274")) { try t.ledger.tile(path: "tile/0/274") }
+        #expect(throws: LedgerError.tileNotFound("tile/0/273")) { try t.ledger.tile(path: "tile/0/273") }
+        #expect(throws: LedgerError.tileNotFound("tile/0/273.p/113")) {
+            try t.ledger.tile(path: "tile/0/273.p/113")
+        }
+        #expect(throws: LedgerError.tileNotFound("tile/entries/274.p/1")) {
+            try t.ledger.tile(path: "tile/entries/274.p/1")
+        }
+        #expect(throws: LedgerError.badTilePath("tile/0/0273")) { try t.ledger.tile(path: "tile/0/0273") }
+        // A partial request for a full tile serves its prefix (those hashes never change).
+        #expect(try t.ledger.tile(path: "tile/0/000.p/10") == t.ledger.tile(path: "tile/0/000").prefix(320))
+        // Merkle bytes stored beyond the entries: level-0 hashes plus about 1/255 more.
+        let tileBytes = try t.query { db in
+            try Int.fetchOne(db, sql: "SELECT SUM(LENGTH(hashes)) FROM tiles") ?? 0
+        }
+        #expect(Double(tileBytes) / 70_000 < 32.2)
+    }
+
+    @Test("Checkpoints are signed, stored, consistent, and refused when inconsistent")
+    func checkpoints() async throws {
+        let t = try TempLedger()
+        #expect(try t.ledger.latestCheckpoint() == nil)
+        let first = try await t.ledger.signCheckpoint()
+        #expect(first.text == "test.mesh/ledger\n0\n\(RFC9162.emptyRoot.base64)\n")
+        _ = try await t.ledger.append(contentsOf: testEntries(300))
+        let second = try await t.ledger.signCheckpoint()
+        let again = try await t.ledger.signCheckpoint()
+        #expect(again == second, "no new checkpoint without new entries")
+        let opened = try Checkpoint.open(
+            note: try #require(try t.ledger.latestCheckpoint()), verifier: t.signer.verifier,
+            origin: "test.mesh/ledger")
+        #expect(opened.size == 300 && opened.rootHash == t.ledger.root)
+        #expect(try t.ledger.signedCheckpoints().map(\.checkpoint.size) == [0, 300])
+        #expect(t.ledger.verifierKey == t.signer.verifier.verifierKey)
+        #expect(try t.reopen(readOnly: true).verifierKey == t.signer.verifier.verifierKey)
+
+        // Forge a checkpoint the log "signed" with a different root at size 200; the log must now
+        // refuse to sign anything, since no later tree is consistent with both.
+        let forged = try t.signer.sign(
+            Checkpoint(origin: "test.mesh/ledger", size: 200, rootHash: RFC9162.hashLeaf(Data())).body)
+        try t.tamper("INSERT INTO checkpoints(size, note) VALUES (200, ?)", [forged.formatted])
+        _ = try await t.ledger.append(Data("more".utf8))
+        await #expect(throws: LedgerError.self) { try await t.ledger.signCheckpoint() }
+        do {
+            try await t.ledger.signCheckpoint()
+        } catch let error as LedgerError {
+            guard case .inconsistentWithSignedCheckpoint(let size, _) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
+            #expect(size == 200)
+        }
+        // A checkpoint claiming a larger tree than the log has is also refused.
+        let ahead = try t.signer.sign(
+            Checkpoint(origin: "test.mesh/ledger", size: 5000, rootHash: t.ledger.root).body)
+        try t.tamper("INSERT INTO checkpoints(size, note) VALUES (5000, ?)", [ahead.formatted])
+        await #expect(
+            throws: LedgerError.inconsistentWithSignedCheckpoint(
+                signedSize: 5000, reason: "the tree has only 301 entries")
+        ) {
+            try await t.ledger.signCheckpoint()
+        }
+        let noSigner = try t.reopen(readOnly: true)
+        await #expect(throws: LedgerError.readOnly) { try await noSigner.signCheckpoint() }
+    }
+
+    @Test("A damaged tree state is detected when the ledger is opened")
+    func damagedTreeState() async throws {
+        let t = try TempLedger()
+        _ = try await t.ledger.append(contentsOf: testEntries(600))
+        try t.tamper("UPDATE tree_state SET root = ? WHERE id = 0", [RFC9162.hashLeaf(Data()).bytes])
+        #expect(throws: LedgerError.self) { try t.reopen() }
+        try t.tamper("UPDATE tree_state SET root = ?, size = 599 WHERE id = 0", [t.ledger.root.bytes])
+        #expect(throws: LedgerError.self) { try t.reopen() }
+    }
+}
+
+/// SHA-256 of `data` as bytes (test helper).
+func sha256Digest(_ data: Data) -> Data {
+    ReferenceTree.sha256(Array(data)).bytes
+}

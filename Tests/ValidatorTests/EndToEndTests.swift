@@ -1,0 +1,247 @@
+import Foundation
+import Receipts
+import TestSupport
+import Testing
+
+@testable import Validator
+
+/// A validator on real HTTP (127.0.0.1, port 0) with the production adapters: SQLite job store,
+/// the Merkle ledger with the karma rules, and the integer kernel running the tiny model.
+final class LiveHarness: @unchecked Sendable {
+    let orchestrator = SchnorrSigningKey.generate()
+    let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
+    let validatorKey = SchnorrSigningKey.generate()
+    let directory: URL
+    let config: ValidatorConfig
+    let executor: KernelShardExecutor
+    let model: KernelShardExecutor.HeldModel
+    var server: RunningValidator!
+    var client: LoopbackHTTPClient!
+    private var counter = 0
+
+    init(limits: ValidatorConfig.Limits = .init()) async throws {
+        directory = try RepoPaths.temporaryDirectory(prefix: "validator-live")
+        var config = ValidatorConfig(
+            listen: .init(host: "127.0.0.1", port: 0), dataDirectory: directory.path,
+            identityKey: .init(hex: Hex.encode(validatorKey.rawRepresentation)),
+            checkpointKey: .init(hex: String(repeating: "2a", count: 32)), logOrigin: "test.local/log",
+            orchestrators: [orchestrator.publicKey.hex])
+        config.settlement.sweepIntervalMs = 20
+        config.limits = limits
+        config.logLevel = "error"
+        self.config = config
+        executor = try KernelShardExecutor.open(modelDirectory: nil)
+        model = try KernelShardExecutor.tinyModel()
+        try await start()
+    }
+
+    func start() async throws {
+        let deps = try await ValidatorDependencies.open(config: config, executor: executor)
+        server = try await RunningValidator.start(config: config, dependencies: deps, logLevel: "error")
+        client = try LoopbackHTTPClient(port: server.port)
+    }
+
+    func stop() async throws { try await server.shutdown() }
+
+    /// A fresh token input of `n` tokens.
+    func input(_ seed: Int, tokens n: Int = 6) throws -> Data {
+        try KernelShardExecutor.tokenTensor((0..<n).map { Int32(($0 * 7 + seed) % 64) })
+    }
+
+    struct Job {
+        var id: Digest32
+        var layers: Range<UInt32>
+        var input: Data
+        var honest: ShardExecution
+    }
+
+    func announce(layers: Range<UInt32> = 0..<2, deadlineIn: UInt64 = 60_000, sendInput: Bool = true)
+        async throws
+        -> Job
+    {
+        counter += 1
+        let input = try input(counter)
+        let id = TaggedHash.hash(tag: "test/job", Data("\(counter)-\(UUID())".utf8))
+        let a = JobAnnouncement(
+            jobID: id, modelID: model.id, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
+            inputCommitment: try executor.commitment(ofTensor: input), nodes: nodes.map(\.publicKey),
+            deadlineMs: ValidatorCore.systemNowMs() + deadlineIn, slaMs: 1000,
+            orchestrator: orchestrator.publicKey)
+        let body = JobSubmission(signed: try .sign(a, with: orchestrator), input: sendInput ? input : nil)
+            .json()
+        let r = try await client.send("POST", "/v1/jobs", body: body)
+        #expect(r.status == 201, "\(r.text)")
+        let honest = try await executor.execute(modelID: model.id, layers: layers, input: input)
+        return Job(id: id, layers: layers, input: input, honest: honest)
+    }
+
+    func receiptBody(
+        _ job: Job, node i: Int, output: Data? = nil, sequence: UInt64 = 1, withInput: Bool = false
+    )
+        throws -> Data
+    {
+        let out = output ?? job.honest.output
+        let r = Receipt(
+            jobID: job.id, modelID: model.id, layerStart: job.layers.lowerBound,
+            layerEnd: job.layers.upperBound,
+            inputCommitment: try executor.commitment(ofTensor: job.input),
+            outputCommitment: try executor.commitment(ofTensor: out), node: nodes[i].publicKey,
+            startedAtMs: 10,
+            finishedAtMs: 20, sequence: sequence)
+        return ReceiptSubmission(
+            signed: try SignedReceipt.sign(r, with: nodes[i]), output: out, input: withInput ? job.input : nil
+        ).json()
+    }
+
+    @discardableResult
+    func post(_ job: Job, node i: Int, output: Data? = nil, sequence: UInt64 = 1, withInput: Bool = false)
+        async throws -> LoopbackHTTPClient.Response
+    {
+        try await client.send(
+            "POST", "/v1/receipts",
+            body: receiptBody(job, node: i, output: output, sequence: sequence, withInput: withInput))
+    }
+
+    func settled(_ job: Job, timeout: Duration = .seconds(30)) async throws -> JobView {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            let view = try JSONDecoder().decode(
+                JobView.self, from: try await client.send("GET", "/v1/jobs/\(job.id.hex)").body)
+            if view.status.isFinal { return view }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw ValidatorError.unavailable("job \(job.id.hex) did not settle")
+    }
+
+    func account(_ i: Int) async throws -> NodeAccount? {
+        let r = try await client.send("GET", "/v1/nodes/\(nodes[i].publicKey.hex)")
+        return r.status == 200 ? try JSONDecoder().decode(NodeAccount.self, from: r.body) : nil
+    }
+}
+
+/// Every settlement case end to end, with the real kernel, SQLite and karma ledger.
+@Suite(.serialized) struct EndToEndTests {
+    func types(_ view: JobView, node: SchnorrSigningKey) -> [String] {
+        view.settlement?.entries.filter { $0.node == node.publicKey.hex }.map(\.type) ?? []
+    }
+
+    @Test func settlementCasesOverRealHTTP() async throws {
+        let h = try await LiveHarness()
+        let wrong = { (job: LiveHarness.Job) in KernelShardExecutor.perturb(job.honest.output, delta: 1)! }
+
+        // 1. All three agree.
+        let j1 = try await h.announce()
+        for i in 0..<3 { #expect(try await h.post(j1, node: i).status == 202) }
+        let v1 = try await h.settled(j1)
+        #expect(v1.status == .settled)
+        #expect(v1.settlement?.truth == j1.honest.commitment.hex)
+        for node in h.nodes { #expect(types(v1, node: node) == ["inference", "redundancy"]) }
+
+        // 2. Two agree, one wrong: slashed and jailed, with the receipt as evidence in the ledger.
+        let j2 = try await h.announce()
+        try await h.post(j2, node: 0)
+        try await h.post(j2, node: 1, output: wrong(j2))
+        try await h.post(j2, node: 2)
+        let v2 = try await h.settled(j2)
+        #expect(v2.status == .disputed)
+        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "wrong-output", "agreed"])
+        #expect(types(v2, node: h.nodes[1]) == ["slash/wrongOutput", "jail"])
+        let slashIndex = try #require(v2.settlement?.offences.first?.ledgerIndex)
+        #expect(
+            v2.settlement?.entries.contains { $0.index == slashIndex && $0.type == "slash/wrongOutput" }
+                == true)
+        let inclusion = try await h.client.send("GET", "/v1/proofs/inclusion?index=\(slashIndex)")
+        #expect(inclusion.status == 200)
+
+        // 3. Three different outputs: each judged against re-execution (node 0 is jailed, so it
+        //    is judged but not credited).
+        let j3 = try await h.announce()
+        try await h.post(j3, node: 0)
+        try await h.post(j3, node: 1, output: KernelShardExecutor.perturb(j3.honest.output, delta: 3)!)
+        try await h.post(j3, node: 2, output: KernelShardExecutor.perturb(j3.honest.output, delta: 5)!)
+        let v3 = try await h.settled(j3)
+        #expect(v3.settlement?.outcomes.map(\.outcome) == ["agreed", "wrong-output", "wrong-output"])
+        #expect(v3.settlement?.correlated == true)
+        #expect(types(v3, node: h.nodes[2]).contains("slash/correlation"))
+
+        // 4. Equivocation: node 0 signs two different outputs.
+        let j4 = try await h.announce()
+        #expect(try await h.post(j4, node: 0).status == 202)
+        let second = try await h.post(j4, node: 0, output: wrong(j4), sequence: 2)
+        #expect(second.status == 202)
+        #expect(second.text.contains("\"equivocation\""))
+        try await h.post(j4, node: 1)
+        try await h.post(j4, node: 2)
+        let v4 = try await h.settled(j4)
+        #expect(v4.settlement?.outcomes.first?.outcome == "equivocation")
+        #expect(types(v4, node: h.nodes[0]).first == "slash/equivocation")
+
+        // 5. Deadline with one receipt (input supplied by the receipt): absent nodes miss the SLA.
+        let j5 = try await h.announce(deadlineIn: 300, sendInput: false)
+        try await h.post(j5, node: 0, withInput: true)
+        let v5 = try await h.settled(j5)
+        #expect(v5.settlement?.outcomes.map(\.outcome) == ["agreed", "absent", "absent"])
+        #expect(v5.settlement?.method == "re-execution")
+
+        // 6. Majority overruled: nodes 1 and 2 agree on a wrong output.
+        let j6 = try await h.announce(layers: 0..<3)
+        let colluding = KernelShardExecutor.perturb(j6.honest.output, delta: 9)!
+        try await h.post(j6, node: 0)
+        try await h.post(j6, node: 1, output: colluding)
+        try await h.post(j6, node: 2, output: colluding)
+        let v6 = try await h.settled(j6)
+        #expect(v6.settlement?.majorityOverruled == true)
+        #expect(v6.settlement?.outcomes.map(\.outcome) == ["agreed", "wrong-output", "wrong-output"])
+
+        // Replays after settlement change nothing.
+        let before = try await h.client.send("GET", "/v1/status").text
+        #expect(try await h.post(j1, node: 0).status == 409)
+        #expect(try await h.client.send("GET", "/v1/status").text == before)
+
+        // The checkpoint covers every entry and the ledger replays to the same accounts.
+        let checkpoint = try await h.client.send("GET", "/checkpoint").text
+        let status = try JSONDecoder().decode(
+            StatusView.self, from: try await h.client.send("GET", "/v1/status").body)
+        #expect(checkpoint.split(separator: "\n")[1] == "\(status.ledgerSize)")
+        let accountsBefore = try await [h.account(0), h.account(1), h.account(2)]
+        try await h.stop()
+        try await h.start()
+        let accountsAfter = try await [h.account(0), h.account(1), h.account(2)]
+        #expect(accountsBefore == accountsAfter)
+        try await h.stop()
+    }
+
+    @Test func malformedAndOversizedBodiesOverRealHTTP() async throws {
+        let h = try await LiveHarness(
+            limits: .init(maxReceiptBodyBytes: 2048, maxJobBodyBytes: 4096, maxSmallBodyBytes: 1024))
+        let job = try await h.announce()
+        let big = try await h.client.send("POST", "/v1/receipts", body: Data(repeating: 0x41, count: 4096))
+        #expect(big.status == 413)
+        #expect(big.text.contains("body-too-large"))
+        let garbage = try await h.client.send("POST", "/v1/receipts", body: Data([0xff, 0x00, 0x7b]))
+        #expect(garbage.status == 400)
+        let badTensor = try await h.client.send(
+            "POST", "/v1/receipts",
+            body: ReceiptSubmission(
+                signed: try SignedReceipt(json: try h.receiptBody(job, node: 0).prefixReceipt()),
+                output: Data("x".utf8)
+            ).json())
+        #expect(badTensor.status == 422)
+        #expect(badTensor.text.contains("invalid-tensor"))
+        let heartbeat = try await h.client.send("POST", "/v1/heartbeats", body: Data("{\"message\":{}}".utf8))
+        #expect(heartbeat.status == 400)
+        // The connection is still usable and the server healthy.
+        #expect(try await h.client.send("GET", "/healthz").status == 200)
+        try await h.stop()
+    }
+}
+
+extension Data {
+    /// The signed receipt member of a receipt submission body (test helper).
+    func prefixReceipt() throws -> Data {
+        guard case .object(let members) = try StrictJSON.parse(self), let receipt = members["receipt"] else {
+            throw ValidatorError.malformedBody("no receipt")
+        }
+        return JSONRender.render(receipt)
+    }
+}
