@@ -98,7 +98,10 @@ let package = Package(
         // MARK: Tests (folders mirror Sources/)
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReceiptsTests", dependencies: ["Receipts", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "Kernel", "TestSupport"], swiftSettings: strict),

@@ -137,3 +137,5 @@ struct KernelBench: AsyncParsableCommand {
                 Double(decodeTokens) / decode, decodeTokens))
     }
 }
+
+extension KernelPath: ExpressibleByArgument {}

@@ -23,8 +23,13 @@ struct ProofsBench: AsyncParsableCommand {
     var rounds: Int = 5
 
     func run() async throws {
-        let sizeList = sizes.split(separator: ",").compactMap { Int($0) }
-        let tokenList = tokens.split(separator: ",").compactMap { Int($0) }
+        try Self.measure(
+            sizes: sizes.split(separator: ",").compactMap { Int($0) },
+            tokens: tokens.split(separator: ",").compactMap { Int($0) }, bits: bits, rounds: rounds)
+    }
+
+    /// Runs the measurements and prints one line per (n, T).
+    static func measure(sizes sizeList: [Int], tokens tokenList: [Int], bits: Int, rounds: Int) throws {
         let path = try KernelPath.auto.resolved()
         let kernelOptions = ExecutionOptions(path: .auto, threads: 1)
         print(

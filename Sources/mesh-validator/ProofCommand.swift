@@ -131,8 +131,8 @@ struct ProofCommand: AsyncParsableCommand {
             do {
                 let statement = try LayerStatement(circuit: c, weights: w, input: x, output: y)
                 verdict = try LayerProof.verify(statement, proof: proof)
-            } catch let e as ProofsError {
-                throw malformed("\(e)")
+            } catch {
+                throw malformed("\(error)")
             }
             switch verdict {
             case .valid:

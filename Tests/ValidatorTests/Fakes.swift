@@ -84,7 +84,8 @@ final class RecordingKarmaLedger: KarmaLedger {
                     let node = event.subject.hex
                     if let i = s.events.firstIndex(of: event) {
                         return RecordedEntry(
-                            index: UInt64(i), type: event.kind, node: node, duplicate: true, job: event.job.hex)
+                            index: UInt64(i), type: event.kind, node: node, duplicate: true,
+                            job: event.job.hex)
                     }
                     s.events.append(event)
                     return RecordedEntry(

@@ -83,7 +83,8 @@ final class Harness: Sendable {
             version: Receipt.currentVersion, jobID: jobID(n), modelID: model, layerStart: layers.lowerBound,
             layerEnd: layers.upperBound, inputCommitment: FakeExecutor.sha(input(n)),
             outputCommitment: FakeExecutor.sha(output), node: nodes[i].publicKey, startedAtMs: 1000,
-            finishedAtMs: 1100, sequence: sequence, proofRef: proof.map { ReceiptSubmission.proofReference(for: $0) })
+            finishedAtMs: 1100, sequence: sequence,
+            proofRef: proof.map { ReceiptSubmission.proofReference(for: $0) })
         return try SignedReceipt.sign(receipt, with: nodes[i])
     }
 

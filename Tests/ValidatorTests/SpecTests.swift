@@ -10,7 +10,8 @@ import Testing
     /// `METHOD /path` pairs declared under `paths:` in specs/openapi.yaml (2-space path keys,
     /// 4-space method keys).
     func specRoutes() throws -> Set<String> {
-        let text = try String(contentsOf: RepoPaths.root().appendingPathComponent("specs/openapi.yaml"), encoding: .utf8)
+        let text = try String(
+            contentsOf: RepoPaths.root().appendingPathComponent("specs/openapi.yaml"), encoding: .utf8)
         var routes = Set<String>()
         var inPaths = false
         var current: String?
@@ -23,7 +24,9 @@ import Testing
             if !line.hasPrefix(" "), !line.isEmpty { break }
             if line.hasPrefix("  /"), line.hasSuffix(":") {
                 current = String(line.dropFirst(2).dropLast())
-            } else if let path = current, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
+            } else if let path = current, line.hasPrefix("    "), !line.hasPrefix("     "),
+                line.hasSuffix(":")
+            {
                 let method = line.trimmingCharacters(in: .whitespaces).dropLast()
                 if ["get", "post", "put", "delete", "patch"].contains(method) {
                     routes.insert("\(method.uppercased()) \(path)")
@@ -46,8 +49,12 @@ import Testing
             })
         let spec = try specRoutes()
         #expect(spec.count >= 14)
-        #expect(served.subtracting(spec).isEmpty, "served but not in specs/openapi.yaml: \(served.subtracting(spec))")
-        #expect(spec.subtracting(served).isEmpty, "in specs/openapi.yaml but not served: \(spec.subtracting(served))")
+        #expect(
+            served.subtracting(spec).isEmpty,
+            "served but not in specs/openapi.yaml: \(served.subtracting(spec))")
+        #expect(
+            spec.subtracting(served).isEmpty,
+            "in specs/openapi.yaml but not served: \(spec.subtracting(served))")
     }
 
     @Test func exampleConfigLoadsAndResolvesPaths() throws {
@@ -94,7 +101,8 @@ import Testing
 
     @Test func keyFilesAreRead() throws {
         let dir = try RepoPaths.temporaryDirectory(prefix: "keys")
-        try Data((String(repeating: "ab", count: 32) + "\n").utf8).write(to: dir.appendingPathComponent("k.hex"))
+        try Data((String(repeating: "ab", count: 32) + "\n").utf8).write(
+            to: dir.appendingPathComponent("k.hex"))
         let key = ValidatorConfig.SecretKey(file: dir.appendingPathComponent("k.hex").path)
         #expect(try key.bytes(relativeTo: dir, what: "k") == Data(repeating: 0xab, count: 32))
         #expect(throws: ValidatorConfig.Problem.self) {

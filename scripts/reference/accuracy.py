@@ -87,7 +87,10 @@ def run_kernel(args, package, layers, ids, all_logits, workdir):
     cmd = args.run_command.format(bin=args.binary, model=package, layers=layers, input=src, output=out).split()
     if all_logits:
         cmd += args.all_logits_flag.split()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit("kernel run failed (exit %d): %s" % (done.returncode, " ".join(cmd)))
     with open(out, "rb") as f:
         kind, frac, arr = mvt.decode(f.read())
     return arr.astype(np.float64) / float(1 << frac), kind

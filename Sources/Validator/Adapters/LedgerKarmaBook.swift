@@ -173,13 +173,17 @@ public actor LedgerKarmaBook: KarmaLedger {
                 staged = try engine.apply(entry, to: staged)
             } catch .nodeJailed(let node, let until) {
                 skipped.append(
-                    SkippedEvent(job: currentJob, reason: "\(what) for \(node.prefix(12)) not credited: jailed until \(until) ms"))
+                    SkippedEvent(
+                        job: currentJob,
+                        reason: "\(what) for \(node.prefix(12)) not credited: jailed until \(until) ms"))
                 return
             } catch .notEligibleValidator(let node, let bonded, let minimum) {
                 skipped.append(
                     SkippedEvent(
                         job: currentJob,
-                        reason: "\(what) for \(node.prefix(12)) not credited: bonded \(bonded) µK < minimum \(minimum) µK"))
+                        reason:
+                            "\(what) for \(node.prefix(12)) not credited: bonded \(bonded) µK < minimum \(minimum) µK"
+                    ))
                 return
             } catch {
                 throw .rejectedByKarma("\(what): \(error)")
@@ -201,7 +205,8 @@ public actor LedgerKarmaBook: KarmaLedger {
             if let index = keys[Self.key(probe)] {
                 results.append(
                     RecordedEntry(
-                        index: index, type: Self.typeName(probe), node: node.hex, duplicate: true, job: currentJob))
+                        index: index, type: Self.typeName(probe), node: node.hex, duplicate: true,
+                        job: currentJob))
                 return
             }
             let assessment: OffenceAssessment

@@ -58,7 +58,9 @@ struct Settler: Sendable {
     ///
     /// - Parameter readyAt: when the job became ready to settle (for the latency metric).
     @discardableResult
-    func settle(_ id: Digest32, readyAt: ContinuousClock.Instant?) async throws(ValidatorError) -> SettlementRecord? {
+    func settle(_ id: Digest32, readyAt: ContinuousClock.Instant?) async throws(ValidatorError)
+        -> SettlementRecord?
+    {
         guard try await repository.job(id) != nil else { throw .unknownJob(id.hex) }
         return try await settle(batch: [(id, readyAt)])[id]
     }
@@ -67,7 +69,9 @@ struct Settler: Sendable {
     /// instead of three per job. Jobs already final are skipped; unknown ids are ignored.
     ///
     /// - Returns: the settlements this call made, by job id.
-    func settle(batch: [(Digest32, ContinuousClock.Instant?)]) async throws(ValidatorError) -> [Digest32: SettlementRecord] {
+    func settle(batch: [(Digest32, ContinuousClock.Instant?)]) async throws(ValidatorError) -> [Digest32:
+        SettlementRecord]
+    {
         let statuses = try await repository.freeze(batch.map(\.0))
         var plans: [Plan] = []
         for (id, readyAt) in batch where statuses[id] == .settling {
@@ -100,7 +104,10 @@ struct Settler: Sendable {
                         } catch .rejectedByKarma(let reason) {
                             skipped.append(
                                 SkippedEvent(
-                                    job: plan.id.hex, reason: "\(event.kind) for \(event.subject.hex.prefix(12)) rejected: \(reason)"))
+                                    job: plan.id.hex,
+                                    reason:
+                                        "\(event.kind) for \(event.subject.hex.prefix(12)) rejected: \(reason)"
+                                ))
                         }
                     }
                 }
@@ -130,7 +137,8 @@ struct Settler: Sendable {
                 truth: plan.truth.output?.hex, method: plan.truth.method,
                 note: notes.isEmpty ? nil : notes.joined(separator: "; "),
                 majority: plan.judgement.majority?.hex, majorityOverruled: plan.judgement.majorityOverruled,
-                correlated: plan.judgement.correlated, outcomes: outcomes, offences: offences, entries: entries,
+                correlated: plan.judgement.correlated, outcomes: outcomes, offences: offences,
+                entries: entries,
                 settledAtMs: nowMs(), latencyMicros: latency.map { UInt64(max(0, $0 / .microseconds(1))) })
             let final: JobStatus = plan.judgement.isClean && plan.truth.output != nil ? .settled : .disputed
             updates.append((plan.id, final, record))
@@ -151,7 +159,8 @@ struct Settler: Sendable {
     }
 
     /// Establishes the truth for one frozen job and judges it (no writes).
-    private func plan(_ id: Digest32, readyAt: ContinuousClock.Instant?) async throws(ValidatorError) -> Plan? {
+    private func plan(_ id: Digest32, readyAt: ContinuousClock.Instant?) async throws(ValidatorError) -> Plan?
+    {
         guard let job = try await repository.job(id) else { return nil }
         let a = job.announcement
         let receipts = try await repository.receipts(of: id)
@@ -227,7 +236,8 @@ struct Settler: Sendable {
             notes: proofNotes)
 
         return Plan(
-            id: id, readyAt: readyAt, claims: claims, truth: established, judgement: judgement, events: events,
+            id: id, readyAt: readyAt, claims: claims, truth: established, judgement: judgement,
+            events: events,
             notes: proofNotes)
     }
 

@@ -163,7 +163,9 @@ extension JobRepository {
     }
 
     /// `finish` for one job.
-    public func finish(_ id: Digest32, status: JobStatus, settlement: SettlementRecord) async throws(ValidatorError) {
+    public func finish(_ id: Digest32, status: JobStatus, settlement: SettlementRecord)
+        async throws(ValidatorError)
+    {
         try await finish([(id, status, settlement)])
     }
 }

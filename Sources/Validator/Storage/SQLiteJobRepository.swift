@@ -295,14 +295,18 @@ public final class SQLiteJobRepository: JobRepository {
                 var out: [(Data, String)] = []
                 for id in ids {
                     try update.execute(arguments: [id.bytes])
-                    if let status = try String.fetchOne(read, arguments: [id.bytes]) { out.append((id.bytes, status)) }
+                    if let status = try String.fetchOne(read, arguments: [id.bytes]) {
+                        out.append((id.bytes, status))
+                    }
                 }
                 return out
             }
         }
         var result: [Digest32: JobStatus] = [:]
         for (bytes, text) in pairs {
-            if let id = try? Digest32(bytes: bytes), let status = JobStatus(rawValue: text) { result[id] = status }
+            if let id = try? Digest32(bytes: bytes), let status = JobStatus(rawValue: text) {
+                result[id] = status
+            }
         }
         return result
     }

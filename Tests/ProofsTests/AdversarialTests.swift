@@ -1,0 +1,200 @@
+import Foundation
+import Kernel
+import Testing
+
+@testable import Proofs
+
+/// A llama-mlp circuit over block `block` of a model.
+func mlpCircuit(width: Int, ffn: Int, bits: Int, block: Int = 0, maxTokens: Int = 8) throws -> Circuit {
+    let json = """
+        {"format": "mesh-validator/circuit/v1", "name": "mlp-test", "kind": "llama-mlp",
+         "inFeatures": \(width), "outFeatures": \(ffn), "activation": "none", "residual": false,
+         "bias": false, "activationBits": \(bits), "maxTokens": \(maxTokens), "weights": "model",
+         "block": \(block)}
+        """
+    return try Circuit(json: Data(json.utf8))
+}
+
+/// The FFN half of the kernel's llama block (specs/kernel.md §6.2), composed from the kernel's
+/// public functions exactly as `Shard.llamaBlock` does.
+func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) throws -> [Int32] {
+    guard case .llama(let blocks) = model.blocks else { throw ProofsError.malformedCircuit("not llama") }
+    let b = blocks[block]
+    let c = model.config
+    let z = try Norms.rmsNorm(x, width: c.width, gamma: b.ffnNorm.gamma, epsilonQ32: c.normEpsilonQ32)
+    let a = try QuantizedActivations.quantize(z, tokens: tokens, width: c.width, bits: c.activationBits)
+    let g = try Dense.apply(a, b.gate, lut: .silu)
+    let u = try Dense.apply(a, b.up)
+    var h = [Int32](repeating: 0, count: g.count)
+    for i in 0..<g.count {
+        h[i] = FixedPoint.saturate32(FixedPoint.roundShift(Int64(g[i]) * Int64(u[i]), 16))
+    }
+    let hq = try QuantizedActivations.quantize(h, tokens: tokens, width: c.ffnWidth, bits: c.activationBits)
+    return try Dense.apply(hq, b.down, residual: x)
+}
+
+@Suite struct AdversarialTests {
+    /// The accumulator tail in `KernelBridge.dense` equals the kernel's `Dense.apply` on extreme
+    /// inputs: saturating inputs, all-zero tokens, ±max weights, every option combination.
+    @Test(arguments: [8, 16])
+    func bridgeMatchesKernelDenseOnExtremes(bits: Int) throws {
+        var rng = TestRNG(state: UInt64(bits))
+        let (t, k, n) = (4, 24, 10)
+        var x = [Int32](repeating: 0, count: t * k)
+        for i in 0..<k {
+            x[i] = i % 2 == 0 ? Int32.max - 1 : -(Int32.max - 1)  // token 0: extremes
+            x[2 * k + i] = Int32(truncatingIfNeeded: rng.next() % 3) - 1  // token 2: tiny
+            x[3 * k + i] = Int32(truncatingIfNeeded: rng.next())  // token 3: full range
+        }  // token 1 stays all zero
+        var weights = [Int8](repeating: 0, count: n * k)
+        for i in weights.indices {
+            switch i % 5 {
+            case 0: weights[i] = Int8.min
+            case 1: weights[i] = Int8.max
+            default: weights[i] = Int8(truncatingIfNeeded: rng.next())
+            }
+        }
+        var scales: [DyadicMultiplier] = []
+        for o in 0..<n {
+            let shift: Int32 = o % 2 == 0 ? 20 : -3
+            scales.append(try DyadicMultiplier(multiplier: Int32(16384 + o * 1000), shift: shift))
+        }
+        let matrix = try QuantizedMatrix(
+            rows: n, cols: k, weights: weights, outputScales: scales, valueScales: scales)
+        let bias = (0..<n).map { o in o == 0 ? Int32.max : Int32(truncatingIfNeeded: rng.next()) }
+        let a = try QuantizedActivations.quantize(x, tokens: t, width: k, bits: bits)
+        let acc = try Dense.accumulate(a, matrix)
+        let residual = (0..<(t * n)).map { _ in Int32(truncatingIfNeeded: rng.next()) }
+        for b in [nil, bias] {
+            let layer = try LinearWeights(matrix: matrix, bias: b)
+            for lut in [nil, ActivationFunction.silu, .gelu] {
+                for r in [nil, residual] {
+                    let want = try Dense.apply(a, layer, lut: lut, residual: r)
+                    let got = KernelBridge.dense(
+                        accumulators: acc, input: a, weights: layer, lut: lut, residual: r)
+                    #expect(got == want)
+                }
+            }
+        }
+    }
+
+    /// A wrong accumulator that still rounds to the claimed output passes the output check; the
+    /// sumcheck must catch it, even when the cheater bends the first round to fit its claim.
+    @Test func wrongAccumulatorWithTheSameOutputIsCaughtBySumcheck() throws {
+        // SiLU maps every pre-activation below -16.0 to 0, so large negative accumulators can
+        // move without changing the output; large inputs make such entries common.
+        let c = try denseCircuit(n: 16, m: 8, activation: "silu", bits: 8)
+        let w = try LayerWeights(seededFor: c)
+        var rng = TestRNG(state: 21)
+        let xs = (0..<32).map { _ in Int32(truncatingIfNeeded: Int64(rng.next() % (1 << 30)) - (1 << 29)) }
+        let x = try CanonicalTensor(kind: .hidden, fractionBits: 16, shape: [2, 16], values: .int32(xs))
+        let s = try LayerStatement(circuit: c, weights: w, input: x, output: try kernelDense(c, w, x))
+        let honest = try ProofFormat(decoding: try LayerProof.prove(s), shape: LayerProof.shape(c))
+        var stage = honest.stages[0]
+        // Find an entry whose +1 change leaves the output unchanged (coarse requantization).
+        var found: Int?
+        for i in stage.accumulator.indices {
+            var acc = stage.accumulator
+            acc[i] += 1
+            let y = try LayerTrace.run(circuit: c, weights: s.weights, input: s.input) {
+                (_: GemmCall) throws(ProofsError) in acc
+            }
+            if y == s.output {
+                found = i
+                break
+            }
+        }
+        let index = try #require(found, "no accumulator entry absorbs +1 (test needs coarser scales)")
+        stage.accumulator[index] += 1
+        stage.accumulatorBits = max(stage.accumulatorBits, ProofFormat.minimalBits(stage.accumulator) ?? 48)
+        // Re-run the transcript so Fiat–Shamir is consistent with the forged accumulator.
+        var transcript = s.transcript()
+        transcript.observe("accumulator", ProofFormat.accumulatorSection(stage))
+        var calls: [GemmCall] = []
+        _ = try LayerTrace.run(circuit: c, weights: s.weights, input: s.input) {
+            (call: GemmCall) throws(ProofsError) in
+            calls.append(call)
+            return stage.accumulator
+        }
+        let st = calls[0].statement
+        let (rCol, rRow) = MatmulArgument.samplePoint(st, &transcript)
+        let forgedClaim = IntegerMatrixMLE.evaluate(
+            stage.accumulator, rows: st.tokens, cols: st.outputs, colPoint: rCol, rowPoint: rRow)
+        transcript.observe("claim", ext: [forgedClaim])
+        let lk = Multilinear.variableCount(st.inner)
+        var f = st.input.foldRows(rowPoint: rRow, colVariables: lk)
+        var g = st.weights.foldRows(rowPoint: rCol, colVariables: lk)
+        var trueClaim = GoldilocksExt2.zero
+        for i in f.indices { trueClaim += f[i] * g[i] }
+        let delta = forgedClaim - trueClaim
+        #expect(delta != .zero)
+        // Round 0 bent by δ·X so p(0) + p(1) = forged claim; later rounds honest.
+        var rounds: [ProductSumcheck.RoundPolynomial] = []
+        var first = true
+        while f.count > 1 {
+            var p = ProductSumcheck.RoundPolynomial(at0: .zero, at1: .zero, at2: .zero)
+            for i in 0..<(f.count / 2) {
+                let (f0, f1, g0, g1) = (f[2 * i], f[2 * i + 1], g[2 * i], g[2 * i + 1])
+                p.at0 += f0 * g0
+                p.at1 += f1 * g1
+                p.at2 += (f1 + f1 - f0) * (g1 + g1 - g0)
+            }
+            if first {
+                p.at1 += delta
+                p.at2 += delta + delta
+                first = false
+            }
+            transcript.observe("sumcheck-round", ext: [p.at0, p.at1, p.at2])
+            let r = transcript.sampleExt2("sumcheck-challenge")
+            rounds.append(p)
+            f = Multilinear.fold(f, at: r)
+            g = Multilinear.fold(g, at: r)
+        }
+        stage.rounds = rounds
+        let forged = ProofFormat(circuitID: c.id, tokens: 2, stages: [stage]).encoded()
+        let verdict = try LayerProof.verify(s, proof: forged)
+        guard case .invalid(let reason) = verdict else {
+            Issue.record("forged accumulator accepted")
+            return
+        }
+        #expect(reason.contains("sumcheck"))
+    }
+
+    @Test func accumulatorsBeyondTheGemmBoundAreInvalidNotACrash() throws {
+        let c = try denseCircuit(n: 8, m: 4, bits: 16)
+        let s = try honestStatement(c, tokens: 1, seed: 22)
+        var p = try ProofFormat(decoding: try LayerProof.prove(s), shape: LayerProof.shape(c))
+        p.stages[0].accumulator[0] = (1 << 46)
+        p.stages[0].accumulatorBits = 48
+        let verdict = try LayerProof.verify(s, proof: p.encoded())
+        guard case .invalid(let reason) = verdict else {
+            Issue.record("out-of-bound accumulator accepted")
+            return
+        }
+        #expect(reason.contains("bound"))
+    }
+
+    @Test(arguments: [8, 16])
+    func llamaMLPBlockRoundTripMatchesTheKernel(bits: Int) throws {
+        let model = try TinyModel.llama(seed: 5, activationBits: bits)
+        let c = try mlpCircuit(width: model.config.width, ffn: model.config.ffnWidth, bits: bits, block: 1)
+        let w = try LayerWeights(circuit: c, model: model)
+        let tokens = 3
+        let x = try randomHidden(tokens: tokens, width: model.config.width, seed: 23)
+        let y = try kernelFFN(model, block: 1, try x.int32Values(), tokens: tokens)
+        let yt = try CanonicalTensor(
+            kind: .hidden, fractionBits: 16, shape: [tokens, model.config.width], values: .int32(y))
+        let s = try LayerStatement(circuit: c, weights: w, input: x, output: yt)
+        let proof = try LayerProof.prove(s)
+        #expect(try LayerProof.verify(s, proof: proof) == .valid)
+        let bad = try withOutput(s) { $0[5] &-= 1 }
+        #expect(isRejected(bad, proof))
+        // Another block's weights: rejected.
+        let c0 = try mlpCircuit(width: model.config.width, ffn: model.config.ffnWidth, bits: bits, block: 0)
+        let w0 = try LayerWeights(circuit: c0, model: model)
+        let s0 = try LayerStatement(circuit: c0, weights: w0, input: x, output: yt)
+        #expect(isRejected(s0, proof))
+        let s1 = try LayerStatement(circuit: c, weights: w0, input: x, output: yt)
+        #expect(isRejected(s1, proof))
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Kernel
+import TestSupport
+import Testing
+
+@testable import Proofs
+
+/// The error parsing `json` as a circuit throws, or nil.
+func circuitError(_ json: String) -> ProofsError? {
+    do {
+        _ = try Circuit(json: Data(json.utf8))
+        return nil
+    } catch {
+        return error
+    }
+}
+
+@Suite struct CircuitTests {
+    struct Registry: Decodable {
+        struct Entry: Decodable {
+            var file: String
+            var name: String
+            var canonicalHex: String
+            var id: String
+        }
+        var circuits: [Entry]
+    }
+
+    /// Every registered circuit parses, and its canonical bytes and id match the independent
+    /// Python reference (`Fixtures/proofs/circuits_reference.py`).
+    @Test func registeredCircuitIDsMatchThePythonReference() throws {
+        let data = try Data(contentsOf: RepoPaths.fixture("proofs/circuits.json"))
+        let registry = try JSONDecoder().decode(Registry.self, from: data)
+        #expect(registry.circuits.count >= 4)
+        for entry in registry.circuits {
+            let url = RepoPaths.root().appendingPathComponent("Circuits").appendingPathComponent(entry.file)
+            let c = try Circuit(json: try Data(contentsOf: url))
+            #expect(c.name == entry.name)
+            #expect(hexString(c.canonicalBytes) == entry.canonicalHex)
+            #expect(c.idHex == entry.id)
+        }
+    }
+
+    @Test func idIgnoresWhitespaceAndKeyOrderButNotValues() throws {
+        let a = try denseCircuit(n: 8, m: 4)
+        let reordered = """
+            {"seed": 1, "weights": "seeded", "maxTokens": 8, "activationBits": 8, "bias": false,
+              "residual": false, "activation": "silu", "outFeatures": 4, "inFeatures": 8,
+              "kind": "dense", "name": "test", "format": "mesh-validator/circuit/v1"}
+            """
+        #expect(try Circuit(json: Data(reordered.utf8)).id == a.id)
+        #expect(try denseCircuit(n: 8, m: 4, seed: 2).id != a.id)
+        #expect(try denseCircuit(n: 8, m: 4, maxTokens: 9).id != a.id)
+        #expect(try denseCircuit(n: 8, m: 4, activation: "gelu").id != a.id)
+    }
+
+    @Test func malformedCircuitsAreRejectedWithAReason() throws {
+        let bad: [(String, String)] = [
+            ("not json", "not a circuit"),
+            (#"{"format": "v0"}"#, "not a circuit"),
+        ]
+        for (json, want) in bad {
+            #expect(circuitError(json)?.description.contains(want) == true)
+        }
+        #expect(throws: ProofsError.self) { try denseCircuit(n: 0, m: 4) }
+        #expect(throws: ProofsError.self) { try denseCircuit(n: 1 << 16, m: 4) }
+        #expect(throws: ProofsError.self) { try denseCircuit(n: 8, m: 4, residual: true) }
+        #expect(throws: ProofsError.self) { try denseCircuit(n: 8, m: 4, bits: 12) }
+        #expect(throws: ProofsError.self) { try denseCircuit(n: 8, m: 4, maxTokens: 0) }
+    }
+
+    @Test func statementShapesAreChecked() throws {
+        let c = try denseCircuit(n: 8, m: 4, maxTokens: 2)
+        let w = try LayerWeights(seededFor: c)
+        let x = try randomHidden(tokens: 2, width: 8, seed: 1)
+        let y = try randomHidden(tokens: 2, width: 4, seed: 2)
+        #expect(throws: ProofsError.self) { try LayerStatement(circuit: c, weights: w, input: y, output: y) }
+        #expect(throws: ProofsError.self) { try LayerStatement(circuit: c, weights: w, input: x, output: x) }
+        let x3 = try randomHidden(tokens: 3, width: 8, seed: 1)
+        let y3 = try randomHidden(tokens: 3, width: 4, seed: 1)
+        #expect(throws: ProofsError.tokenCountOutOfRange(got: 3, max: 2)) {
+            try LayerStatement(circuit: c, weights: w, input: x3, output: y3)
+        }
+        let other = try denseCircuit(n: 8, m: 8)
+        #expect(throws: ProofsError.self) { try LayerWeights(circuit: other, linears: w.linears, norm: nil) }
+    }
+}

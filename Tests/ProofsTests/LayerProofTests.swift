@@ -1,0 +1,221 @@
+import Foundation
+import Kernel
+import Testing
+
+@testable import Proofs
+
+/// A seeded dense circuit for tests.
+func denseCircuit(
+    name: String = "test", n: Int, m: Int, activation: String = "silu", residual: Bool = false,
+    bias: Bool = false, bits: Int = 8, maxTokens: Int = 8, seed: UInt64 = 1
+) throws -> Circuit {
+    let json = """
+        {"format": "mesh-validator/circuit/v1", "name": "\(name)", "kind": "dense",
+         "inFeatures": \(n), "outFeatures": \(m), "activation": "\(activation)",
+         "residual": \(residual), "bias": \(bias), "activationBits": \(bits),
+         "maxTokens": \(maxTokens), "weights": "seeded", "seed": \(seed)}
+        """
+    return try Circuit(json: Data(json.utf8))
+}
+
+/// A random Q16 hidden tensor [tokens, width] with values in about ±4.0.
+func randomHidden(tokens: Int, width: Int, seed: UInt64) throws -> CanonicalTensor {
+    var rng = TestRNG(state: seed)
+    let values = (0..<(tokens * width)).map { _ in
+        Int32(truncatingIfNeeded: Int64(rng.next() % (1 << 19)) - (1 << 18))
+    }
+    return try CanonicalTensor(
+        kind: .hidden, fractionBits: 16, shape: [tokens, width], values: .int32(values))
+}
+
+/// The kernel's own dense layer (specs/kernel.md §5.1) on a Q16 input: the reference output.
+func kernelDense(_ circuit: Circuit, _ w: LayerWeights, _ x: CanonicalTensor) throws -> CanonicalTensor {
+    let values = try x.int32Values()
+    let a = try QuantizedActivations.quantize(
+        values, tokens: x.shape[0], width: circuit.inFeatures, bits: circuit.activationBits)
+    let lut: ActivationFunction? =
+        switch circuit.activation {
+        case .none: nil
+        case .silu: .silu
+        case .gelu: .gelu
+        }
+    let y = try Dense.apply(a, w.linears[0], lut: lut, residual: circuit.residual ? values : nil)
+    return try CanonicalTensor(
+        kind: .hidden, fractionBits: 16, shape: [x.shape[0], circuit.outFeatures], values: .int32(y))
+}
+
+/// A statement whose output is the kernel's own output for a random input.
+func honestStatement(_ circuit: Circuit, weights: LayerWeights? = nil, tokens: Int, seed: UInt64) throws
+    -> LayerStatement
+{
+    let w = try weights ?? LayerWeights(seededFor: circuit)
+    let x = try randomHidden(tokens: tokens, width: circuit.inFeatures, seed: seed)
+    return try LayerStatement(circuit: circuit, weights: w, input: x, output: try kernelDense(circuit, w, x))
+}
+
+func isRejected(_ statement: LayerStatement, _ proof: Data) -> Bool {
+    do {
+        return try LayerProof.verify(statement, proof: proof) != .valid
+    } catch {
+        return true
+    }
+}
+
+/// The error `verify` throws, or nil if it returns a verdict.
+func verifyError(_ statement: LayerStatement, _ proof: Data) -> ProofsError? {
+    do {
+        _ = try LayerProof.verify(statement, proof: proof)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -> LayerStatement {
+    var v = try s.output.int32Values()
+    change(&v)
+    let y = try CanonicalTensor(
+        kind: s.output.kind, fractionBits: 16, shape: s.output.shape, values: .int32(v))
+    return try LayerStatement(circuit: s.circuit, weights: s.weights, input: s.input, output: y)
+}
+
+@Suite struct LayerProofTests {
+    @Test(arguments: [
+        (4, 3, 1, 8, "silu", false, false),
+        (16, 12, 3, 8, "none", false, true),
+        (12, 12, 5, 16, "gelu", true, true),
+        (32, 8, 4, 16, "silu", false, false),
+    ])
+    func roundTripOnRandomLayers(
+        n: Int, m: Int, tokens: Int, bits: Int, activation: String, residual: Bool, bias: Bool
+    ) throws {
+        let c = try denseCircuit(
+            n: n, m: m, activation: activation, residual: residual, bias: bias, bits: bits)
+        let s = try honestStatement(c, tokens: tokens, seed: UInt64(n * m + tokens))
+        let proof = try LayerProof.prove(s)
+        #expect(try LayerProof.verify(s, proof: proof) == .valid)
+    }
+
+    @Test func everySingleByteChangeIsRejected() throws {
+        let c = try denseCircuit(n: 4, m: 3, bits: 8)
+        let s = try honestStatement(c, tokens: 2, seed: 7)
+        let proof = try LayerProof.prove(s)
+        #expect(try LayerProof.verify(s, proof: proof) == .valid)
+        var accepted: [Int] = []
+        for i in 0..<proof.count {
+            for mask: UInt8 in [0x01, 0x80, 0xFF] {
+                var bad = proof
+                bad[i] ^= mask
+                if !isRejected(s, bad) { accepted.append(i) }
+            }
+        }
+        #expect(accepted.isEmpty, "accepted changes at offsets \(accepted)")
+    }
+
+    @Test func outputOffByOneIsRejected() throws {
+        let c = try denseCircuit(n: 16, m: 12, bits: 8)
+        let s = try honestStatement(c, tokens: 3, seed: 8)
+        let proof = try LayerProof.prove(s)
+        for index in [0, 17, 35] {
+            for delta: Int32 in [1, -1] {
+                let bad = try withOutput(s) { $0[index] &+= delta }
+                let verdict = try LayerProof.verify(bad, proof: proof)
+                guard case .invalid(let reason) = verdict else {
+                    Issue.record("off-by-one at \(index) accepted")
+                    continue
+                }
+                #expect(reason.contains("output[\(index / 12)][\(index % 12)]"))
+            }
+        }
+        // The prover refuses to prove it.
+        let bad = try withOutput(s) { $0[0] &+= 1 }
+        #expect(throws: ProofsError.self) { try LayerProof.prove(bad) }
+    }
+
+    @Test func replayAgainstAnotherCircuitWeightsOrInputIsRejected() throws {
+        let c = try denseCircuit(n: 16, m: 12, bits: 8, seed: 1)
+        let s = try honestStatement(c, tokens: 3, seed: 9)
+        let proof = try LayerProof.prove(s)
+        // Another circuit (other seed: other id) with the same shapes.
+        let c2 = try denseCircuit(n: 16, m: 12, bits: 8, seed: 2)
+        let s2 = try honestStatement(c2, tokens: 3, seed: 9)
+        #expect(isRejected(s2, proof))
+        // The same circuit with other weights (one weight changed): the transcript binds the
+        // weights digest, and the final check evaluates W~ from the weights held.
+        let w = s.weights.linears[0]
+        var changed = w.matrix.weights
+        changed[5] = changed[5] == 1 ? 2 : 1
+        let matrix = try QuantizedMatrix(
+            rows: w.matrix.rows, cols: w.matrix.cols, weights: changed, outputScales: w.matrix.outputScales,
+            valueScales: w.matrix.valueScales)
+        let otherWeights = try LayerWeights(
+            circuit: c, linears: [try LinearWeights(matrix: matrix)], norm: nil)
+        let s3 = try LayerStatement(circuit: c, weights: otherWeights, input: s.input, output: s.output)
+        #expect(isRejected(s3, proof))
+        // Another input (with its own true output).
+        let s4 = try honestStatement(c, tokens: 3, seed: 10)
+        #expect(isRejected(s4, proof))
+        // Another token count.
+        let s5 = try honestStatement(c, tokens: 2, seed: 9)
+        #expect(isRejected(s5, proof))
+    }
+
+    @Test func truncatedAndOversizedProofsThrowClearErrors() throws {
+        let c = try denseCircuit(n: 8, m: 4, bits: 8)
+        let s = try honestStatement(c, tokens: 2, seed: 11)
+        let proof = try LayerProof.prove(s)
+        for length in 0..<proof.count {
+            #expect(throws: ProofsError.self) { try LayerProof.verify(s, proof: proof.prefix(length)) }
+        }
+        let error = verifyError(s, proof.prefix(proof.count - 1))
+        guard case .truncatedProof = error else {
+            Issue.record("want .truncatedProof, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.description.contains("truncated proof") == true)
+        #expect(throws: ProofsError.trailingBytes(count: 1)) { try LayerProof.verify(s, proof: proof + [0]) }
+        let huge = Data(count: ProofFormat.maxProofBytes + 1)
+        #expect(throws: ProofsError.self) { try LayerProof.verify(s, proof: huge) }
+    }
+}
+
+@Suite struct ProofFormatTests {
+    @Test func packUnpackRoundTripsAtEveryWidth() throws {
+        var rng = TestRNG(state: 40)
+        for bits in 1...ProofFormat.maxAccumulatorBits {
+            let lo = -(Int64(1) << (bits - 1))
+            let hi = (Int64(1) << (bits - 1)) - 1
+            var values: [Int64] = [lo, hi, 0, -1 < lo ? -1 : 0]
+            for _ in 0..<13 { values.append(lo + Int64(rng.next() % UInt64(hi - lo + 1))) }
+            let packed = ProofFormat.pack(values, bits: bits)
+            #expect(packed.count == (values.count * bits + 7) / 8)
+            #expect(ProofFormat.unpack(packed[...], count: values.count, bits: bits) == values)
+            #expect(try #require(ProofFormat.minimalBits(values)) <= bits)
+        }
+        #expect(ProofFormat.minimalBits([0]) == 1)
+        #expect(ProofFormat.minimalBits([-1]) == 1)
+        #expect(ProofFormat.minimalBits([1]) == 2)
+        #expect(ProofFormat.minimalBits([-128, 127]) == 8)
+        #expect(ProofFormat.minimalBits([1 << 47]) == nil)
+    }
+
+    @Test func nonCanonicalFieldElementsAreMalformed() throws {
+        let c = try denseCircuit(n: 4, m: 3, bits: 8)
+        let s = try honestStatement(c, tokens: 2, seed: 12)
+        var proof = try LayerProof.prove(s)
+        // The first coordinate of the first round polynomial: the 8 bytes before the last 4·48 − 8.
+        let at = proof.count - 2 * 48
+        proof.replaceSubrange(at..<(at + 8), with: [UInt8](repeating: 0xFF, count: 8))
+        #expect(throws: ProofsError.nonCanonicalFieldElement(offset: at)) {
+            try LayerProof.verify(s, proof: proof)
+        }
+    }
+
+    @Test func nonzeroPaddingIsRejected() {
+        let packed = ProofFormat.pack([1, 2, 3], bits: 3)  // 9 bits: 7 padding bits
+        var bad = packed
+        bad[1] |= 0x80
+        #expect(ProofFormat.unpack(bad[...], count: 3, bits: 3) == nil)
+        #expect(ProofFormat.unpack(packed[...], count: 3, bits: 3) == [1, 2, 3])
+    }
+}
