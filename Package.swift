@@ -72,6 +72,8 @@ let package = Package(
             name: "Validator",
             dependencies: [
                 "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -113,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "ValidatorTests",
             dependencies: [
-                "Validator", "TestSupport",
+                "Validator", "Receipts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),

@@ -59,7 +59,7 @@ public actor LedgerKarmaBook: KarmaLedger {
                 do {
                     let entry = try KarmaEntry(canonicalBytes: blob)
                     let before = state.account(entry.node)
-                    state = try engine.apply(entry, to: state)
+                    try engine.apply(entry, to: &state)
                     keys[Self.key(entry)] = index
                     Self.remember(
                         entry, index: index, before: before, after: state.account(entry.node), in: &recent)
@@ -170,7 +170,7 @@ public actor LedgerKarmaBook: KarmaLedger {
             }
             if stagedKeys[key] != nil { return }
             do {
-                staged = try engine.apply(entry, to: staged)
+                try engine.apply(entry, to: &staged)
             } catch .nodeJailed(let node, let until) {
                 skipped.append(
                     SkippedEvent(
@@ -290,7 +290,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         var replay = state
         for (i, (entry, key)) in planned.enumerated() {
             let before = replay.account(entry.node)
-            replay = (try? engine.apply(entry, to: replay)) ?? replay
+            _ = try? engine.apply(entry, to: &replay)
             keys[key] = appended[i].index
             state = replay
             remember(entry, index: appended[i].index, before: before)
@@ -401,7 +401,7 @@ public actor LedgerKarmaBook: KarmaLedger {
                         index: index, type: Self.typeName(entry), node: entry.node.hex, duplicate: true)
                 ]
             }
-            do { staged = try engine.apply(entry, to: staged) } catch { throw .rejectedByKarma("\(error)") }
+            do { try engine.apply(entry, to: &staged) } catch { throw .rejectedByKarma("\(error)") }
         }
         let appended: [AppendResult]
         do { appended = try await ledger.append(contentsOf: entries.map(\.canonicalBytes)) } catch {
@@ -410,7 +410,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         var out: [RecordedEntry] = []
         for (entry, result) in zip(entries, appended) {
             let before = state.account(entry.node)
-            state = (try? engine.apply(entry, to: state)) ?? state
+            _ = try? engine.apply(entry, to: &state)
             keys[Self.key(entry)] = result.index
             remember(entry, index: result.index, before: before)
             out.append(
