@@ -150,7 +150,7 @@ public actor LedgerKarmaBook: KarmaLedger {
     public func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
         let t = ledgerTime()
         var staged = state
-        var planned: [(entry: KarmaEntry, key: Digest32)] = []
+        var planned: [(entry: KarmaEntry, key: Digest32, before: Account, after: Account)] = []
         var results: [RecordedEntry] = []
         var skipped: [SkippedEvent] = []
         var currentJob: String?
@@ -169,6 +169,7 @@ public actor LedgerKarmaBook: KarmaLedger {
                 return
             }
             if stagedKeys[key] != nil { return }
+            let before = staged.account(entry.node)
             do {
                 try engine.apply(entry, to: &staged)
             } catch .nodeJailed(let node, let until) {
@@ -189,7 +190,7 @@ public actor LedgerKarmaBook: KarmaLedger {
                 throw .rejectedByKarma("\(what): \(error)")
             }
             stagedKeys[key] = planned.count
-            planned.append((entry, key))
+            planned.append((entry, key, before, staged.account(entry.node)))
             results.append(
                 RecordedEntry(
                     index: UInt64.max, type: Self.typeName(entry), node: entry.node.hex, duplicate: false,
@@ -286,14 +287,11 @@ public actor LedgerKarmaBook: KarmaLedger {
         } catch {
             throw .storage("appending \(planned.count) karma entries: \(error)")
         }
-        // Commit: the ledger holds the entries; make the staged state current.
-        var replay = state
-        for (i, (entry, key)) in planned.enumerated() {
-            let before = replay.account(entry.node)
-            _ = try? engine.apply(entry, to: &replay)
-            keys[key] = appended[i].index
-            state = replay
-            remember(entry, index: appended[i].index, before: before)
+        // Commit: the ledger holds the entries; the staged state (each entry applied once, with the
+        // account before and after it kept for the node's recent history) becomes current.
+        for (i, p) in planned.enumerated() {
+            keys[p.key] = appended[i].index
+            Self.remember(p.entry, index: appended[i].index, before: p.before, after: p.after, in: &recent)
         }
         state = staged
         var next = 0
