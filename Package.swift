@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "ValidatorTests",
             dependencies: [
-                "Validator", "Receipts", "TestSupport",
+                "Validator", "Receipts", "Karma", "Kernel", "Proofs", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),

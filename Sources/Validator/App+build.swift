@@ -46,7 +46,15 @@ public func buildCore(
     metrics: ValidatorMetrics = ValidatorMetrics(),
     logger: Logger, nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
 ) throws(ValidatorConfig.Problem) -> ValidatorCore {
-    ValidatorCore(
+    if let checker = dependencies.proofs as? CircuitProofChecker {
+        for entry in checker.registry.entries.values.sorted(by: { $0.circuit.name < $1.circuit.name }) {
+            logger.info(
+                "circuit registered",
+                metadata: ["name": "\(entry.circuit.name)", "id": "\(entry.id.hex)", "layers": "[0, 1)"])
+        }
+        for reason in checker.registry.skipped { logger.warning("circuit not registered: \(reason)") }
+    }
+    return ValidatorCore(
         repository: dependencies.repository, karma: dependencies.karma, executor: dependencies.executor,
         proofs: dependencies.proofs, validatorKey: dependencies.validatorKey.publicKey,
         orchestrators: try config.orchestratorKeys(), mode: config.settlement.mode, metrics: metrics,

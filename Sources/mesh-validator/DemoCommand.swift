@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Karma
+import Kernel
 import Ledger
+import Proofs
 import Receipts
 import Validator
 
@@ -13,10 +15,12 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run a validator with three simulated nodes (one faulty) and show what it settles.",
         discussion: """
             Starts a validator on a temporary SQLite data directory, creates keys for an \
-            orchestrator and three nodes, and runs four real shard jobs of a model over HTTP: all \
-            honest; node C returns a wrong output; node C stays silent past the deadline; nodes A \
-            and B collude on a wrong output. Prints each settlement, a karma table, the signed \
-            checkpoint and a verified inclusion proof of the first slash, then shuts down cleanly.
+            orchestrator and three nodes, and runs real jobs over HTTP: a shard of a model, all \
+            honest; a registered dense-layer circuit where nodes attach sumcheck proofs and node C \
+            attaches a proof of another output; node C returns a wrong output; node C stays silent \
+            past the deadline; nodes A and B collude on a wrong output. Prints each settlement, a \
+            karma table, the signed checkpoint and a verified inclusion proof of the first slash, \
+            then shuts down cleanly.
             """
     )
 
@@ -29,11 +33,16 @@ struct DemoCommand: AsyncParsableCommand {
     var model: String?
 
     @Option(
+        name: .long,
+        help: "Directory of registered circuits; the demo's proof job uses dense-256-silu.json from it.")
+    var circuits: String = "Circuits"
+
+    @Option(
         name: .long, help: "Keep the validator's data in this directory (default: a temporary one, removed).")
     var dataDir: String?
 
     func run() async throws {
-        var demo = try Demo(modelDirectory: model, dataDirectory: dataDir)
+        var demo = try Demo(modelDirectory: model, circuitDirectory: circuits, dataDirectory: dataDir)
         try await demo.run()
     }
 }
@@ -48,15 +57,29 @@ private struct Demo {
     let origin = "demo.mesh-validator.local/log"
     let executor: KernelShardExecutor
     let held: KernelShardExecutor.HeldModel
+    /// The circuit of the proof job (nil when the circuit directory has no dense-256-silu).
+    let circuit: CircuitRegistry.Entry?
+    let circuitProblem: String?
     let usingTiny: Bool
     let directory: URL
     let removeDirectory: Bool
     var firstSlashIndex: UInt64?
     var sequence: UInt64 = 0
 
-    init(modelDirectory: String?, dataDirectory: String?) throws {
-        executor = try KernelShardExecutor.open(
+    static let circuitName = "dense-256-silu"
+
+    init(modelDirectory: String?, circuitDirectory: String, dataDirectory: String?) throws {
+        var executor = try KernelShardExecutor.open(
             modelDirectory: modelDirectory, includeTiny: modelDirectory == nil)
+        do {
+            executor = try executor.registering(circuitDirectory: circuitDirectory)
+            circuit = executor.circuits.entries.values.first { $0.circuit.name == Self.circuitName }
+            circuitProblem = circuit == nil ? "\(circuitDirectory) has no \(Self.circuitName) circuit" : nil
+        } catch {
+            circuit = nil
+            circuitProblem = "\(error)"
+        }
+        self.executor = executor
         guard let chosen = executor.models.values.sorted(by: { $0.name < $1.name }).first else {
             throw ValidationError("no model could be loaded")
         }
@@ -100,6 +123,7 @@ private struct Demo {
             checkpointKey: .init(hex: Hex.encode(checkpointSeed)), logOrigin: origin,
             orchestrators: [orchestrator.publicKey.hex])
         config.settlement.sweepIntervalMs = 50
+        config.settlement.mode = .verifyProofs
         config.logLevel = "error"
         // Genesis: the validator starts with its minimum bond (so its re-executions earn validation
         // karma) and each node with 5 karma of bonded stake (so offences have stake to burn).
@@ -120,8 +144,10 @@ private struct Demo {
         print(
             "Genesis: the validator is bonded \(KarmaParameters.v1.minValidatorBond) µK (the minimum); each node 5000000 µK."
         )
-        print("Node C is faulty: in job 2 it returns a wrong output, in job 3 it stays silent.")
-        print("Nodes A and B collude in job 4. Every job is sent to all three nodes (2-of-3 quorum).")
+        print("Node C is faulty: in job 2 it attaches a proof of another output, in job 3 it returns a")
+        print("wrong output, in job 4 it stays silent. Nodes A and B collude in job 5. Every job is sent")
+        print("to all three nodes (2-of-3 quorum). Settlement mode: verify-proofs (a job with a registered")
+        print("circuit is settled by a valid proof; every other job by re-executing it on the kernel).")
 
         let split = max(1, c.layers / 2)
         let first = 0..<UInt32(split)
@@ -136,22 +162,24 @@ private struct Demo {
                 "layers [\(first.lowerBound),\(first.upperBound)) on a \(count1)-token prompt — all honest",
             layers: first, input: prompt1, behaviour: [.honest, .honest, .honest], client: client)
         try await bond(client: client)
-        // Job 2: node C returns a wrong output.
+        // Job 2: a registered circuit; nodes attach proofs, node C one that does not match its output.
+        try await proofJob(2, client: client)
+        // Job 3: node C returns a wrong output.
         _ = try await job(
-            2,
+            3,
             title:
                 "layers [\(second.lowerBound),\(second.upperBound)) on job 1's output — node C returns a wrong output",
             layers: second, input: out1, behaviour: [.honest, .honest, .wrong], client: client)
-        // Job 3: node C silent; the deadline settles with two receipts.
+        // Job 4: node C silent; the deadline settles with two receipts.
         let out3 = try await job(
-            3,
+            4,
             title: "layers [\(first.lowerBound),\(first.upperBound)) on a new prompt — node C stays silent",
             layers: first, input: prompt2, behaviour: [.honest, .honest, .silent], client: client,
             deadlineMs: 1500)
-        // Job 4: A and B collude on one wrong output; C is honest (but jailed after job 2).
+        // Job 5: A and B collude on one wrong output; C is honest (but jailed after job 2).
         _ = try await job(
-            4,
-            title: "layers [\(second.lowerBound),\(second.upperBound)) on job 3's output — A and B collude",
+            5,
+            title: "layers [\(second.lowerBound),\(second.upperBound)) on job 4's output — A and B collude",
             layers: second, input: out3, behaviour: [.colluding, .colluding, .honest], client: client)
 
         try await karmaTable(client: client)
@@ -169,7 +197,41 @@ private struct Demo {
         return (tensor ?? Data(), max(1, ids.count))
     }
 
-    enum Behaviour { case honest, wrong, silent, colluding }
+    enum Behaviour { case honest, wrong, silent, colluding, forgedProof }
+
+    /// A circuit job (specs/service.md §3.4): every node runs the dense layer and attaches a
+    /// sumcheck proof; node C claims another output with the proof of the true one.
+    mutating func proofJob(_ n: Int, client: LoopbackHTTPClient) async throws {
+        guard let circuit else {
+            print(
+                "\n── Job \(n): skipped — no registered circuit (\(circuitProblem ?? "none")); run from the")
+            print("   repository root or pass --circuits DIR")
+            return
+        }
+        let c = circuit.circuit
+        let tokens = 16
+        var rng = SeededWeights(seed: 2026)
+        let values = (0..<(tokens * c.inFeatures)).map { _ in
+            Int32(truncatingIfNeeded: rng.next() % 131_072) - 65_536
+        }
+        let x = try CanonicalTensor(
+            kind: .hidden, fractionBits: 16, shape: [tokens, c.inFeatures], values: .int32(values))
+        let started = ContinuousClock.now
+        let y = try LayerProof.output(circuit: c, weights: circuit.weights, input: x)
+        let proof = try LayerProof.prove(
+            LayerStatement(circuit: c, weights: circuit.weights, input: x, output: y))
+        let elapsed = (ContinuousClock.now - started).components
+        let proveMs = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        _ = try await job(
+            n,
+            title:
+                "circuit \(c.name) (\(c.inFeatures)×\(c.outFeatures) dense + SiLU, \(tokens) tokens) — proofs attached, node C's is forged",
+            modelID: circuit.id, layers: CircuitRegistry.layers, input: x.encoded(),
+            behaviour: [.honest, .honest, .forgedProof], client: client, proof: proof,
+            proofNote:
+                "each honest node proved its output: \(proof.count)-byte proof, made in \(String(format: "%.0f", proveMs)) ms"
+        )
+    }
 
     /// Changes one value of a canonical tensor (a faulty node's output).
     func corrupt(_ tensor: Data, delta: Int32) -> Data {
@@ -179,14 +241,16 @@ private struct Demo {
     /// Announces a job, lets each node run it as told, waits for the settlement and prints it.
     /// Returns the true output (for the next pipeline stage).
     mutating func job(
-        _ n: Int, title: String, layers: Range<UInt32>, input: Data, behaviour: [Behaviour],
-        client: LoopbackHTTPClient, deadlineMs: UInt64 = 30_000
+        _ n: Int, title: String, modelID: Digest32? = nil, layers: Range<UInt32>, input: Data,
+        behaviour: [Behaviour], client: LoopbackHTTPClient, deadlineMs: UInt64 = 30_000, proof: Data? = nil,
+        proofNote: String? = nil
     ) async throws -> Data {
         print("\n── Job \(n): \(title)")
+        let modelID = modelID ?? held.id
         let jobID = TaggedHashDigest.job(n, input: input)
         let inputCommitment = try executor.commitment(ofTensor: input)
         let announcement = JobAnnouncement(
-            jobID: jobID, modelID: held.id, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
+            jobID: jobID, modelID: modelID, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
             inputCommitment: inputCommitment, nodes: nodes.map(\.publicKey),
             deadlineMs: Self.nowMs() + deadlineMs,
             slaMs: 2000, orchestrator: orchestrator.publicKey)
@@ -197,13 +261,14 @@ private struct Demo {
         print("  orchestrator announced job \(short(jobID.hex)) (deadline in \(deadlineMs) ms)")
 
         let started = Self.nowMs()
-        let honest = try await executor.execute(modelID: held.id, layers: layers, input: input)
+        let honest = try await executor.execute(modelID: modelID, layers: layers, input: input)
         let finished = Self.nowMs()
+        if let proofNote { print("  \(proofNote)") }
         for (i, key) in nodes.enumerated() {
             let output: Data
             switch behaviour[i] {
             case .honest: output = honest.output
-            case .wrong: output = corrupt(honest.output, delta: 1)
+            case .wrong, .forgedProof: output = corrupt(honest.output, delta: 1)
             case .colluding: output = corrupt(honest.output, delta: 7)
             case .silent:
                 print("  \(names[i]) sends nothing")
@@ -212,16 +277,24 @@ private struct Demo {
             sequence += 1
             let commitment = try executor.commitment(ofTensor: output)
             let receipt = Receipt(
-                jobID: jobID, modelID: held.id, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
+                jobID: jobID, modelID: modelID, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
                 inputCommitment: inputCommitment, outputCommitment: commitment, node: key.publicKey,
-                startedAtMs: started, finishedAtMs: max(started, finished), sequence: sequence)
-            let body = ReceiptSubmission(signed: try SignedReceipt.sign(receipt, with: key), output: output)
-                .json()
+                startedAtMs: started, finishedAtMs: max(started, finished), sequence: sequence,
+                proofRef: proof.map { Digest32.sha256($0) })
+            let body = ReceiptSubmission(
+                signed: try SignedReceipt.sign(receipt, with: key), output: output, proof: proof
+            ).json()
             let response = try await client.send("POST", "/v1/receipts", body: body)
             let verdict =
-                behaviour[i] == .honest ? "" : behaviour[i] == .wrong ? "  (faulty)" : "  (colluding)"
+                switch behaviour[i] {
+                case .honest: proof == nil ? "" : "  (with proof)"
+                case .wrong: "  (faulty)"
+                case .forgedProof: "  (faulty: another output, with the honest proof)"
+                case .colluding: "  (colluding)"
+                case .silent: ""
+                }
             print(
-                "  \(names[i]) ran the shard, signed output \(short(commitment.hex)) → HTTP \(response.status)\(verdict)"
+                "  \(names[i]) ran the job, signed output \(short(commitment.hex)) → HTTP \(response.status)\(verdict)"
             )
         }
         if deadlineMs < 5000, behaviour.contains(.silent) {
@@ -288,8 +361,7 @@ private struct Demo {
             guard amount > 0 else { continue }
             let request = StakingRequest(node: key.publicKey, action: .bond, amount: amount, nonce: 1)
             let signed = try Signed.sign(request, with: key)
-            let body = Data(renderJSON(signed.jsonObject()).utf8)
-            let r = try await client.send("POST", "/v1/staking/bond", body: body)
+            let r = try await client.send("POST", "/v1/staking/bond", body: signed.json())
             print("  \(names[i]) bonds \(amount) µK → HTTP \(r.status)")
         }
     }
@@ -366,24 +438,5 @@ private struct Demo {
 private enum TaggedHashDigest {
     static func job(_ n: Int, input: Data) -> Digest32 {
         TaggedHash.hash(tag: "mesh/demo/job", Data("job-\(n)-\(UUID().uuidString)".utf8) + input)
-    }
-}
-
-/// Compact JSON text of a `JSONValue` (object keys sorted).
-private func renderJSON(_ value: JSONValue) -> String {
-    switch value {
-    case .null: return "null"
-    case .bool(let b): return b ? "true" : "false"
-    case .number(let text): return text
-    case .string(let s):
-        let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-            of: "\"", with: "\\\"")
-        return "\"\(escaped)\""
-    case .array(let items): return "[" + items.map(renderJSON).joined(separator: ",") + "]"
-    case .object(let members):
-        return "{"
-            + members.keys.sorted().map { "\"\($0)\":\(renderJSON(members[$0] ?? .null))" }.joined(
-                separator: ",")
-            + "}"
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Kernel
+import Proofs
 import Receipts
 import TestSupport
 import Testing
@@ -19,13 +21,28 @@ final class LiveHarness: @unchecked Sendable {
     var client: LoopbackHTTPClient!
     private var counter = 0
 
-    init(limits: ValidatorConfig.Limits = .init()) async throws {
+    /// - Parameter circuits: circuit files (under Circuits/) to register.
+    init(
+        limits: ValidatorConfig.Limits = .init(), mode: ValidatorConfig.Settlement.Mode = .reExecute,
+        circuits: [String] = []
+    ) async throws {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-live")
         var config = ValidatorConfig(
             listen: .init(host: "127.0.0.1", port: 0), dataDirectory: directory.path,
             identityKey: .init(hex: Hex.encode(validatorKey.rawRepresentation)),
             checkpointKey: .init(hex: String(repeating: "2a", count: 32)), logOrigin: "test.local/log",
             orchestrators: [orchestrator.publicKey.hex])
+        if !circuits.isEmpty {
+            let dir = directory.appendingPathComponent("circuits")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for name in circuits {
+                try FileManager.default.copyItem(
+                    at: RepoPaths.root().appendingPathComponent("Circuits/\(name)"),
+                    to: dir.appendingPathComponent(name))
+            }
+            config.circuitDirectory = dir.path
+        }
+        config.settlement.mode = mode
         config.settlement.sweepIntervalMs = 20
         config.limits = limits
         config.logLevel = "error"
@@ -50,6 +67,7 @@ final class LiveHarness: @unchecked Sendable {
 
     struct Job {
         var id: Digest32
+        var modelID: Digest32
         var layers: Range<UInt32>
         var input: Data
         var honest: ShardExecution
@@ -60,10 +78,19 @@ final class LiveHarness: @unchecked Sendable {
         -> Job
     {
         counter += 1
-        let input = try input(counter)
+        return try await announce(
+            modelID: model.id, input: try input(counter), layers: layers, deadlineIn: deadlineIn,
+            sendInput: sendInput)
+    }
+
+    func announce(
+        modelID: Digest32, input: Data, layers: Range<UInt32>, deadlineIn: UInt64 = 60_000,
+        sendInput: Bool = true
+    ) async throws -> Job {
+        counter += 1
         let id = TaggedHash.hash(tag: "test/job", Data("\(counter)-\(UUID())".utf8))
         let a = JobAnnouncement(
-            jobID: id, modelID: model.id, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
+            jobID: id, modelID: modelID, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
             inputCommitment: try executor.commitment(ofTensor: input), nodes: nodes.map(\.publicKey),
             deadlineMs: ValidatorCore.systemNowMs() + deadlineIn, slaMs: 1000,
             orchestrator: orchestrator.publicKey)
@@ -71,35 +98,42 @@ final class LiveHarness: @unchecked Sendable {
             .json()
         let r = try await client.send("POST", "/v1/jobs", body: body)
         #expect(r.status == 201, "\(r.text)")
-        let honest = try await executor.execute(modelID: model.id, layers: layers, input: input)
-        return Job(id: id, layers: layers, input: input, honest: honest)
+        let honest = try await server.core.executor.execute(modelID: modelID, layers: layers, input: input)
+        return Job(id: id, modelID: modelID, layers: layers, input: input, honest: honest)
     }
 
     func receiptBody(
-        _ job: Job, node i: Int, output: Data? = nil, sequence: UInt64 = 1, withInput: Bool = false
+        _ job: Job, node i: Int, output: Data? = nil, sequence: UInt64 = 1, withInput: Bool = false,
+        proof: Data? = nil
     )
         throws -> Data
     {
         let out = output ?? job.honest.output
         let r = Receipt(
-            jobID: job.id, modelID: model.id, layerStart: job.layers.lowerBound,
+            jobID: job.id, modelID: job.modelID, layerStart: job.layers.lowerBound,
             layerEnd: job.layers.upperBound,
             inputCommitment: try executor.commitment(ofTensor: job.input),
             outputCommitment: try executor.commitment(ofTensor: out), node: nodes[i].publicKey,
             startedAtMs: 10,
-            finishedAtMs: 20, sequence: sequence)
+            finishedAtMs: 20, sequence: sequence, proofRef: proof.map { Digest32.sha256($0) })
         return ReceiptSubmission(
-            signed: try SignedReceipt.sign(r, with: nodes[i]), output: out, input: withInput ? job.input : nil
+            signed: try SignedReceipt.sign(r, with: nodes[i]), output: out,
+            input: withInput ? job.input : nil,
+            proof: proof
         ).json()
     }
 
     @discardableResult
-    func post(_ job: Job, node i: Int, output: Data? = nil, sequence: UInt64 = 1, withInput: Bool = false)
+    func post(
+        _ job: Job, node i: Int, output: Data? = nil, sequence: UInt64 = 1, withInput: Bool = false,
+        proof: Data? = nil
+    )
         async throws -> LoopbackHTTPClient.Response
     {
         try await client.send(
             "POST", "/v1/receipts",
-            body: receiptBody(job, node: i, output: output, sequence: sequence, withInput: withInput))
+            body: receiptBody(
+                job, node: i, output: output, sequence: sequence, withInput: withInput, proof: proof))
     }
 
     func settled(_ job: Job, timeout: Duration = .seconds(30)) async throws -> JobView {
@@ -208,6 +242,78 @@ final class LiveHarness: @unchecked Sendable {
         try await h.start()
         let accountsAfter = try await [h.account(0), h.account(1), h.account(2)]
         #expect(accountsBefore == accountsAfter)
+        try await h.stop()
+    }
+
+    /// Circuit jobs (specs/service.md §3.4) in verify-proofs mode: a valid proof settles the job
+    /// without re-execution; a proof for another output is an offence; without proofs the
+    /// validator re-executes the circuit with the kernel.
+    @Test func circuitJobsSettleByProofOverRealHTTP() async throws {
+        let h = try await LiveHarness(mode: .verifyProofs, circuits: ["dense-16x8-test.json"])
+        let circuit = try Circuit(
+            json: try Data(
+                contentsOf: RepoPaths.root().appendingPathComponent("Circuits/dense-16x8-test.json")))
+        let weights = try LayerWeights(seededFor: circuit)
+        let circuitID = try Digest32(bytes: Data(circuit.id))
+        func hidden(_ seed: Int32) throws -> CanonicalTensor {
+            try CanonicalTensor(
+                kind: .hidden, fractionBits: 16, shape: [3, 16],
+                values: .int32((0..<48).map { ($0 &* 7919 &+ seed &* 104_729) % 200_000 - 100_000 }))
+        }
+        func prove(_ x: CanonicalTensor, _ y: CanonicalTensor) throws -> Data {
+            try LayerProof.prove(LayerStatement(circuit: circuit, weights: weights, input: x, output: y))
+        }
+
+        // 1. Honest outputs with proofs: settled by the first valid proof, the kernel not run.
+        let x1 = try hidden(1)
+        let j1 = try await h.announce(modelID: circuitID, input: x1.encoded(), layers: 0..<1)
+        let y1 = try CanonicalTensor(decoding: j1.honest.output)
+        #expect(y1 == (try LayerProof.output(circuit: circuit, weights: weights, input: x1)))
+        let proof1 = try prove(x1, y1)
+        for i in 0..<3 { #expect(try await h.post(j1, node: i, proof: proof1).status == 202) }
+        let v1 = try await h.settled(j1)
+        #expect(v1.status == .settled)
+        #expect(v1.settlement?.method == "proof")
+        #expect(v1.settlement?.truth == j1.honest.commitment.hex)
+
+        // 2. Node 1 claims a wrong output with the honest output's proof: invalid proof, slashed;
+        //    the others' valid proof establishes the truth.
+        let x2 = try hidden(2)
+        let j2 = try await h.announce(modelID: circuitID, input: x2.encoded(), layers: 0..<1)
+        let y2 = try CanonicalTensor(decoding: j2.honest.output)
+        let proof2 = try prove(x2, y2)
+        let wrong = KernelShardExecutor.perturb(j2.honest.output, delta: 1)!
+        try await h.post(j2, node: 0, proof: proof2)
+        #expect(try await h.post(j2, node: 1, output: wrong, proof: proof2).status == 202)
+        try await h.post(j2, node: 2, proof: proof2)
+        let v2 = try await h.settled(j2)
+        #expect(v2.status == .disputed)
+        #expect(v2.settlement?.method == "proof")
+        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "invalid-proof", "agreed"])
+        #expect(types(v2, node: h.nodes[1]).first == "slash/invalidProof")
+
+        // 3. No proofs: the validator re-executes the circuit and judges the outputs.
+        let x3 = try hidden(3)
+        let j3 = try await h.announce(modelID: circuitID, input: x3.encoded(), layers: 0..<1)
+        try await h.post(j3, node: 0)
+        try await h.post(j3, node: 1)
+        try await h.post(j3, node: 2, output: KernelShardExecutor.perturb(j3.honest.output, delta: 2)!)
+        let v3 = try await h.settled(j3)
+        #expect(v3.settlement?.method == "re-execution")
+        #expect(v3.settlement?.outcomes.map(\.outcome) == ["agreed", "agreed", "wrong-output"])
+
+        // 4. A circuit that is not registered is refused like an unknown model.
+        let other = try Digest32(bytes: Data(repeating: 0x5a, count: 32))
+        let a = JobAnnouncement(
+            jobID: TaggedHash.hash(tag: "test/job", Data("unregistered".utf8)), modelID: other, layerStart: 0,
+            layerEnd: 1, inputCommitment: j3.honest.commitment, nodes: h.nodes.map(\.publicKey),
+            deadlineMs: ValidatorCore.systemNowMs() + 60_000, slaMs: 1000,
+            orchestrator: h.orchestrator.publicKey)
+        let refused = try await h.client.send(
+            "POST", "/v1/jobs",
+            body: JobSubmission(signed: try .sign(a, with: h.orchestrator), input: nil).json())
+        #expect(refused.status == 422)
+        #expect(refused.text.contains("unknown-model"))
         try await h.stop()
     }
 

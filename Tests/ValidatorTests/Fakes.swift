@@ -144,4 +144,5 @@ final class RecordingKarmaLedger: KarmaLedger {
         return ConsistencyProofJSON(size1: old, size2: new, root1: "", root2: "", proof: [])
     }
     func size() async throws(ValidatorError) -> UInt64 { UInt64(events.count) }
+    func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry] { [] }
 }

@@ -121,4 +121,5 @@ final class TestClock: Sendable {
     private let value = Mutex<UInt64>(1_700_000_000_000)
     var now: UInt64 { value.withLock { $0 } }
     func advance(ms: UInt64) { value.withLock { $0 += ms } }
+    func set(_ ms: UInt64) { value.withLock { $0 = ms } }
 }

@@ -65,6 +65,7 @@ import Testing
         #expect(config.dataDirectory == base + "/data")
         #expect(config.identityKey.file == base + "/keys/validator.bip340.hex")
         #expect(config.modelDirectory == base + "/models")
+        #expect(config.circuitDirectory == base + "/circuits")
         #expect(config.settlement.mode == .reExecute)
         #expect(config.orchestrators.count == 1)
         #expect(config.genesis.first?.bonded == 10_000_000_000)

@@ -9,7 +9,8 @@ import Receipts
 /// Tensors are the kernel's canonical tensors (specs/kernel.md); a commitment is SHA-256 of the
 /// canonical bytes, and bytes that decode but are not canonical are refused, so one tensor has
 /// exactly one commitment. The last shard of a model returns the logits of the last position
-/// (`LogitsSelection.last`), as nodes must too.
+/// (`LogitsSelection.last`), as nodes must too. Circuit jobs (model id = a registered circuit's id,
+/// layers `[0, 1)`, `CircuitRegistry`) run the circuit's layer with the same kernel.
 public final class KernelShardExecutor: ShardExecutor {
     /// A model this validator can re-execute.
     public struct HeldModel: Sendable {
@@ -20,11 +21,22 @@ public final class KernelShardExecutor: ShardExecutor {
     }
 
     public let models: [Digest32: HeldModel]
+    public let circuits: CircuitRegistry
 
-    public init(models: [HeldModel]) {
+    public init(models: [HeldModel], circuits: CircuitRegistry = CircuitRegistry()) {
         var byID: [Digest32: HeldModel] = [:]
         for m in models { byID[m.id] = m }
         self.models = byID
+        self.circuits = circuits
+    }
+
+    /// This executor with `directory`'s circuits registered (`CircuitRegistry.load`), their model
+    /// weights taken from the models held here.
+    public func registering(circuitDirectory directory: String) throws(ValidatorError) -> KernelShardExecutor
+    {
+        KernelShardExecutor(
+            models: Array(models.values),
+            circuits: try CircuitRegistry.load(directory: directory, models: models))
     }
 
     /// The project's seeded tiny Llama-style model (`TinyPackage`, seed 1), with the model id its
@@ -123,6 +135,7 @@ public final class KernelShardExecutor: ShardExecutor {
     }
 
     public func canExecute(modelID: Digest32, layers: Range<UInt32>) -> Bool {
+        if circuits.entry(modelID: modelID, layers: layers) != nil { return true }
         guard let held = models[modelID] else { return false }
         return !layers.isEmpty && Int(layers.upperBound) <= held.model.config.layers
     }
@@ -135,9 +148,12 @@ public final class KernelShardExecutor: ShardExecutor {
         throws(ValidatorError)
         -> UInt64
     {
-        guard let held = models[modelID] else { throw .unknownModel(modelID.hex) }
         let tensor: CanonicalTensor
         do { tensor = try CanonicalTensor(decoding: input) } catch { throw .invalidTensor("\(error)") }
+        if let circuit = circuits.entry(modelID: modelID, layers: layers) {
+            return CircuitRegistry.multiplyAccumulates(circuit, tokens: tensor.shape.first ?? 1)
+        }
+        guard let held = models[modelID] else { throw .unknownModel(modelID.hex) }
         let c = held.model.config
         let tokens = UInt64(max(1, tensor.shape.first ?? 1))
         let w = UInt64(c.width)
@@ -155,15 +171,20 @@ public final class KernelShardExecutor: ShardExecutor {
     public func execute(modelID: Digest32, layers: Range<UInt32>, input: Data) async throws(ValidatorError)
         -> ShardExecution
     {
-        guard let held = models[modelID] else { throw .unknownModel(modelID.hex) }
         let tensor: CanonicalTensor
         do { tensor = try CanonicalTensor(decoding: input) } catch { throw .invalidTensor("\(error)") }
         let output: CanonicalTensor
-        do {
-            let shard = try Shard(model: held.model, layers: Int(layers.lowerBound)..<Int(layers.upperBound))
-            output = try shard.run(tensor, logits: .last)
-        } catch {
-            throw .invalidTensor("the kernel refused the job: \(error)")
+        if let circuit = circuits.entry(modelID: modelID, layers: layers) {
+            output = try circuits.run(circuit, input: tensor)
+        } else {
+            guard let held = models[modelID] else { throw .unknownModel(modelID.hex) }
+            do {
+                let shard = try Shard(
+                    model: held.model, layers: Int(layers.lowerBound)..<Int(layers.upperBound))
+                output = try shard.run(tensor, logits: .last)
+            } catch {
+                throw .invalidTensor("the kernel refused the job: \(error)")
+            }
         }
         let bytes = output.encoded()
         let commitment: Digest32

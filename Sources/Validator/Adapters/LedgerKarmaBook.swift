@@ -22,6 +22,9 @@ public actor LedgerKarmaBook: KarmaLedger {
     private var keys: [Digest32: UInt64] = [:]
     private var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
     private var pendingHeartbeats: [XOnlyPublicKey: [SignedHeartbeat]] = [:]
+    private let heartbeatJournal: (any HeartbeatJournal)?
+    /// The heartbeat window of the last liveness sweep.
+    private var lastLivenessSweep: UInt64?
     private let nowMs: @Sendable () -> UInt64
     private static let recentLimit = 200
     static let keyTag = "mesh/validator/entry-key/v1"
@@ -31,8 +34,12 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// - Throws: `ValidatorError.storage` when the ledger cannot be opened or an entry does not
     ///   replay (a corrupted or foreign log).
     /// A new ledger starts empty; `writeGenesis` then appends the genesis entry if configured.
+    ///
+    /// - Parameter heartbeats: where heartbeats of open windows are kept durably (without one they
+    ///   are kept in memory and a restart loses them).
     public init(
         path: String, origin: String, checkpointSeed32: Data, parameters: KarmaParameters = .v1,
+        heartbeats: (any HeartbeatJournal)? = nil,
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) throws(ValidatorError) {
         do {
@@ -43,6 +50,10 @@ public actor LedgerKarmaBook: KarmaLedger {
             throw .storage("opening the karma ledger at \(path): \(error)")
         }
         self.nowMs = nowMs
+        heartbeatJournal = heartbeats
+        for beat in try heartbeats?.pendingHeartbeats() ?? [] {
+            pendingHeartbeats[beat.message.node, default: []].append(beat)
+        }
         var state = KarmaState()
         var keys: [Digest32: UInt64] = [:]
         var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
@@ -103,10 +114,6 @@ public actor LedgerKarmaBook: KarmaLedger {
             e.body = .slash(s)
         }
         return TaggedHash.hash(tag: keyTag, e.canonicalBytes)
-    }
-
-    private func remember(_ entry: KarmaEntry, index: UInt64, before: Account) {
-        Self.remember(entry, index: index, before: before, after: state.account(entry.node), in: &recent)
     }
 
     private static func remember(
@@ -360,18 +367,23 @@ public actor LedgerKarmaBook: KarmaLedger {
         return try await append([entry])
     }
 
-    /// Buffers a heartbeat; when a later window's heartbeat arrives, the node's closed window is
-    /// written as one uptime entry (specs/karma.md uptime accrual).
+    /// Journals a heartbeat; when a later window's heartbeat arrives, the node's closed window is
+    /// written as one uptime entry (specs/karma.md uptime accrual) and its heartbeats leave the
+    /// journal. The heartbeat is durable before this returns. A crash between the ledger append
+    /// and the journal update leaves the closed window in the journal; writing it again is a
+    /// duplicate entry (same entry key) and changes nothing.
     private func acceptHeartbeat(_ beat: SignedHeartbeat) async throws(ValidatorError) -> [RecordedEntry] {
         let node = beat.message.node
         let window = engine.window(containing: beat.message.timestampMs)
         var list = pendingHeartbeats[node] ?? []
         if let last = list.last, last.message.timestampMs >= beat.message.timestampMs {
-            if list.contains(beat) { return [] }
+            if list.contains(where: { $0.message == beat.message }) { return [] }
             throw .rejectedByKarma("heartbeat timestamps must increase (last \(last.message.timestampMs) ms)")
         }
         var written: [RecordedEntry] = []
+        var closing = false
         if let first = list.first, engine.window(containing: first.message.timestampMs) < window {
+            closing = true
             let closed = engine.window(containing: first.message.timestampMs)
             let entry = KarmaEntry(
                 timestampMs: ledgerTime(),
@@ -384,14 +396,17 @@ public actor LedgerKarmaBook: KarmaLedger {
                 _ = why
             }
         }
+        try heartbeatJournal?.journal(beat, replacing: closing)
         list.append(beat)
         pendingHeartbeats[node] = list
         return written
     }
 
-    /// Applies and appends node-request entries (all or nothing).
+    /// Applies and appends entries (all or nothing); an entry already in the ledger is reported
+    /// as a duplicate and nothing is appended.
     private func append(_ entries: [KarmaEntry]) async throws(ValidatorError) -> [RecordedEntry] {
         var staged = state
+        var planned: [(entry: KarmaEntry, before: Account, after: Account)] = []
         for entry in entries {
             if let index = keys[Self.key(entry)] {
                 return [
@@ -399,24 +414,82 @@ public actor LedgerKarmaBook: KarmaLedger {
                         index: index, type: Self.typeName(entry), node: entry.node.hex, duplicate: true)
                 ]
             }
+            let before = staged.account(entry.node)
             do { try engine.apply(entry, to: &staged) } catch { throw .rejectedByKarma("\(error)") }
+            planned.append((entry, before, staged.account(entry.node)))
         }
         let appended: [AppendResult]
         do { appended = try await ledger.append(contentsOf: entries.map(\.canonicalBytes)) } catch {
             throw .storage("appending karma entries: \(error)")
         }
         var out: [RecordedEntry] = []
-        for (entry, result) in zip(entries, appended) {
-            let before = state.account(entry.node)
-            _ = try? engine.apply(entry, to: &state)
-            keys[Self.key(entry)] = result.index
-            remember(entry, index: result.index, before: before)
+        for (p, result) in zip(planned, appended) {
+            keys[Self.key(p.entry)] = result.index
+            Self.remember(p.entry, index: result.index, before: p.before, after: p.after, in: &recent)
             out.append(
                 RecordedEntry(
-                    index: result.index, type: Self.typeName(entry), node: entry.node.hex, duplicate: false))
+                    index: result.index, type: Self.typeName(p.entry), node: p.entry.node.hex,
+                    duplicate: false))
         }
         state = staged
         return out
+    }
+
+    // MARK: Liveness
+
+    /// Judges heartbeat windows that have closed (specs/karma.md §5.5, §6.5), at most once per
+    /// window: writes the uptime accrual of every node whose journaled heartbeats lie in a closed
+    /// window (a node that stopped sending has no later heartbeat to close it), then slashes and
+    /// jails every bonded, unjailed node whose missed stretch has reached
+    /// `downtimeMissedWindows`. Called by the service's periodic sweep.
+    public func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry] {
+        let t = ledgerTime()
+        let current = engine.window(containing: t)
+        if let last = lastLivenessSweep, last >= current { return [] }
+        var written: [RecordedEntry] = []
+        for node in pendingHeartbeats.keys.sorted(by: { $0.hex < $1.hex }) {
+            guard let list = pendingHeartbeats[node], let first = list.first,
+                engine.window(containing: first.message.timestampMs) < current
+            else { continue }
+            let entry = KarmaEntry(
+                timestampMs: t,
+                body: .uptime(
+                    UptimeAccrual(
+                        node: node, window: engine.window(containing: first.message.timestampMs),
+                        heartbeats: list)))
+            do { written += try await append([entry]) } catch .rejectedByKarma {
+                // Too few heartbeats in the window, or the window was already judged.
+            }
+            try heartbeatJournal?.forgetHeartbeats(of: node)
+            pendingHeartbeats[node] = nil
+        }
+        if current > 0 {
+            let through = current - 1
+            let needed = engine.parameters.downtimeMissedWindows
+            for (node, account) in state.accounts.sorted(by: { $0.key.hex < $1.key.hex }) {
+                guard account.bonded > 0, !account.isJailed, let next = account.nextLivenessWindow,
+                    through >= next, through - next + 1 >= needed
+                else { continue }
+                let offence = Karma.Offence.downtime(throughWindow: through)
+                guard
+                    let assessment = try? engine.assess(
+                        node: node, offence: offence, timestampMs: t, in: state)
+                else { continue }
+                var entries = [
+                    KarmaEntry(
+                        timestampMs: t,
+                        body: .slash(Slash(node: node, offence: offence, amount: assessment.amount)))
+                ]
+                if engine.jailPeriodMs(for: .downtime) > 0 {
+                    entries.append(
+                        KarmaEntry(
+                            timestampMs: t, body: .jail(Jail(node: node, offenceID: assessment.offenceID))))
+                }
+                written += try await append(entries)
+            }
+        }
+        lastLivenessSweep = current
+        return written
     }
 
     // MARK: Queries

@@ -40,7 +40,7 @@ extension ValidatorDependencies {
         let repository = try SQLiteJobRepository(path: base.appendingPathComponent("validator.sqlite").path)
         let karma = try LedgerKarmaBook(
             path: base.appendingPathComponent("ledger.sqlite").path, origin: config.logOrigin,
-            checkpointSeed32: checkpointSeed, parameters: parameters, nowMs: nowMs)
+            checkpointSeed32: checkpointSeed, parameters: parameters, heartbeats: repository, nowMs: nowMs)
         var allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)] = []
         for g in config.genesis {
             guard let key = try? XOnlyPublicKey(hex: g.node) else {
@@ -51,9 +51,15 @@ extension ValidatorDependencies {
         do { try await karma.writeGenesis(allocations) } catch {
             throw ValidatorConfig.Problem("genesis: \(error)")
         }
-        let executor = try executor ?? KernelShardExecutor.open(modelDirectory: config.modelDirectory)
+        var executor = try executor ?? KernelShardExecutor.open(modelDirectory: config.modelDirectory)
+        if let circuits = config.circuitDirectory {
+            do { executor = try executor.registering(circuitDirectory: circuits) } catch {
+                throw ValidatorConfig.Problem("circuitDirectory: \(error)")
+            }
+        }
         return ValidatorDependencies(
-            repository: repository, karma: karma, executor: executor, proofs: NoProofChecker(),
+            repository: repository, karma: karma, executor: executor,
+            proofs: CircuitProofChecker(registry: executor.circuits),
             validatorKey: validatorKey)
     }
 }

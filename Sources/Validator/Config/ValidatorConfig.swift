@@ -123,6 +123,9 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     /// Directory of imported model packages (one subdirectory per model); `nil` uses only the
     /// built-in tiny test model.
     public var modelDirectory: String?
+    /// Directory of registered layer circuits (`*.json`, specs/proofs.md); circuit jobs name a
+    /// circuit id as their model id. `nil` registers none.
+    public var circuitDirectory: String?
     /// Karma parameters file (specs/karma.md); `nil` uses the built-in defaults.
     public var karmaParametersFile: String?
     public var settlement: Settlement
@@ -135,7 +138,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     public init(
         listen: Listen = Listen(), dataDirectory: String, identityKey: SecretKey, checkpointKey: SecretKey,
         logOrigin: String = "mesh-validator.local/log", orchestrators: [String],
-        modelDirectory: String? = nil,
+        modelDirectory: String? = nil, circuitDirectory: String? = nil,
         karmaParametersFile: String? = nil, settlement: Settlement = Settlement(), limits: Limits = Limits(),
         logLevel: String = "info", genesis: [GenesisAllocation] = []
     ) {
@@ -146,6 +149,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         self.logOrigin = logOrigin
         self.orchestrators = orchestrators
         self.modelDirectory = modelDirectory
+        self.circuitDirectory = circuitDirectory
         self.karmaParametersFile = karmaParametersFile
         self.settlement = settlement
         self.limits = limits
@@ -155,7 +159,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case listen, dataDirectory, identityKey, checkpointKey, logOrigin, orchestrators, modelDirectory
-        case karmaParametersFile, settlement, limits, logLevel, genesis
+        case circuitDirectory, karmaParametersFile, settlement, limits, logLevel, genesis
     }
 
     /// Decodes with defaults for the optional sections.
@@ -168,6 +172,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         logOrigin = try c.decodeIfPresent(String.self, forKey: .logOrigin) ?? "mesh-validator.local/log"
         orchestrators = try c.decode([String].self, forKey: .orchestrators)
         modelDirectory = try c.decodeIfPresent(String.self, forKey: .modelDirectory)
+        circuitDirectory = try c.decodeIfPresent(String.self, forKey: .circuitDirectory)
         karmaParametersFile = try c.decodeIfPresent(String.self, forKey: .karmaParametersFile)
         settlement = try c.decodeIfPresent(Settlement.self, forKey: .settlement) ?? Settlement()
         limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? Limits()
@@ -209,6 +214,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     public mutating func resolvePaths(relativeTo base: URL) {
         dataDirectory = Self.resolve(dataDirectory, relativeTo: base).path
         modelDirectory = modelDirectory.map { Self.resolve($0, relativeTo: base).path }
+        circuitDirectory = circuitDirectory.map { Self.resolve($0, relativeTo: base).path }
         karmaParametersFile = karmaParametersFile.map { Self.resolve($0, relativeTo: base).path }
         identityKey.file = identityKey.file.map { Self.resolve($0, relativeTo: base).path }
         checkpointKey.file = checkpointKey.file.map { Self.resolve($0, relativeTo: base).path }

@@ -1,4 +1,5 @@
 import Foundation
+import Karma
 import Receipts
 
 /// The validator's view of the kernel: re-executes a shard job and commits to tensors.
@@ -70,6 +71,17 @@ public struct NoProofChecker: ProofChecker {
     public func verify(proof: Data, modelID: Digest32, layers: Range<UInt32>, input: Data, output: Data) async
         -> ProofCheck
     { .invalid(reason: "no circuit is registered on this validator") }
+}
+
+/// Durable store of the heartbeats of windows not yet written to the ledger as uptime accruals,
+/// so a restart loses no acknowledged heartbeat (specs/service.md §3.3).
+public protocol HeartbeatJournal: Sendable {
+    /// Every journaled heartbeat, by node and then timestamp.
+    func pendingHeartbeats() throws(ValidatorError) -> [SignedHeartbeat]
+    /// Durably adds `beat`; first removes the node's journaled heartbeats when `replacing`.
+    func journal(_ beat: SignedHeartbeat, replacing: Bool) throws(ValidatorError)
+    /// Durably removes every journaled heartbeat of `node`.
+    func forgetHeartbeats(of node: XOnlyPublicKey) throws(ValidatorError)
 }
 
 /// The kinds of signed requests a node sends directly to the karma rules.
@@ -170,6 +182,10 @@ public protocol KarmaLedger: Sendable {
 
     /// Number of entries in the ledger.
     func size() async throws(ValidatorError) -> UInt64
+
+    /// Writes the uptime accruals of closed heartbeat windows and the downtime slashes they imply
+    /// (specs/karma.md §5.5, §6.5); returns the entries written.
+    func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry]
 }
 
 /// `{"leafIdx": I, "treeSize": N, "leafHash": b64, "root": b64, "proof": [b64, ...]}`.

@@ -167,11 +167,20 @@ public final class ValidatorCore: Sendable {
     }
 
     /// Queues every job that needs settling now (deadline passed, all reported, or interrupted).
+    /// Also judges closed heartbeat windows (uptime accruals, downtime slashes).
     public func sweep() async {
         do {
             for id in try await repository.jobsToSettle(nowMs: nowMs()) { enqueue(id) }
         } catch {
             logger.error("deadline sweep failed: \(error)")
+        }
+        do {
+            for e in try await karma.sweepLiveness() {
+                logger.info(
+                    "liveness", metadata: ["entry": "\(e.index)", "type": "\(e.type)", "node": "\(e.node)"])
+            }
+        } catch {
+            logger.error("liveness sweep failed: \(error)")
         }
     }
 
@@ -226,8 +235,8 @@ public final class ValidatorCore: Sendable {
 }
 
 extension Digest32 {
-    /// SHA-256 of `data` as a `Digest32`.
-    static func sha256(_ data: some DataProtocol) -> Digest32 {
+    /// SHA-256 of `data` as a `Digest32` (e.g. a receipt's `proofRef` from the proof bytes).
+    public static func sha256(_ data: some DataProtocol) -> Digest32 {
         // A SHA-256 digest is always 32 bytes.
         (try? Digest32(bytes: Data(SHA256.hash(data: Data(data))))) ?? .zero
     }

@@ -8,9 +8,9 @@ import Synchronization
 ///
 /// Schema (specs/service.md §5): `jobs(id, announcement, signature, status, deadline_ms, input,
 /// created_ms, settlement)`, `receipts(job, node, digest, output, json, proof, received_ms)`,
-/// `tensors(commitment, bytes)`.
+/// `tensors(commitment, bytes)`, `heartbeats(node, timestamp_ms, json)` (`HeartbeatJournal`).
 public final class SQLiteJobRepository: JobRepository {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let committer: GroupCommitter<ReceiptToStore, ReceiptStoreResult>
     /// Announcements are immutable once stored: cache them for the receipt hot path.
     private let announcements = Mutex<[Digest32: SignedJobAnnouncement]>([:])
@@ -55,6 +55,17 @@ public final class SQLiteJobRepository: JobRepository {
                         CREATE TABLE tensors(
                           commitment BLOB PRIMARY KEY NOT NULL,
                           bytes BLOB NOT NULL
+                        ) WITHOUT ROWID;
+                        """)
+            }
+            migrator.registerMigration("v2-heartbeats") { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE heartbeats(
+                          node BLOB NOT NULL,
+                          timestamp_ms INTEGER NOT NULL,
+                          json BLOB NOT NULL,
+                          PRIMARY KEY(node, timestamp_ms)
                         ) WITHOUT ROWID;
                         """)
             }

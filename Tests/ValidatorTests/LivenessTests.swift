@@ -1,0 +1,103 @@
+import Foundation
+import Karma
+import Receipts
+import TestSupport
+import Testing
+
+@testable import Validator
+
+/// The liveness sweep (specs/karma.md §5.5, §6.5) on the production ledger and heartbeat journal.
+@Suite struct LivenessTests {
+    let windowMs = KarmaParameters.v1.heartbeatWindowMs
+    let alive = SchnorrSigningKey.generate()
+    let silent = SchnorrSigningKey.generate()
+    let directory: URL
+    let clock = TestClock()
+
+    init() throws {
+        directory = try RepoPaths.temporaryDirectory(prefix: "liveness")
+        clock.set(100 * windowMs + 5)
+    }
+
+    func openBook() throws -> LedgerKarmaBook {
+        let repository = try SQLiteJobRepository(
+            path: directory.appendingPathComponent("validator.sqlite").path)
+        let clock = self.clock
+        return try LedgerKarmaBook(
+            path: directory.appendingPathComponent("ledger.sqlite").path, origin: "test.local/log",
+            checkpointSeed32: Data(repeating: 7, count: 32), heartbeats: repository,
+            nowMs: { clock.now })
+    }
+
+    func setTime(window: UInt64) { clock.set(window * windowMs + 5) }
+
+    func heartbeat(_ book: LedgerKarmaBook, at t: UInt64, sequence: UInt64) async throws -> [RecordedEntry] {
+        let signed = try Signed.sign(
+            Heartbeat(node: alive.publicKey, timestampMs: t, sequence: sequence), with: alive)
+        return try await book.submit(.heartbeat, body: signed.json())
+    }
+
+    @Test func closedWindowsAreCreditedAndLongSilenceIsSlashedOnce() async throws {
+        var book = try openBook()
+        try await book.writeGenesis([(alive.publicKey, 0, 5_000_000), (silent.publicKey, 0, 5_000_000)])
+        for k in UInt64(1)...3 {
+            #expect(try await heartbeat(book, at: 100 * windowMs + k * 1000, sequence: k).isEmpty)
+        }
+        // Window 100 is still open: nothing to judge.
+        #expect(try await book.sweepLiveness().isEmpty)
+
+        // Window 100 closed with no later heartbeat: the sweep credits it (the node stopped).
+        setTime(window: 101)
+        let credited = try await book.sweepLiveness()
+        #expect(credited.map(\.type) == ["uptime"])
+        #expect(credited.first?.node == alive.publicKey.hex)
+        #expect(try await book.sweepLiveness().isEmpty)  // once per window
+        let aliveAccount = try #require(try await book.account(of: alive.publicKey, recent: 0))
+        #expect(aliveAccount.scores["uptime"] == KarmaParameters.v1.uptimeRewardPerWindow)
+
+        // 36 missed windows (100 … 135) for the silent node; 35 (101 … 135) for the other.
+        setTime(window: 100 + KarmaParameters.v1.downtimeMissedWindows)
+        let slashed = try await book.sweepLiveness()
+        #expect(slashed.map(\.type) == ["slash/downtime", "jail"])
+        #expect(slashed.allSatisfy { $0.node == silent.publicKey.hex })
+        let silentAccount = try #require(try await book.account(of: silent.publicKey, recent: 0))
+        #expect(silentAccount.jailed)
+        #expect(silentAccount.bonded < 5_000_000)
+
+        // After a restart (state replayed from the ledger) the same stretch is not charged again;
+        // one window later the other node's stretch reaches the threshold.
+        book = try openBook()
+        setTime(window: 101 + KarmaParameters.v1.downtimeMissedWindows)
+        let next = try await book.sweepLiveness()
+        #expect(next.map(\.type) == ["slash/downtime", "jail"])
+        #expect(next.allSatisfy { $0.node == alive.publicKey.hex })
+    }
+
+    /// Heartbeats of an open window are journaled: reopening the book (a restart) loses none, and
+    /// the window is credited once when the next window's heartbeat arrives.
+    @Test func journaledHeartbeatsSurviveARestart() async throws {
+        var book = try openBook()
+        try await book.writeGenesis([(alive.publicKey, 0, 5_000_000)])
+        for k in UInt64(1)...3 {
+            #expect(try await heartbeat(book, at: 100 * windowMs + k * 1000, sequence: k).isEmpty)
+        }
+        book = try openBook()
+        // The same heartbeat again is accepted without effect; an older one is refused.
+        #expect(try await heartbeat(book, at: 100 * windowMs + 3000, sequence: 3).isEmpty)
+        await #expect(throws: ValidatorError.self) {
+            _ = try await heartbeat(book, at: 100 * windowMs + 2500, sequence: 9)
+        }
+        setTime(window: 101)
+        let closing = try await heartbeat(book, at: 101 * windowMs + 1000, sequence: 4)
+        #expect(closing.map(\.type) == ["uptime"])
+        let account = try #require(try await book.account(of: alive.publicKey, recent: 0))
+        #expect(account.scores["uptime"] == KarmaParameters.v1.uptimeRewardPerWindow)
+        // The closed window left the journal: after another restart only window 101's heartbeat
+        // is pending, and closing it (one heartbeat: too few) credits nothing.
+        book = try openBook()
+        setTime(window: 102)
+        #expect(try await book.sweepLiveness().isEmpty)
+        let after = try #require(try await book.account(of: alive.publicKey, recent: 0))
+        #expect(after.scores["uptime"] == KarmaParameters.v1.uptimeRewardPerWindow)
+    }
+}
