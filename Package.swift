@@ -116,6 +116,7 @@ let package = Package(
             name: "ValidatorTests",
             dependencies: [
                 "Validator", "Receipts", "Karma", "Kernel", "Proofs", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),

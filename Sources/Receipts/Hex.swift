@@ -17,16 +17,16 @@ public enum Hex {
 
     /// Decodes lowercase hex; returns nil for odd length, uppercase or any other character.
     public static func decode(_ text: String) -> Data? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var out = Data(capacity: utf8.count / 2)
-        var i = 0
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]), let lo = nibble(utf8[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
+        var text = text
+        return text.withUTF8 { utf8 -> Data? in
+            guard utf8.count % 2 == 0 else { return nil }
+            var out = [UInt8](repeating: 0, count: utf8.count / 2)
+            for k in out.indices {
+                guard let hi = nibble(utf8[2 * k]), let lo = nibble(utf8[2 * k + 1]) else { return nil }
+                out[k] = hi << 4 | lo
+            }
+            return Data(out)
         }
-        return out
     }
 
     private static func nibble(_ c: UInt8) -> UInt8? {

@@ -149,6 +149,21 @@ public enum StrictJSON {
 
         mutating func string() throws(ReceiptError) -> String {
             i += 1
+            // Fast path for a string without escapes (every string the wire formats write): one
+            // UTF-8 validation of the whole run instead of per-byte appends.
+            var end = i
+            while end < bytes.count {
+                let c = bytes[end]
+                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                guard let s = String(validating: bytes[i..<end], as: UTF8.self) else {
+                    throw .malformedJSON("invalid UTF-8 in string")
+                }
+                i = end + 1
+                return s
+            }
             var scalars = String.UnicodeScalarView()
             var raw: [UInt8] = []
             func flush() throws(ReceiptError) {

@@ -23,6 +23,8 @@ struct ServiceBench: AsyncParsableCommand {
     @Option(help: "HTTP/1.1 pipelining depth per connection.") var pipeline = 16
     @Option(help: "Jobs for the settlement-latency run.") var settleJobs = 300
     @Option(help: "Tokens per job input (tiny model, max 64).") var tokens = 8
+    @Flag(help: "Only the ingest phase without settlement (nodes A and B's receipts), e.g. for profiling.")
+    var ingestOnly = false
 
     func run() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -98,6 +100,10 @@ struct ServiceBench: AsyncParsableCommand {
         print(
             "ingest without settlement: \(fmt(Double(a.ok) / a.seconds)) receipts/s (\(a.ok) acknowledged durable, \(a.failed) failed, "
                 + String(format: "%.2f s, %d connections × pipeline %d)", a.seconds, lanes, depth))
+        if ingestOnly {
+            try await server.shutdown()
+            return
+        }
         let b = Self.blast(completing, port: port, lanes: lanes, depth: depth)
         print(
             "ingest completing jobs (settlement queued alongside): \(fmt(Double(b.ok) / b.seconds)) receipts/s (\(b.ok) acknowledged, \(b.failed) failed, "
@@ -145,39 +151,48 @@ struct ServiceBench: AsyncParsableCommand {
         try await server.shutdown()
     }
 
-    /// Sends pre-encoded requests over `lanes` keep-alive connections, `depth` pipelined at a
-    /// time, and counts 2xx answers.
+    /// Sends pre-encoded requests over `lanes` keep-alive connections, each on its own thread
+    /// (blocking sockets; `concurrentPerform` would run only one lane per core), `depth`
+    /// pipelined at a time, and counts 2xx answers.
     static func blast(_ requests: [Data], port: Int, lanes: Int, depth: Int) -> (
         ok: Int, failed: Int, seconds: Double
     ) {
         let ok = Mutex(0)
         let failed = Mutex(0)
+        let done = DispatchGroup()
         let seconds = time {
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                guard let c = try? LoopbackHTTPClient(port: port) else { return }
-                let mine = Array(stride(from: lane, to: requests.count, by: lanes))
-                var k = 0
-                while k < mine.count {
-                    let window = mine[k..<min(k + depth, mine.count)]
-                    var batch = Data()
-                    for i in window { batch.append(requests[i]) }
-                    do {
-                        try c.send(batch)
-                        for _ in window {
-                            let r = try c.readResponse()
-                            if (200..<300).contains(r.status) {
-                                ok.withLock { $0 += 1 }
-                            } else {
-                                failed.withLock { $0 += 1 }
+            for lane in 0..<lanes {
+                done.enter()
+                let thread = Thread {
+                    defer { done.leave() }
+                    guard let c = try? LoopbackHTTPClient(port: port) else { return }
+                    let mine = Array(stride(from: lane, to: requests.count, by: lanes))
+                    var k = 0
+                    while k < mine.count {
+                        let window = mine[k..<min(k + depth, mine.count)]
+                        var batch = Data()
+                        for i in window { batch.append(requests[i]) }
+                        do {
+                            try c.send(batch)
+                            for _ in window {
+                                let r = try c.readResponse()
+                                if (200..<300).contains(r.status) {
+                                    ok.withLock { $0 += 1 }
+                                } else {
+                                    failed.withLock { $0 += 1 }
+                                }
                             }
+                        } catch {
+                            failed.withLock { $0 += window.count }
+                            return
                         }
-                    } catch {
-                        failed.withLock { $0 += window.count }
-                        return
+                        k += depth
                     }
-                    k += depth
                 }
+                thread.stackSize = 1 << 20
+                thread.start()
             }
+            done.wait()
         }
         return (ok.withLock { $0 }, failed.withLock { $0 }, seconds)
     }

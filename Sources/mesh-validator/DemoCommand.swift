@@ -280,7 +280,7 @@ private struct Demo {
                 jobID: jobID, modelID: modelID, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
                 inputCommitment: inputCommitment, outputCommitment: commitment, node: key.publicKey,
                 startedAtMs: started, finishedAtMs: max(started, finished), sequence: sequence,
-                proofRef: proof.map { Digest32.sha256($0) })
+                proofRef: proof.map { ReceiptSubmission.proofReference(for: $0) })
             let body = ReceiptSubmission(
                 signed: try SignedReceipt.sign(receipt, with: key), output: output, proof: proof
             ).json()

@@ -115,7 +115,8 @@ final class LiveHarness: @unchecked Sendable {
             inputCommitment: try executor.commitment(ofTensor: job.input),
             outputCommitment: try executor.commitment(ofTensor: out), node: nodes[i].publicKey,
             startedAtMs: 10,
-            finishedAtMs: 20, sequence: sequence, proofRef: proof.map { Digest32.sha256($0) })
+            finishedAtMs: 20, sequence: sequence,
+            proofRef: proof.map { ReceiptSubmission.proofReference(for: $0) })
         return ReceiptSubmission(
             signed: try SignedReceipt.sign(r, with: nodes[i]), output: out,
             input: withInput ? job.input : nil,

@@ -129,9 +129,10 @@ import Testing
             _ = try await client.send(.post, "/v1/jobs", h.jobBody(5, withInput: false, deadlineIn: 1000))
             _ = try await client.send(.post, "/v1/receipts", h.receiptBody(job: 5, node: 1, withInput: true))
             // Before the deadline nothing is due.
-            #expect(try await h.core.repository.jobsToSettle(nowMs: h.now).isEmpty)
+            #expect(try await h.core.repository.jobsToSettle(nowMs: h.now, includeComplete: true).isEmpty)
             h.advance(ms: 1001)
-            #expect(try await h.core.repository.jobsToSettle(nowMs: h.now) == [h.jobID(5)])
+            #expect(
+                try await h.core.repository.jobsToSettle(nowMs: h.now, includeComplete: true) == [h.jobID(5)])
             try await h.core.settle(h.jobID(5))
             let view = try await client.send(.get, "/v1/jobs/\(h.jobID(5).hex)").decode(JobView.self)
             #expect(view.status == .settled)

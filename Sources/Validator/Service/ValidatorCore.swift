@@ -24,6 +24,9 @@ public final class ValidatorCore: Sendable {
     /// Wakes the settlement loop; finished to stop it.
     private let wake: AsyncStream<Void>
     private let wakeInput: AsyncStream<Void>.Continuation
+    /// Sweeps so far (see `sweep()`).
+    private let sweeps = Mutex(0)
+    static let completeScanEvery = 50
     /// Most jobs settled together (one freeze, one ledger append, one finish).
     static let maxSettlementBatch = 256
 
@@ -167,10 +170,18 @@ public final class ValidatorCore: Sendable {
     }
 
     /// Queues every job that needs settling now (deadline passed, all reported, or interrupted).
-    /// Also judges closed heartbeat windows (uptime accruals, downtime slashes).
+    /// Also judges closed heartbeat windows (uptime accruals, downtime slashes). Every
+    /// `completeScanEvery`-th sweep (the first included) also looks for pending jobs whose nodes
+    /// have all reported, in case one was not queued when its last receipt arrived.
     public func sweep() async {
+        let scanComplete = sweeps.withLock { n in
+            defer { n += 1 }
+            return n % Self.completeScanEvery == 0
+        }
         do {
-            for id in try await repository.jobsToSettle(nowMs: nowMs()) { enqueue(id) }
+            for id in try await repository.jobsToSettle(nowMs: nowMs(), includeComplete: scanComplete) {
+                enqueue(id)
+            }
         } catch {
             logger.error("deadline sweep failed: \(error)")
         }
@@ -235,8 +246,8 @@ public final class ValidatorCore: Sendable {
 }
 
 extension Digest32 {
-    /// SHA-256 of `data` as a `Digest32` (e.g. a receipt's `proofRef` from the proof bytes).
-    public static func sha256(_ data: some DataProtocol) -> Digest32 {
+    /// SHA-256 of `data` as a `Digest32`.
+    static func sha256(_ data: some DataProtocol) -> Digest32 {
         // A SHA-256 digest is always 32 bytes.
         (try? Digest32(bytes: Data(SHA256.hash(data: Data(data))))) ?? .zero
     }

@@ -148,9 +148,11 @@ public protocol JobRepository: Sendable {
     /// Records the final status and settlement of `settling` jobs, in one transaction.
     func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError)
 
-    /// Jobs that need settling now: every `settling` job (resumed after a crash), and pending
-    /// jobs whose deadline is ≤ `nowMs` or whose every assigned node has reported.
-    func jobsToSettle(nowMs: UInt64) async throws(ValidatorError) -> [Digest32]
+    /// Jobs that need settling now: every `settling` job (resumed after a crash), pending jobs
+    /// whose deadline is ≤ `nowMs` and, when `includeComplete`, pending jobs whose every assigned
+    /// node has reported (a scan of all pending jobs: the service queues those as their last
+    /// receipt arrives and runs this scan only at start and now and then as a safety net).
+    func jobsToSettle(nowMs: UInt64, includeComplete: Bool) async throws(ValidatorError) -> [Digest32]
 
     /// Number of jobs per status.
     func statusCounts() async throws(ValidatorError) -> [JobStatus: Int]
