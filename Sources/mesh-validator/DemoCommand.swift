@@ -249,6 +249,11 @@ private struct Demo {
         let modelID = modelID ?? held.id
         let jobID = TaggedHashDigest.job(n, input: input)
         let inputCommitment = try executor.commitment(ofTensor: input)
+        // The nodes' run (simulated: once, then copied or corrupted per node), done before the
+        // announcement so that a slow model cannot push the receipts past a short deadline.
+        let started = Self.nowMs()
+        let honest = try await executor.execute(modelID: modelID, layers: layers, input: input)
+        let finished = Self.nowMs()
         let announcement = JobAnnouncement(
             jobID: jobID, modelID: modelID, layerStart: layers.lowerBound, layerEnd: layers.upperBound,
             inputCommitment: inputCommitment, nodes: nodes.map(\.publicKey),
@@ -260,9 +265,6 @@ private struct Demo {
         guard posted.status == 201 else { throw ValidationError("announcing job \(n): \(posted.text)") }
         print("  orchestrator announced job \(short(jobID.hex)) (deadline in \(deadlineMs) ms)")
 
-        let started = Self.nowMs()
-        let honest = try await executor.execute(modelID: modelID, layers: layers, input: input)
-        let finished = Self.nowMs()
         if let proofNote { print("  \(proofNote)") }
         for (i, key) in nodes.enumerated() {
             let output: Data
