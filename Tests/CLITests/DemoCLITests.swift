@@ -1,0 +1,30 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `mesh-validator demo` (the README's main command) on the tiny model: every settlement it
+/// narrates happens, and it ends with a verified inclusion proof and a clean shutdown.
+@Suite(.enabled(if: builtExecutable() != nil, "needs the built mesh-validator binary"))
+struct DemoCLITests {
+    @Test func demoSettlesEveryCaseAndProvesTheSlash() throws {
+        let binary = try #require(builtExecutable())
+        let out = try runProcess(
+            binary.path, ["demo", "--circuits", RepoPaths.root().appendingPathComponent("Circuits").path])
+        let text = out.stdoutText
+        #expect(out.status == 0, "\(out.stderrText)")
+        #expect(text.contains("Model: the project's seeded tiny model"))
+        // Job 1 all honest, job 2 by proof with node C's forged proof, job 3 wrong output,
+        // job 4 silent node, job 5 overruled majority.
+        #expect(text.contains("settled: SETTLED — truth"))
+        #expect(text.contains("by proof"))
+        #expect(text.contains("node-C  ✗ invalid proof: slashed"))
+        #expect(text.contains("node-C  ✗ wrong output: slashed"))
+        #expect(text.contains("node-C  – absent: SLA miss"))
+        #expect(text.contains("disagrees with re-execution: both slashed"))
+        #expect(text.contains("slash/correlation(node-A)"))
+        #expect(text.contains("valid ✓"))
+        #expect(text.contains("verified ✓: the proof leads from the entry's leaf hash to the signed root"))
+        #expect(text.contains("Validator shut down cleanly"))
+        #expect(!text.contains("✗ the proof"))
+    }
+}
