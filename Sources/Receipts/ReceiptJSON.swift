@@ -82,7 +82,13 @@ extension SignedReceipt {
         guard data.count <= Receipt.maxJSONSize else {
             throw .tooLarge(size: data.count, limit: Receipt.maxJSONSize)
         }
-        var o = try JSONObjectReader(try StrictJSON.parse(data), what: "receipt")
+        try self.init(jsonObject: try StrictJSON.parse(data))
+    }
+
+    /// Decodes a signed receipt that is a member of a larger JSON document, by the same rules as
+    /// ``init(json:)``; the enclosing document's size limit takes the place of the receipt's.
+    public init(jsonObject value: JSONValue) throws(ReceiptError) {
+        var o = try JSONObjectReader(value, what: "receipt")
         let receipt = try Receipt(reading: &o, defaultNode: nil)
         let signature = try SchnorrSignature(hex: try o.string("signature"))
         try o.finish()

@@ -23,6 +23,8 @@ struct ServiceBench: AsyncParsableCommand {
     @Option(help: "HTTP/1.1 pipelining depth per connection.") var pipeline = 16
     @Option(help: "Jobs for the settlement-latency run.") var settleJobs = 300
     @Option(help: "Tokens per job input (tiny model, max 64).") var tokens = 8
+    @Option(help: "Receipts per request: 1 posts to /v1/receipts, more to /v1/receipts/batch.")
+    var batch = 1
     @Flag(help: "Only the ingest phase without settlement (nodes A and B's receipts), e.g. for profiling.")
     var ingestOnly = false
 
@@ -87,19 +89,40 @@ struct ServiceBench: AsyncParsableCommand {
         // nothing settles: ingestion alone). Phase b: node C's receipts, each completing a job, so
         // every request also queues a settlement that runs on the same cores.
         let jobs = try await prepare(receipts / 3, tag: "ingest")
-        func encoded(_ node: Int) -> [Data] {
-            jobs.map { LoopbackHTTPClient.encode(method: "POST", path: "/v1/receipts", body: $0.1[node]) }
+        let perRequest = max(1, min(batch, ReceiptBatch.maxItems))
+        /// The receipt bodies as requests of `perRequest` receipts each.
+        func requests(_ bodies: [Data]) -> [Request] {
+            guard perRequest > 1 else {
+                return bodies.map {
+                    Request(
+                        bytes: LoopbackHTTPClient.encode(method: "POST", path: "/v1/receipts", body: $0),
+                        receipts: 1)
+                }
+            }
+            return stride(from: 0, to: bodies.count, by: perRequest).map { start in
+                let group = bodies[start..<min(start + perRequest, bodies.count)]
+                let body =
+                    Data("{\"receipts\":[".utf8) + Data(group.joined(separator: Data(",".utf8)))
+                    + Data("]}".utf8)
+                return Request(
+                    bytes: LoopbackHTTPClient.encode(method: "POST", path: "/v1/receipts/batch", body: body),
+                    receipts: group.count, isBatch: true)
+            }
         }
-        let firstTwo = encoded(0) + encoded(1)
-        let completing = encoded(2)
-        let bodyBytes = firstTwo.map(\.count).reduce(0, +) / max(1, firstTwo.count)
-        print("prepared \(jobs.count) jobs, \(jobs.count * 3) receipts (\(bodyBytes) bytes per request)")
+        let firstTwo = requests(jobs.map { $0.1[0] } + jobs.map { $0.1[1] })
+        let completing = requests(jobs.map { $0.1[2] })
+        let bodyBytes = firstTwo.map(\.bytes.count).reduce(0, +) / max(1, firstTwo.count)
+        print(
+            "prepared \(jobs.count) jobs, \(jobs.count * 3) receipts (\(perRequest) per request, \(bodyBytes) bytes per request)"
+        )
         let port = server.port
         let (lanes, depth) = (connections, pipeline)
         let a = await Self.blast(firstTwo, port: port, lanes: lanes, depth: depth)
         print(
             "ingest without settlement: \(fmt(Double(a.ok) / a.seconds)) receipts/s (\(a.ok) acknowledged durable, \(a.failed) failed, "
-                + String(format: "%.2f s, %d connections × pipeline %d)", a.seconds, lanes, depth))
+                + String(
+                    format: "%.2f s, %d connections × pipeline %d, %d per request)", a.seconds, lanes, depth,
+                    perRequest))
         if ingestOnly {
             try await server.shutdown()
             return
@@ -156,10 +179,19 @@ struct ServiceBench: AsyncParsableCommand {
         try await server.shutdown()
     }
 
+    /// One pre-encoded HTTP request carrying `receipts` receipts.
+    struct Request: Sendable {
+        var bytes: Data
+        var receipts: Int
+        /// Posted to /v1/receipts/batch (the body lists one result per receipt).
+        var isBatch = false
+    }
+
     /// Sends pre-encoded requests over `lanes` keep-alive connections, each on its own thread
     /// (blocking sockets; `concurrentPerform` would run only one lane per core), `depth`
-    /// pipelined at a time, and counts 2xx answers.
-    static func blast(_ requests: [Data], port: Int, lanes: Int, depth: Int) async -> (
+    /// pipelined at a time, and counts the receipts acknowledged with a 2xx (for a batch, the
+    /// 2xx results in its body).
+    static func blast(_ requests: [Request], port: Int, lanes: Int, depth: Int) async -> (
         ok: Int, failed: Int, seconds: Double
     ) {
         // `blastBlocking` does not throw.
@@ -176,7 +208,7 @@ struct ServiceBench: AsyncParsableCommand {
         }
     }
 
-    private static func blastBlocking(_ requests: [Data], port: Int, lanes: Int, depth: Int) -> (
+    private static func blastBlocking(_ requests: [Request], port: Int, lanes: Int, depth: Int) -> (
         ok: Int, failed: Int, seconds: Double
     ) {
         let ok = Mutex(0)
@@ -193,19 +225,17 @@ struct ServiceBench: AsyncParsableCommand {
                     while k < mine.count {
                         let window = mine[k..<min(k + depth, mine.count)]
                         var batch = Data()
-                        for i in window { batch.append(requests[i]) }
+                        for i in window { batch.append(requests[i].bytes) }
                         do {
                             try c.send(batch)
-                            for _ in window {
+                            for i in window {
                                 let r = try c.readResponse()
-                                if (200..<300).contains(r.status) {
-                                    ok.withLock { $0 += 1 }
-                                } else {
-                                    failed.withLock { $0 += 1 }
-                                }
+                                let (good, bad) = acknowledged(r, requests[i])
+                                ok.withLock { $0 += good }
+                                failed.withLock { $0 += bad }
                             }
                         } catch {
-                            failed.withLock { $0 += window.count }
+                            failed.withLock { $0 += window.map { requests[$0].receipts }.reduce(0, +) }
                             return
                         }
                         k += depth
@@ -217,5 +247,16 @@ struct ServiceBench: AsyncParsableCommand {
             done.wait()
         }
         return (ok.withLock { $0 }, failed.withLock { $0 }, seconds)
+    }
+
+    /// Receipts acknowledged (2xx) and refused in one response.
+    static func acknowledged(_ r: LoopbackHTTPClient.Response, _ request: Request) -> (ok: Int, failed: Int) {
+        guard (200..<300).contains(r.status) else { return (0, request.receipts) }
+        guard request.isBatch else { return (1, 0) }
+        guard let ack = try? JSONDecoder().decode(ReceiptBatchAck.self, from: r.body) else {
+            return (0, request.receipts)
+        }
+        let good = ack.results.filter { (200..<300).contains($0.status) }.count
+        return (good, ack.results.count - good)
     }
 }

@@ -318,6 +318,56 @@ final class LiveHarness: @unchecked Sendable {
         try await h.stop()
     }
 
+    /// `POST /v1/receipts/batch` (specs/service.md §3.2.1): each element answered as
+    /// `POST /v1/receipts` would answer it alone, in order.
+    @Test func receiptBatchesOverRealHTTP() async throws {
+        let h = try await LiveHarness()
+        let job = try await h.announce()
+        var unknown = job
+        unknown.id = TaggedHash.hash(tag: "test/job", Data("never announced".utf8))
+        let first = try h.receiptBody(job, node: 0)
+        let elements = [
+            first, try h.receiptBody(job, node: 1), Data("{\"receipt\":{}}".utf8),
+            try h.receiptBody(unknown, node: 2), first,
+        ]
+        let body =
+            Data("{\"receipts\":[".utf8) + Data(elements.joined(separator: Data(",".utf8))) + Data("]}".utf8)
+        let r = try await h.client.send("POST", "/v1/receipts/batch", body: body)
+        #expect(r.status == 200, "\(r.text)")
+        let ack = try JSONDecoder().decode(ReceiptBatchAck.self, from: r.body)
+        #expect(ack.results.count == 5)
+        // The same receipt twice in one batch: stored once, the other answer is a duplicate.
+        #expect([ack.results[0].status, ack.results[4].status].sorted() == [200, 202])
+        #expect(ack.results[1].status == 202)
+        #expect(ack.results[1].receipt?.jobId == job.id.hex)
+        #expect(ack.results[2].status == 400)
+        #expect(ack.results[2].error?.code == "malformed-body")
+        #expect(ack.results[3].status == 404)
+        #expect(ack.results[3].error?.code == "unknown-job")
+        // The third node's receipt in a batch of one completes the job.
+        let last = try await h.client.send(
+            "POST", "/v1/receipts/batch",
+            body: Data("{\"receipts\":[".utf8) + (try h.receiptBody(job, node: 2)) + Data("]}".utf8))
+        #expect(
+            try JSONDecoder().decode(ReceiptBatchAck.self, from: last.body).results.map(\.status) == [202])
+        let view = try await h.settled(job)
+        #expect(view.status == .settled)
+        #expect(view.receipts.count == 3)
+        // Bodies that are not a batch are refused whole.
+        for bad in ["{\"receipts\":[]}", "[]", "{\"receipts\":[],\"extra\":1}", "not json"] {
+            let refused = try await h.client.send("POST", "/v1/receipts/batch", body: Data(bad.utf8))
+            #expect(refused.status == 400, "\(bad)")
+        }
+        let tooMany =
+            Data("{\"receipts\":[".utf8)
+            + Data(Array(repeating: "{}", count: ReceiptBatch.maxItems + 1).joined(separator: ",").utf8)
+            + Data("]}".utf8)
+        let refused = try await h.client.send("POST", "/v1/receipts/batch", body: tooMany)
+        #expect(refused.status == 400)
+        #expect(refused.text.contains("1 to 1024"))
+        try await h.stop()
+    }
+
     @Test func malformedAndOversizedBodiesOverRealHTTP() async throws {
         let h = try await LiveHarness(
             limits: .init(maxReceiptBodyBytes: 2048, maxJobBodyBytes: 4096, maxSmallBodyBytes: 1024))

@@ -98,14 +98,34 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         public var maxJobBodyBytes: Int
         /// Heartbeats, seeding receipts and staking requests.
         public var maxSmallBodyBytes: Int
+        /// `POST /v1/receipts/batch` (up to `ReceiptBatch.maxItems` submissions).
+        public var maxBatchBodyBytes: Int
 
         public init(
             maxReceiptBodyBytes: Int = 8 << 20, maxJobBodyBytes: Int = 8 << 20,
-            maxSmallBodyBytes: Int = 64 << 10
+            maxSmallBodyBytes: Int = 64 << 10, maxBatchBodyBytes: Int = 32 << 20
         ) {
             self.maxReceiptBodyBytes = maxReceiptBodyBytes
             self.maxJobBodyBytes = maxJobBodyBytes
             self.maxSmallBodyBytes = maxSmallBodyBytes
+            self.maxBatchBodyBytes = maxBatchBodyBytes
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case maxReceiptBodyBytes, maxJobBodyBytes, maxSmallBodyBytes, maxBatchBodyBytes
+        }
+
+        /// Decodes with the defaults for members that are absent.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Limits()
+            maxReceiptBodyBytes =
+                try c.decodeIfPresent(Int.self, forKey: .maxReceiptBodyBytes) ?? d.maxReceiptBodyBytes
+            maxJobBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxJobBodyBytes) ?? d.maxJobBodyBytes
+            maxSmallBodyBytes =
+                try c.decodeIfPresent(Int.self, forKey: .maxSmallBodyBytes) ?? d.maxSmallBodyBytes
+            maxBatchBodyBytes =
+                try c.decodeIfPresent(Int.self, forKey: .maxBatchBodyBytes) ?? d.maxBatchBodyBytes
         }
     }
 
@@ -242,7 +262,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         }
         for (name, value) in [
             ("maxReceiptBodyBytes", limits.maxReceiptBodyBytes), ("maxJobBodyBytes", limits.maxJobBodyBytes),
-            ("maxSmallBodyBytes", limits.maxSmallBodyBytes),
+            ("maxSmallBodyBytes", limits.maxSmallBodyBytes), ("maxBatchBodyBytes", limits.maxBatchBodyBytes),
         ] where value < 1024 || value > 1 << 30 {
             throw Problem("limits.\(name) = \(value) is outside 1 KiB – 1 GiB")
         }

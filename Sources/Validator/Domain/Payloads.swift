@@ -147,19 +147,22 @@ public struct ReceiptSubmission: Sendable {
     /// Parses a request body (strict JSON; the receipt member is read by the Receipts module's
     /// strict decoder, specs/receipt.md §2).
     public init(json body: Data) throws(ValidatorError) {
+        try self.init(jsonObject: try parseObject(body, what: "receipt submission"))
+    }
+
+    /// Reads a parsed submission object (the body of `POST /v1/receipts`, or one element of a
+    /// batch).
+    public init(jsonObject value: JSONValue) throws(ValidatorError) {
         var o: JSONObjectReader
         let receiptValue: JSONValue
         do {
-            o = try JSONObjectReader(
-                try parseObject(body, what: "receipt submission"), what: "receipt submission")
+            o = try JSONObjectReader(value, what: "receipt submission")
             receiptValue = try o.value("receipt")
-        } catch let error as ValidatorError {
-            throw error
         } catch {
             throw .malformedBody("receipt submission: \(error)")
         }
         do {
-            signed = try SignedReceipt(json: JSONRender.render(receiptValue))
+            signed = try SignedReceipt(jsonObject: receiptValue)
         } catch {
             throw .malformedBody("receipt: \(error)")
         }
@@ -186,5 +189,57 @@ public struct ReceiptSubmission: Sendable {
         if let proof { parts += [",\"proof\":\"", proof.base64EncodedString(), "\""] }
         parts.append("}")
         return Data(parts.joined().utf8)
+    }
+}
+
+/// The body of `POST /v1/receipts/batch` (specs/service.md §3.2.1): `{"receipts": [submission, …]}`
+/// with 1 … `maxItems` elements, each the body of `POST /v1/receipts`. An element that does not
+/// parse is that element's error; the others stand.
+public struct ReceiptBatch: Sendable {
+    /// Most submissions in one batch.
+    public static let maxItems = 1024
+
+    public var items: [Result<ReceiptSubmission, ValidatorError>]
+
+    public init(items: [Result<ReceiptSubmission, ValidatorError>]) { self.items = items }
+
+    /// - Throws: `ValidatorError.malformedBody` when the body is not a JSON object with a
+    ///   `receipts` array of 1 … `maxItems` elements (and no other member).
+    public init(json body: Data) throws(ValidatorError) {
+        let elements: [JSONValue]
+        do {
+            var o = try JSONObjectReader(try parseObject(body, what: "receipt batch"), what: "receipt batch")
+            guard case .array(let list) = try o.value("receipts") else {
+                throw ValidatorError.malformedBody("receipt batch: \"receipts\" must be an array")
+            }
+            try o.finish()
+            elements = list
+        } catch let error as ValidatorError {
+            throw error
+        } catch {
+            throw .malformedBody("receipt batch: \(error)")
+        }
+        guard (1...Self.maxItems).contains(elements.count) else {
+            throw .malformedBody(
+                "receipt batch: \(elements.count) receipts; a batch holds 1 to \(Self.maxItems)")
+        }
+        items = elements.map { element in
+            Result { () throws(ValidatorError) -> ReceiptSubmission in
+                try ReceiptSubmission(jsonObject: element)
+            }
+        }
+    }
+
+    /// The request body for these submissions (the failed ones are left out).
+    public func json() -> Data {
+        var out = Data("{\"receipts\":[".utf8)
+        var first = true
+        for case .success(let item) in items {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(item.json())
+            first = false
+        }
+        out.append(contentsOf: Array("]}".utf8))
+        return out
     }
 }

@@ -157,6 +157,32 @@ public final class ValidatorCore: Sendable {
             nodesReported: result.nodesReported, quorum: a.nodes.count)
     }
 
+    /// Takes every submission of a batch as `submit` would, concurrently (their durable writes
+    /// share group commits), and returns one result per item, in order. An item that failed to
+    /// parse keeps its error.
+    public func submit(batch: [Result<ReceiptSubmission, ValidatorError>]) async -> [Result<
+        ReceiptAck, ValidatorError
+    >] {
+        await withTaskGroup(of: (Int, Result<ReceiptAck, ValidatorError>).self) { group in
+            for (i, item) in batch.enumerated() {
+                group.addTask {
+                    switch item {
+                    case .failure(let error): return (i, .failure(error))
+                    case .success(let submission):
+                        do throws(ValidatorError) {
+                            return (i, .success(try await self.submit(submission)))
+                        } catch {
+                            return (i, .failure(error))
+                        }
+                    }
+                }
+            }
+            var results = [Result<ReceiptAck, ValidatorError>?](repeating: nil, count: batch.count)
+            for await (i, result) in group { results[i] = result }
+            return results.map { $0 ?? .failure(.internalFailure("batch item without a result")) }
+        }
+    }
+
     // MARK: Settlement
 
     /// Queues a job for the settlement loop (once while it waits).

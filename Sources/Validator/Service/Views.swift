@@ -58,3 +58,17 @@ public struct StatusView: Codable, Sendable, Equatable {
     public var jobs: [String: Int]
     public var settlementMode: String
 }
+
+/// `POST /v1/receipts/batch`: one result per submitted receipt, in order.
+public struct ReceiptBatchAck: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        /// The status `POST /v1/receipts` would have answered for this receipt.
+        public var status: Int
+        /// The acknowledgement, for a 2xx status.
+        public var receipt: ReceiptAck?
+        /// The error, otherwise.
+        public var error: ErrorBody.Detail?
+    }
+
+    public var results: [Item]
+}

@@ -12,6 +12,7 @@ struct JobsController {
         routes.post("v1/jobs", use: announce)
         routes.get("v1/jobs/:id", use: job)
         routes.post("v1/receipts", use: receipt)
+        routes.post("v1/receipts/batch", use: receiptBatch)
         return routes
     }
 
@@ -30,6 +31,27 @@ struct JobsController {
         let body = try await request.collectBody(limit: limits.maxReceiptBodyBytes)
         let ack = try await core.submit(try ReceiptSubmission(json: body))
         return jsonResponse(ack, status: ack.status == .duplicate ? .ok : .accepted)
+    }
+
+    /// 200 with one result per receipt (each as `POST /v1/receipts` would answer it); a body
+    /// that is not a batch at all is a 4xx for the whole request.
+    @Sendable func receiptBatch(_ request: Request, context: ValidatorRequestContext) async throws -> Response
+    {
+        let body = try await request.collectBody(limit: limits.maxBatchBodyBytes)
+        let batch = try ReceiptBatch(json: body)
+        let results = await core.submit(batch: batch.items)
+        return jsonResponse(
+            ReceiptBatchAck(
+                results: results.map { result in
+                    switch result {
+                    case .success(let ack):
+                        .init(status: ack.status == .duplicate ? 200 : 202, receipt: ack, error: nil)
+                    case .failure(let error):
+                        .init(
+                            status: error.httpStatus, receipt: nil,
+                            error: .init(code: error.code, message: error.description))
+                    }
+                }))
     }
 }
 
