@@ -165,21 +165,23 @@ public final class ValidatorCore: Sendable {
     >] {
         await withTaskGroup(of: (Int, Result<ReceiptAck, ValidatorError>).self) { group in
             for (i, item) in batch.enumerated() {
-                group.addTask {
-                    switch item {
-                    case .failure(let error): return (i, .failure(error))
-                    case .success(let submission):
-                        do throws(ValidatorError) {
-                            return (i, .success(try await self.submit(submission)))
-                        } catch {
-                            return (i, .failure(error))
-                        }
-                    }
-                }
+                group.addTask { (i, await self.outcome(of: item)) }
             }
-            var results = [Result<ReceiptAck, ValidatorError>?](repeating: nil, count: batch.count)
+            var results = [Result<ReceiptAck, ValidatorError>](
+                repeating: .failure(.internalFailure("batch item without a result")), count: batch.count)
             for await (i, result) in group { results[i] = result }
-            return results.map { $0 ?? .failure(.internalFailure("batch item without a result")) }
+            return results
+        }
+    }
+
+    /// `submit` of one batch item, as a result.
+    private func outcome(of item: Result<ReceiptSubmission, ValidatorError>) async -> Result<
+        ReceiptAck, ValidatorError
+    > {
+        switch item {
+        case .failure(let error): return .failure(error)
+        case .success(let submission):
+            do { return .success(try await submit(submission)) } catch { return .failure(error) }
         }
     }
 
