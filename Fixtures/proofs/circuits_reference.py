@@ -27,6 +27,9 @@ def canonical(c):
     for key in ("seed", "block"):
         out += (b"\x01" + struct.pack(">Q", c[key])) if key in c else b"\x00"
     out += (b"\x01" + string(c["modelID"])) if "modelID" in c else b"\x00"
+    # Appended only when it is not the default 8 (circuits with 8-bit weights keep their ids).
+    if c.get("weightBits", 8) != 8:
+        out += struct.pack(">Q", c["weightBits"])
     return out
 
 

@@ -19,30 +19,37 @@ struct ProofsBench: AsyncParsableCommand {
     @Option(help: "Activation bits (8 or 16).")
     var bits: Int = 8
 
+    @Option(help: "Weight bits (8 or 16).")
+    var weightBits: Int = 8
+
     @Option(help: "Timing rounds (best of N).")
     var rounds: Int = 5
 
     func run() async throws {
         try Self.measure(
             sizes: sizes.split(separator: ",").compactMap { Int($0) },
-            tokens: tokens.split(separator: ",").compactMap { Int($0) }, bits: bits, rounds: rounds)
+            tokens: tokens.split(separator: ",").compactMap { Int($0) }, bits: bits, weightBits: weightBits,
+            rounds: rounds)
     }
 
-    /// Runs the measurements and prints one line per (n, T).
-    static func measure(sizes sizeList: [Int], tokens tokenList: [Int], bits: Int, rounds: Int) throws {
+    /// Runs the measurements and prints one line per (n, T), then the verifier's time per phase
+    /// (from `LayerProof.verifyWithProfile`, best of `rounds` per phase).
+    static func measure(
+        sizes sizeList: [Int], tokens tokenList: [Int], bits: Int, weightBits: Int = 8, rounds: Int
+    ) throws {
         let path = try KernelPath.auto.resolved()
         let kernelOptions = ExecutionOptions(path: .auto, threads: 1)
         print(
-            "proofs: dense n×n + SiLU, activationBits \(bits), kernel path \(path.rawValue), 1 thread, best of \(rounds)"
-        )
-        print(
-            "n     T     prove ms   verify ms  kernel ms  verify/kernel  proof bytes  (W~ eval ms, X~ ms, acc~ ms)"
-        )
+            "proofs: dense n×n + SiLU, activationBits \(bits), weightBits \(weightBits), kernel path "
+                + "\(path.rawValue), 1 thread, best of \(rounds)")
+        print("n     T     prove ms   verify ms  kernel ms  verify/kernel  proof bytes")
+        var phases: [String] = []
         for n in sizeList {
             let json = """
                 {"format": "mesh-validator/circuit/v1", "name": "bench-dense-\(n)", "kind": "dense",
                  "inFeatures": \(n), "outFeatures": \(n), "activation": "silu", "residual": false,
-                 "bias": false, "activationBits": \(bits), "maxTokens": 4096, "weights": "seeded", "seed": 1}
+                 "bias": false, "activationBits": \(bits), "weightBits": \(weightBits), "maxTokens": 4096,
+                 "weights": "seeded", "seed": 1}
                 """
             let circuit = try Circuit(json: Data(json.utf8))
             let weights = try LayerWeights(seededFor: circuit)
@@ -73,15 +80,40 @@ struct ProofsBench: AsyncParsableCommand {
                     throw ValidationError("proof for n=\(n) T=\(t) did not verify: \(verdict)")
                 }
                 let kernelTime = bestOf(rounds) { _ = try? kernel() }
-                let parts = LayerProof.verifierBreakdown(statement, rounds: rounds)
+                let p = try profile(statement, proof, rounds: rounds)
                 let line = String(
-                    format: "%-5d %-5d %9.3f  %9.3f  %9.3f  %12.3f  %11d  (%.3f, %.3f, %.3f)", n, t,
-                    proveTime * 1e3,
-                    verifyTime * 1e3, kernelTime * 1e3, verifyTime / kernelTime, proof.count,
-                    parts.weights * 1e3,
-                    parts.input * 1e3, parts.accumulator * 1e3)
+                    format: "%-5d %-5d %9.3f  %9.3f  %9.3f  %12.3f  %11d", n, t, proveTime * 1e3,
+                    verifyTime * 1e3, kernelTime * 1e3, verifyTime / kernelTime, proof.count)
+                phases.append(
+                    String(
+                        format: "%-5d %-5d %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f", n, t,
+                        p.decode * 1e3, p.bounds * 1e3, p.trace * 1e3, p.compare * 1e3, p.transcript * 1e3,
+                        p.claims * 1e3, p.sumcheck * 1e3, p.inputMLE * 1e3, p.weightsMLE * 1e3))
                 print(line)
             }
         }
+        print("verifier phases, ms (best of \(rounds) each):")
+        print("n     T      decode  bounds   trace compare  transc  claims sumchk  X~ eval W~ eval")
+        for line in phases { print(line) }
+    }
+
+    /// The verifier's time per phase, each the best of `rounds` runs.
+    static func profile(_ statement: LayerStatement, _ proof: Data, rounds: Int) throws -> VerifierProfile {
+        var best: VerifierProfile?
+        for _ in 0..<max(1, rounds) {
+            let (verdict, p) = try LayerProof.verifyWithProfile(statement, proof: proof)
+            guard verdict == .valid else { throw ValidationError("profiled verification failed: \(verdict)") }
+            guard var b = best else {
+                best = p
+                continue
+            }
+            let keys: [WritableKeyPath<VerifierProfile, Double>] = [
+                \.decode, \.bounds, \.trace, \.compare, \.transcript, \.claims, \.sumcheck, \.inputMLE,
+                \.weightsMLE,
+            ]
+            for k in keys { b[keyPath: k] = min(b[keyPath: k], p[keyPath: k]) }
+            best = b
+        }
+        return best ?? VerifierProfile()
     }
 }

@@ -10,7 +10,7 @@ struct ProofCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proof",
         abstract: "Succinct sumcheck proofs for dense layers and MLP blocks (specs/proofs.md).",
-        subcommands: [Prove.self, Verify.self, Info.self]
+        subcommands: [Prove.self, Verify.self, Info.self, Input.self]
     )
 
     /// Options shared by `prove` and `verify`.
@@ -52,17 +52,8 @@ struct ProofCommand: AsyncParsableCommand {
                     guard let model else {
                         throw malformed("circuit \(c.name) takes its weights from a model: pass --model DIR")
                     }
-                    let loaded: LoadedModel
-                    do {
-                        loaded = try ModelPackage.load(directory: URL(fileURLWithPath: model))
-                    } catch {
-                        throw malformed("cannot load model package \(model): \(error)")
-                    }
-                    if let pinned = c.modelID, pinned != loaded.id.hex {
-                        throw malformed(
-                            "circuit \(c.name) is pinned to model \(pinned); \(model) is \(loaded.id.hex)")
-                    }
-                    return try LayerWeights(circuit: c, model: loaded.model)
+                    return try LayerWeights(
+                        circuit: c, model: try ProofCommand.loadModel(model, for: c).model)
                 }
             } catch let e as ProofsError {
                 throw malformed("weights for \(c.name): \(e)")
@@ -76,6 +67,21 @@ struct ProofCommand: AsyncParsableCommand {
                 throw malformed("\(path): \(e)")
             }
         }
+    }
+
+    /// Loads a model package and checks it against the circuit's pinned model id, if any.
+    static func loadModel(_ directory: String, for c: Circuit) throws -> LoadedModel {
+        let loaded: LoadedModel
+        do {
+            loaded = try ModelPackage.load(directory: URL(fileURLWithPath: directory))
+        } catch {
+            throw malformed("cannot load model package \(directory): \(error)")
+        }
+        if let pinned = c.modelID, pinned != loaded.id.hex {
+            throw malformed(
+                "circuit \(c.name) is pinned to model \(pinned); \(directory) is \(loaded.id.hex)")
+        }
+        return loaded
     }
 
     struct Prove: AsyncParsableCommand {
@@ -99,15 +105,17 @@ struct ProofCommand: AsyncParsableCommand {
             }
             let exec = ExecutionOptions(path: kernelPath, threads: max(1, threads))
             do {
+                let started = ContinuousClock.now
                 let y = try LayerProof.output(circuit: c, weights: w, input: x, options: exec)
                 let statement = try LayerStatement(circuit: c, weights: w, input: x, output: y)
                 let proof = try LayerProof.prove(statement, options: exec)
+                let elapsed = ContinuousClock.now - started
                 try y.encoded().write(to: URL(fileURLWithPath: options.output))
                 try proof.write(to: URL(fileURLWithPath: options.proof))
                 try printJSON(
                     ProveSummary(
                         circuit: c.name, circuitID: c.idHex, tokens: statement.tokens,
-                        proofBytes: proof.count,
+                        proofBytes: proof.count, proveMilliseconds: milliseconds(elapsed),
                         outputCommitment: y.commitmentHex))
             } catch let e as ProofsError {
                 throw malformed("\(e)")
@@ -128,15 +136,19 @@ struct ProofCommand: AsyncParsableCommand {
             let y = try options.loadTensor(options.output)
             let proof = try readInput(options.proof, maxBytes: ProofFormat.maxProofBytes)
             let verdict: ProofVerdict
+            let started = ContinuousClock.now
             do {
                 let statement = try LayerStatement(circuit: c, weights: w, input: x, output: y)
                 verdict = try LayerProof.verify(statement, proof: proof)
             } catch {
                 throw malformed("\(error)")
             }
+            let elapsed = milliseconds(ContinuousClock.now - started)
             switch verdict {
             case .valid:
-                print("valid: \(c.name) (circuit \(c.idHex)), \(proof.count)-byte proof")
+                print(
+                    "valid: \(c.name) (circuit \(c.idHex)), \(proof.count)-byte proof, "
+                        + "verified in \(String(format: "%.1f", elapsed)) ms")
             case .invalid(let reason):
                 throw invalid(reason)
             }
@@ -160,9 +172,60 @@ struct ProofCommand: AsyncParsableCommand {
             try printJSON(
                 CircuitSummary(
                     name: c.name, id: c.idHex, kind: c.kind.rawValue, inFeatures: c.inFeatures,
-                    outFeatures: c.outFeatures, activationBits: c.activationBits, maxTokens: c.maxTokens))
+                    outFeatures: c.outFeatures, activationBits: c.activationBits, weightBits: c.weightBits,
+                    maxTokens: c.maxTokens, block: c.block, modelID: c.modelID))
         }
     }
+
+    struct Input: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the X a model circuit takes for a prompt (the residual stream before the FFN).",
+            discussion: """
+                For a llama-mlp circuit over block b: tokenizes --prompt with the model's own \
+                tokenizer, runs blocks [0, b] with the kernel and writes the residual stream after \
+                block b's attention half (specs/proofs.md §7.5) as a canonical tensor.
+                """)
+
+        @Option(help: "Circuit JSON file (a llama-mlp circuit with model weights).")
+        var circuit: String
+
+        @Option(help: "Model package directory.")
+        var model: String
+
+        @Option(help: "Text to tokenize.")
+        var prompt: String
+
+        @Option(help: "Where to write X (canonical tensor, int32 Q16 [T, width]).")
+        var out: String
+
+        func run() async throws {
+            let c: Circuit
+            do {
+                c = try Circuit(json: try readInput(circuit, maxBytes: 1 << 20))
+            } catch let e as ProofsError {
+                throw malformed("\(circuit): \(e)")
+            }
+            let loaded = try ProofCommand.loadModel(model, for: c)
+            let ids = loaded.tokenizer.encode(prompt).map { Int32(clamping: $0) }
+            let x: CanonicalTensor
+            do {
+                x = try LayerProof.mlpInput(circuit: c, model: loaded.model, tokenIDs: ids)
+            } catch {
+                throw malformed("\(error)")
+            }
+            do {
+                try x.encoded().write(to: URL(fileURLWithPath: out))
+            } catch {
+                throw malformed("cannot write \(out): \(error.localizedDescription)")
+            }
+            try printJSON(InputSummary(circuit: c.name, tokens: ids.count, inputCommitment: x.commitmentHex))
+        }
+    }
+}
+
+/// Milliseconds in a duration.
+private func milliseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15
 }
 
 struct ProveSummary: Encodable {
@@ -170,7 +233,15 @@ struct ProveSummary: Encodable {
     var circuitID: String
     var tokens: Int
     var proofBytes: Int
+    /// Wall time of running the layer and proving it.
+    var proveMilliseconds: Double
     var outputCommitment: String
+}
+
+struct InputSummary: Encodable {
+    var circuit: String
+    var tokens: Int
+    var inputCommitment: String
 }
 
 struct CircuitSummary: Encodable {
@@ -180,5 +251,9 @@ struct CircuitSummary: Encodable {
     var inFeatures: Int
     var outFeatures: Int
     var activationBits: Int
+    var weightBits: Int
     var maxTokens: Int
+    /// Model circuits: the block index and, if pinned, the model id.
+    var block: Int?
+    var modelID: String?
 }

@@ -5,12 +5,14 @@ import Testing
 @testable import Proofs
 
 /// A llama-mlp circuit over block `block` of a model.
-func mlpCircuit(width: Int, ffn: Int, bits: Int, block: Int = 0, maxTokens: Int = 8) throws -> Circuit {
+func mlpCircuit(
+    width: Int, ffn: Int, bits: Int, weightBits: Int = 8, block: Int = 0, maxTokens: Int = 8
+) throws -> Circuit {
     let json = """
         {"format": "mesh-validator/circuit/v1", "name": "mlp-test", "kind": "llama-mlp",
          "inFeatures": \(width), "outFeatures": \(ffn), "activation": "none", "residual": false,
-         "bias": false, "activationBits": \(bits), "maxTokens": \(maxTokens), "weights": "model",
-         "block": \(block)}
+         "bias": false, "activationBits": \(bits), "weightBits": \(weightBits),
+         "maxTokens": \(maxTokens), "weights": "model", "block": \(block)}
         """
     return try Circuit(json: Data(json.utf8))
 }
@@ -34,11 +36,33 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
 }
 
 @Suite struct AdversarialTests {
-    /// The accumulator tail in `KernelBridge.dense` equals the kernel's `Dense.apply` on extreme
-    /// inputs: saturating inputs, all-zero tokens, ±max weights, every option combination.
-    @Test(arguments: [8, 16])
-    func bridgeMatchesKernelDenseOnExtremes(bits: Int) throws {
-        var rng = TestRNG(state: UInt64(bits))
+    /// specs/kernel.md §5.1 requantization straight from the spec, with the product exact in
+    /// 128 bits: `sat32(roundShift(acc·mant·M, sh − e))` (`roundShift` saturating to ±2^62).
+    @available(macOS 15.0, *)
+    static func referenceRequantize(_ acc: Int64, mant: Int64, scale: DyadicMultiplier, e: Int) -> Int64 {
+        let p = Int128(acc) * Int128(mant) * Int128(scale.multiplier)
+        let s = Int(scale.shift) - e
+        let limit = Int128(1) << 62
+        var y: Int128
+        if s > 0 {
+            y = s >= 127 ? 0 : (p + (Int128(1) << (s - 1))) >> s
+        } else {
+            let l = min(-s, 62)
+            y = p > (limit >> l) ? limit : (p < -(limit >> l) ? -limit : p << l)
+        }
+        y = min(max(y, -limit), limit)
+        return Int64(min(max(y, -Int128(Int32.max)), Int128(Int32.max)))
+    }
+
+    /// The trace's dense tail (`KernelBridge.dense` → `Dense.finish`) on the kernel's own
+    /// accumulators equals `Dense.apply` and a spec-level reference with 128-bit products, on
+    /// extreme inputs (saturating, all-zero and tiny tokens, ±max weights in both planes,
+    /// large and negative shifts) and every bias/lut/residual combination; and the proven
+    /// statement's integer product equals the kernel's accumulators (16-bit weights included).
+    @available(macOS 15.0, *)
+    @Test(arguments: [(8, 8), (16, 8), (8, 16), (16, 16)])
+    func denseTailMatchesKernelAndSpecOnExtremes(bits: Int, weightBits: Int) throws {
+        var rng = TestRNG(state: UInt64(bits * 100 + weightBits))
         let (t, k, n) = (4, 24, 10)
         var x = [Int32](repeating: 0, count: t * k)
         for i in 0..<k {
@@ -46,35 +70,55 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
             x[2 * k + i] = Int32(truncatingIfNeeded: rng.next() % 3) - 1  // token 2: tiny
             x[3 * k + i] = Int32(truncatingIfNeeded: rng.next())  // token 3: full range
         }  // token 1 stays all zero
-        var weights = [Int8](repeating: 0, count: n * k)
-        for i in weights.indices {
-            switch i % 5 {
-            case 0: weights[i] = Int8.min
-            case 1: weights[i] = Int8.max
-            default: weights[i] = Int8(truncatingIfNeeded: rng.next())
+        func plane() -> [Int8] {
+            (0..<(n * k)).map { i in
+                switch i % 5 {
+                case 0: Int8.min
+                case 1: Int8.max
+                default: Int8(truncatingIfNeeded: rng.next())
+                }
             }
         }
+        let high = plane()
+        let low: [Int8]? = weightBits == 16 ? plane() : nil
         var scales: [DyadicMultiplier] = []
         for o in 0..<n {
-            let shift: Int32 = o % 2 == 0 ? 20 : -3
+            let shift: Int32 = [20, -3, 40, 0, 33][o % 5]
             scales.append(try DyadicMultiplier(multiplier: Int32(16384 + o * 1000), shift: shift))
         }
         let matrix = try QuantizedMatrix(
-            rows: n, cols: k, weights: weights, outputScales: scales, valueScales: scales)
+            rows: n, cols: k, weights: high, lowWeights: low, outputScales: scales, valueScales: scales)
         let bias = (0..<n).map { o in o == 0 ? Int32.max : Int32(truncatingIfNeeded: rng.next()) }
         let a = try QuantizedActivations.quantize(x, tokens: t, width: k, bits: bits)
         let acc = try Dense.accumulate(a, matrix)
+        #expect(try GemmCall(a, matrix).statement.product() == acc)
         let residual = (0..<(t * n)).map { _ in Int32(truncatingIfNeeded: rng.next()) }
         for b in [nil, bias] {
             let layer = try LinearWeights(matrix: matrix, bias: b)
             for lut in [nil, ActivationFunction.silu, .gelu] {
                 for r in [nil, residual] {
                     let want = try Dense.apply(a, layer, lut: lut, residual: r)
-                    let got = KernelBridge.dense(
+                    let got = try KernelBridge.dense(
                         accumulators: acc, input: a, weights: layer, lut: lut, residual: r)
                     #expect(got == want)
+                    if b == nil && lut == nil && r == nil {
+                        for i in 0..<t {
+                            for o in 0..<n {
+                                let ref = Self.referenceRequantize(
+                                    acc[i * n + o], mant: Int64(a.mantissas[i]), scale: scales[o],
+                                    e: Int(a.exponents[i]))
+                                #expect(Int64(got[i * n + o]) == ref, "token \(i) output \(o)")
+                            }
+                        }
+                    }
                 }
             }
+        }
+        // Wrong-length accumulators are an error, not a trap.
+        let plain = try LinearWeights(matrix: matrix)
+        #expect(throws: ProofsError.self) {
+            try KernelBridge.dense(
+                accumulators: Array(acc.dropLast()), input: a, weights: plain, lut: nil, residual: nil)
         }
     }
 
@@ -174,10 +218,12 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
         #expect(reason.contains("bound"))
     }
 
-    @Test(arguments: [8, 16])
-    func llamaMLPBlockRoundTripMatchesTheKernel(bits: Int) throws {
-        let model = try TinyModel.llama(seed: 5, activationBits: bits)
-        let c = try mlpCircuit(width: model.config.width, ffn: model.config.ffnWidth, bits: bits, block: 1)
+    @Test(arguments: [(8, 8), (16, 8), (16, 16)])
+    func llamaMLPBlockRoundTripMatchesTheKernel(bits: Int, weightBits: Int) throws {
+        let model = try TinyModel.llama(seed: 5, activationBits: bits, weightBits: weightBits)
+        let c = try mlpCircuit(
+            width: model.config.width, ffn: model.config.ffnWidth, bits: bits, weightBits: weightBits,
+            block: 1)
         let w = try LayerWeights(circuit: c, model: model)
         let tokens = 3
         let x = try randomHidden(tokens: tokens, width: model.config.width, seed: 23)
@@ -190,7 +236,9 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
         let bad = try withOutput(s) { $0[5] &-= 1 }
         #expect(isRejected(bad, proof))
         // Another block's weights: rejected.
-        let c0 = try mlpCircuit(width: model.config.width, ffn: model.config.ffnWidth, bits: bits, block: 0)
+        let c0 = try mlpCircuit(
+            width: model.config.width, ffn: model.config.ffnWidth, bits: bits, weightBits: weightBits,
+            block: 0)
         let w0 = try LayerWeights(circuit: c0, model: model)
         let s0 = try LayerStatement(circuit: c0, weights: w0, input: x, output: yt)
         #expect(isRejected(s0, proof))

@@ -54,6 +54,25 @@ func circuitError(_ json: String) -> ProofsError? {
         #expect(try denseCircuit(n: 8, m: 4, activation: "gelu").id != a.id)
     }
 
+    /// `weightBits` (§7.1) defaults to 8; 8 adds nothing to the canonical bytes (ids of circuits
+    /// written before the field are unchanged), 16 appends u64be(16) (§7.2).
+    @Test func weightBitsDefaultAndEncoding() throws {
+        let absent = try denseCircuit(n: 8, m: 4)
+        let eight = try denseCircuit(n: 8, m: 4, weightBits: 8)
+        let sixteen = try denseCircuit(n: 8, m: 4, weightBits: 16)
+        #expect(absent.weightBits == 8)
+        #expect(eight == absent)
+        #expect(eight.id == absent.id)
+        #expect(sixteen.weightBits == 16)
+        #expect(sixteen.canonicalBytes == absent.canonicalBytes + [0, 0, 0, 0, 0, 0, 0, 16])
+        #expect(sixteen.id != absent.id)
+        #expect(throws: ProofsError.self) { try denseCircuit(n: 8, m: 4, weightBits: 12) }
+        // A model circuit's weight width must be the model's.
+        let model = try TinyModel.llama(seed: 3, activationBits: 16, weightBits: 8)
+        let c = try mlpCircuit(width: 32, ffn: 48, bits: 16, weightBits: 16, block: 0)
+        #expect(throws: ProofsError.self) { try LayerWeights(circuit: c, model: model) }
+    }
+
     @Test func malformedCircuitsAreRejectedWithAReason() throws {
         let bad: [(String, String)] = [
             ("not json", "not a circuit"),

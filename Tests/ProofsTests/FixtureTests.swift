@@ -5,8 +5,10 @@ import Testing
 
 @testable import Proofs
 
-/// Conformance vectors in `Fixtures/proofs/dense-16x8-test/` (see its README): a valid proof for
-/// `Circuits/dense-16x8-test.json` and named mutations with the outcome the spec requires.
+/// Conformance vectors in `Fixtures/proofs/<circuit>/` (see the README): a valid proof for
+/// `Circuits/dense-16x8-test.json` (int8 weights) with named mutations and the outcome the spec
+/// requires, and a valid proof for `Circuits/dense-16x8-w16-test.json` (16-bit weights: both
+/// planes in W~ and in the weights digest).
 ///
 /// Regenerate the valid triple with `MESH_REGENERATE_FIXTURES=1 swift test --filter FixtureTests`
 /// (Y is the kernel's own `Dense.apply` output; the probes are written by hand from §6).
@@ -30,11 +32,11 @@ import Testing
 
     static let directory = "proofs/dense-16x8-test"
 
-    func statement() throws -> (LayerStatement, Data) {
-        let circuitURL = RepoPaths.root().appendingPathComponent("Circuits/dense-16x8-test.json")
+    func statement(_ name: String = "dense-16x8-test") throws -> (LayerStatement, Data) {
+        let circuitURL = RepoPaths.root().appendingPathComponent("Circuits/\(name).json")
         let c = try Circuit(json: try Data(contentsOf: circuitURL))
         let w = try LayerWeights(seededFor: c)
-        let dir = RepoPaths.fixture(Self.directory)
+        let dir = RepoPaths.fixture("proofs/\(name)")
         if ProcessInfo.processInfo.environment["MESH_REGENERATE_FIXTURES"] == "1" {
             let x = try randomHidden(tokens: 2, width: 16, seed: 2026)
             let y = try kernelDense(c, w, x)
@@ -50,8 +52,9 @@ import Testing
         return (try LayerStatement(circuit: c, weights: w, input: x, output: y), proof)
     }
 
-    @Test func outputIsTheKernelsAndProofVerifies() throws {
-        let (s, proof) = try statement()
+    @Test(arguments: ["dense-16x8-test", "dense-16x8-w16-test"])
+    func outputIsTheKernelsAndProofVerifies(name: String) throws {
+        let (s, proof) = try statement(name)
         #expect(try kernelDense(s.circuit, s.weights, s.input) == s.output)
         #expect(try LayerProof.verify(s, proof: proof) == .valid)
         // The prover is deterministic: the same statement gives the same bytes.

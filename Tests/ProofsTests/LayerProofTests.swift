@@ -7,12 +7,13 @@ import Testing
 /// A seeded dense circuit for tests.
 func denseCircuit(
     name: String = "test", n: Int, m: Int, activation: String = "silu", residual: Bool = false,
-    bias: Bool = false, bits: Int = 8, maxTokens: Int = 8, seed: UInt64 = 1
+    bias: Bool = false, bits: Int = 8, weightBits: Int? = nil, maxTokens: Int = 8, seed: UInt64 = 1
 ) throws -> Circuit {
+    let weightField = weightBits.map { "\"weightBits\": \($0)," } ?? ""
     let json = """
         {"format": "mesh-validator/circuit/v1", "name": "\(name)", "kind": "dense",
          "inFeatures": \(n), "outFeatures": \(m), "activation": "\(activation)",
-         "residual": \(residual), "bias": \(bias), "activationBits": \(bits),
+         "residual": \(residual), "bias": \(bias), "activationBits": \(bits), \(weightField)
          "maxTokens": \(maxTokens), "weights": "seeded", "seed": \(seed)}
         """
     return try Circuit(json: Data(json.utf8))
@@ -81,19 +82,56 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
 
 @Suite struct LayerProofTests {
     @Test(arguments: [
-        (4, 3, 1, 8, "silu", false, false),
-        (16, 12, 3, 8, "none", false, true),
-        (12, 12, 5, 16, "gelu", true, true),
-        (32, 8, 4, 16, "silu", false, false),
+        (4, 3, 1, 8, 8, "silu", false, false),
+        (16, 12, 3, 8, 8, "none", false, true),
+        (12, 12, 5, 16, 8, "gelu", true, true),
+        (32, 8, 4, 16, 8, "silu", false, false),
+        (5, 7, 3, 8, 16, "silu", false, true),
+        (24, 24, 6, 16, 16, "none", true, false),
+        (33, 17, 2, 16, 16, "gelu", false, true),
     ])
     func roundTripOnRandomLayers(
-        n: Int, m: Int, tokens: Int, bits: Int, activation: String, residual: Bool, bias: Bool
+        n: Int, m: Int, tokens: Int, bits: Int, weightBits: Int, activation: String, residual: Bool,
+        bias: Bool
     ) throws {
         let c = try denseCircuit(
-            n: n, m: m, activation: activation, residual: residual, bias: bias, bits: bits)
+            n: n, m: m, activation: activation, residual: residual, bias: bias, bits: bits,
+            weightBits: weightBits)
         let s = try honestStatement(c, tokens: tokens, seed: UInt64(n * m + tokens))
+        #expect(s.weights.linears[0].matrix.weightBits == weightBits)
         let proof = try LayerProof.prove(s)
         #expect(try LayerProof.verify(s, proof: proof) == .valid)
+        #expect(try LayerProof.verifyWithProfile(s, proof: proof).verdict == .valid)
+        // One output element off by one: the profiled verifier gives the same verdict.
+        let bad = try withOutput(s) { $0[0] &+= 1 }
+        #expect(try LayerProof.verify(bad, proof: proof) != .valid)
+        #expect(
+            try LayerProof.verifyWithProfile(bad, proof: proof).verdict
+                == LayerProof.verify(bad, proof: proof))
+    }
+
+    /// 16-bit weights whose low plane is wrong in one entry: the hi-plane-only statement of
+    /// version 1 could not see it; the two-plane W~ must.
+    @Test func lowWeightPlaneIsBound() throws {
+        let c = try denseCircuit(n: 16, m: 8, bits: 16, weightBits: 16)
+        let s = try honestStatement(c, tokens: 2, seed: 31)
+        let proof = try LayerProof.prove(s)
+        let w = s.weights.linears[0].matrix
+        var low = try #require(w.lowWeights)
+        low[3] = low[3] == 0 ? 1 : 0
+        let matrix = try QuantizedMatrix(
+            rows: w.rows, cols: w.cols, weights: w.weights, lowWeights: low, outputScales: w.outputScales,
+            valueScales: w.valueScales)
+        let other = try LayerWeights(
+            circuit: c, linears: [try LinearWeights(matrix: matrix, bias: nil)], norm: nil)
+        #expect(other.digest != s.weights.digest)
+        let s2 = try LayerStatement(circuit: c, weights: other, input: s.input, output: s.output)
+        #expect(isRejected(s2, proof))
+        // 8-bit weights for a 16-bit circuit are refused outright.
+        let c8 = try denseCircuit(n: 16, m: 8, bits: 16, weightBits: 8)
+        #expect(throws: ProofsError.self) {
+            try LayerWeights(circuit: c, linears: try LayerWeights(seededFor: c8).linears, norm: nil)
+        }
     }
 
     @Test func everySingleByteChangeIsRejected() throws {
@@ -208,6 +246,36 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
         proof.replaceSubrange(at..<(at + 8), with: [UInt8](repeating: 0xFF, count: 8))
         #expect(throws: ProofsError.nonCanonicalFieldElement(offset: at)) {
             try LayerProof.verify(s, proof: proof)
+        }
+    }
+
+    /// The fast unpacker against a bit-at-a-time reader written from §6 ("entry e occupies
+    /// stream bits [e·w, (e+1)·w), stream bit b is bit b mod 8 of byte ⌊b/8⌋").
+    @Test func unpackMatchesABitAtATimeReader() throws {
+        var rng = TestRNG(state: 41)
+        for bits in [1, 3, 7, 8, 9, 21, 33, 47, 48] {
+            for count in [1, 2, 5, 8, 13, 64] {
+                let length = (count * bits + 7) / 8
+                var stream = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                let used = (count * bits) % 8
+                if used != 0 { stream[length - 1] &= UInt8((1 << used) - 1) }
+                var want: [Int64] = []
+                for e in 0..<count {
+                    var v: Int64 = 0
+                    for j in 0..<bits {
+                        let b = e * bits + j
+                        if (stream[b / 8] >> (b % 8)) & 1 == 1 { v |= Int64(1) << j }
+                    }
+                    if bits < 64, v >> (bits - 1) & 1 == 1 { v -= Int64(1) << bits }
+                    want.append(v)
+                }
+                #expect(
+                    ProofFormat.unpack(stream[...], count: count, bits: bits) == want, "w \(bits) n \(count)")
+                #expect(ProofFormat.pack(want, bits: bits) == stream, "w \(bits) n \(count)")
+                // A slice that does not start at index 0 (as inside a proof).
+                let shifted = [0xAB] + stream
+                #expect(ProofFormat.unpack(shifted[1...], count: count, bits: bits) == want)
+            }
         }
     }
 

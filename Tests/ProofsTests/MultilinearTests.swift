@@ -102,6 +102,79 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
     }
 }
 
+@Suite struct IntegerMatrixMLETests {
+    /// Two-plane (16-bit weight) matrices and 64-bit accumulators against the naive sum, with the
+    /// extreme entries of each storage: `256·(±128) + (±128)`, `±2^47` and beyond (slow path).
+    @Test(arguments: [(1, 1), (3, 5), (4, 8), (7, 3), (8, 16)])
+    func planesAndAccumulatorsAgreeWithNaive(rows: Int, cols: Int) {
+        var rng = TestRNG(state: UInt64(rows * 1000 + cols))
+        let lc = Multilinear.variableCount(cols)
+        let lr = Multilinear.variableCount(rows)
+        let colPoint = (0..<lc).map { _ in rng.ext() }
+        let rowPoint = (0..<lr).map { _ in rng.ext() }
+        let tests = MultilinearTests()
+        let count = rows * cols
+        let high: [Int8] = (0..<count).map { i in
+            [Int8.min, Int8.max, Int8(truncatingIfNeeded: rng.next())][i % 3]
+        }
+        let low: [Int8] = (0..<count).map { i in
+            [Int8.min, Int8(truncatingIfNeeded: rng.next()), Int8.max, -1][i % 4]
+        }
+        let combined = (0..<count).map { 256 * Int64(high[$0]) + Int64(low[$0]) }
+        let want = tests.naiveMatrix(combined, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint)
+        #expect(
+            IntegerMatrixMLE.evaluate(
+                high: high, low: low, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint) == want)
+        let folded = IntegerMatrixMLE.foldRows(
+            high: high, low: low, rows: rows, cols: cols, rowPoint: rowPoint, colVariables: lc)
+        #expect(Multilinear.evaluate(folded, at: colPoint) == want)
+        let matrix = try? SmallIntMatrix(rows: rows, cols: cols, values: .int8Planes(high: high, low: low))
+        #expect(matrix?.evaluate(colPoint: colPoint, rowPoint: rowPoint) == want)
+        // 64-bit entries: the lazy path's edges (−2^47, 2^47 − 1), then the exact slow path.
+        let edge = Int64(1) << 47
+        let inRange: [Int64] = (0..<count).map { i in
+            [-edge, edge - 1, 0, Int64(bitPattern: rng.next()) >> 17][i % 4]
+        }
+        let beyond: [Int64] = inRange.enumerated().map { i, v in i == count / 2 ? Int64.min + 1 : v }
+        for values in [inRange, beyond, inRange.map { $0 == -edge ? edge : $0 }] {
+            let want = tests.naiveMatrix(
+                values, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint)
+            #expect(
+                IntegerMatrixMLE.evaluate(
+                    values, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint) == want)
+        }
+    }
+
+    /// The lazy 128-bit sum at its limits: 2^15 products of the largest entry (2^48 − 1) and
+    /// the largest 64-bit coordinate, against Swift's exact UInt128.
+    @available(macOS 15.0, *)
+    @Test func sum128HoldsTheWorstCaseRow() {
+        var s = IntegerMatrixMLE.Sum128()
+        let u = (UInt64(1) << 48) - 1
+        let e = Goldilocks.modulus - 1
+        for _ in 0..<IntegerMatrixMLE.maxDimension { s.add(u, times: e) }
+        let exact = UInt128(u) * UInt128(e) * UInt128(IntegerMatrixMLE.maxDimension)
+        #expect(exact < UInt128(1) << 127)
+        #expect(s.hi == UInt64(truncatingIfNeeded: exact >> 64))
+        #expect(s.lo == UInt64(truncatingIfNeeded: exact))
+        #expect(s.reduced == Goldilocks(UInt64(truncatingIfNeeded: exact % UInt128(Goldilocks.modulus))))
+    }
+
+    /// A full-width row (2^15 columns) of extreme accumulators: the lazy path still agrees
+    /// with one field multiplication per entry.
+    @Test func widestRowOfExtremeAccumulators() {
+        var rng = TestRNG(state: 77)
+        let cols = IntegerMatrixMLE.maxDimension
+        let colPoint = (0..<15).map { _ in rng.ext() }
+        let edge = Int64(1) << 47
+        let values: [Int64] = (0..<cols).map { i in i % 2 == 0 ? edge - 1 : -edge }
+        let eqCol = Multilinear.eqTable(colPoint)
+        let want = IntegerMatrixMLE.evaluateWide(values, rows: 1, cols: cols, eqCol: eqCol, eqRow: [.one])
+        #expect(
+            IntegerMatrixMLE.evaluate(values, rows: 1, cols: cols, colPoint: colPoint, rowPoint: []) == want)
+    }
+}
+
 @Suite struct SumcheckTests {
     @Test(arguments: [0, 1, 2, 5])
     func honestProofVerifiesAndReducesToTheProduct(ell: Int) {

@@ -56,3 +56,6 @@ echo "real_models: accuracy against float64 references" >&2
 python3 "$ROOT/scripts/reference/accuracy.py" --binary "$BIN" \
   --smollm2-gguf "$GGUF" --smollm2-package "$WORK/smollm2" \
   --minilm-dir "$MINILM" --minilm-package "$WORK/minilm" --out "$REPORT"
+
+echo "real_models: proof of SmolLM2 block 0's MLP on a real hidden state" >&2
+bash "$ROOT/Fixtures/proofs/smollm2_mlp_check.sh" "$WORK/smollm2" "$BIN"

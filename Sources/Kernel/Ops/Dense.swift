@@ -35,6 +35,41 @@ public enum Dense {
             throw .wrongShape(what: "dense residual", got: [residual.count], want: [t * n])
         }
         let acc = try accumulate(input, w, options: options)
+        return try finish(accumulators: acc, input: input, weights: weights, lut: lut, residual: residual)
+    }
+
+    /// The dense primitive after its GEMM (§5.1 from `acc` on): requantization, bias,
+    /// nonlinearity and residual add. `apply` is `accumulate` followed by this function; a
+    /// verifier that is handed the accumulators (specs/proofs.md §5.1) calls it directly.
+    ///
+    /// Per element: `y = sat32(mulRoundShift(acc, mant_t * M_o, sh_o - e_t))` with the product
+    /// exact in 128 bits (`mant_t * M_o < 2^23`, so any `|acc| < 2^63` is defined), then
+    /// `sat32(y + bias[o])`, `lut(y)`, `sat32(y + residual[t][o])`; rounding half toward +∞,
+    /// saturation symmetric (§2.1, §2.2).
+    ///
+    /// - Parameters:
+    ///   - accumulators: `[T, N]` row-major, `T = input.tokens`, `N = weights.matrix.rows`.
+    ///     True accumulators satisfy `|acc| < 2^47` (§3.4); other values are computed with the
+    ///     same rules and never trap.
+    ///   - input: the quantized GEMM input (only its per-token scales are read).
+    ///   - weights: the matrix (only `outputScales` are read) and optional Q16 bias.
+    ///   - lut: optional nonlinearity applied after the bias (§5.4).
+    ///   - residual: optional Q16 `[T, N]` added last.
+    /// - Returns: Q16 int32 `[T, N]`.
+    /// - Throws: `.wrongShape` if `accumulators` or `residual` is not `T * N` long.
+    public static func finish(
+        accumulators acc: [Int64], input: QuantizedActivations, weights: LinearWeights,
+        lut: ActivationFunction? = nil, residual: [Int32]? = nil
+    ) throws(KernelError) -> [Int32] {
+        let w = weights.matrix
+        let t = input.tokens
+        let n = w.rows
+        guard acc.count == t * n else {
+            throw .wrongShape(what: "dense accumulators", got: [acc.count], want: [t * n])
+        }
+        if let residual, residual.count != t * n {
+            throw .wrongShape(what: "dense residual", got: [residual.count], want: [t * n])
+        }
         var out = [Int32](repeating: 0, count: t * n)
         let table = lut.map { $0.table }
         for i in 0..<t {

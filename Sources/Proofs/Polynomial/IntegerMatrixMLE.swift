@@ -1,43 +1,84 @@
-/// Multilinear evaluation of small-integer matrices with lazy reduction (specs/proofs.md §3.2).
+/// Multilinear evaluation of integer matrices with lazy 128-bit reduction (specs/proofs.md §3.2).
 ///
-/// An eq table entry e ∈ F_{p^2} has two canonical 64-bit coordinates; each is split into
-/// 32-bit limbs. For entries of at most 16 bits, `v + 2^(b−1)` (b = bit width) is a value in
-/// [0, 2^16) and each product with a limb is below 2^48, so up to 2^15 products add up in a
-/// `UInt64` without overflow; the sum is reduced modulo p once per row. The offset is removed
-/// afterwards by subtracting `2^(b−1)·Σ e`. The result equals the plain field sum exactly.
+/// `M~(c, r) = Σ_row eq(r, row) · Σ_col eq(c, col) · M[row][col]`. Each entry `v` is shifted
+/// to `u = v + o ≥ 0` by an offset `o` (`2^(b−1)` for b-bit entries), and each coordinate of
+/// `eq(c, col)` (a canonical 64-bit value) is multiplied by `u` exactly in 128 bits and added
+/// into a 128-bit sum (`UInt128`) without reduction. With `u < 2^48`,
+/// a coordinate `< 2^64` and at most `2^15` terms, a row sum stays below `2^127`: it is reduced
+/// modulo p once per row (and coordinate). The offset is removed once at the end by subtracting
+/// `o · (Σ_col eq(c, col)) · (Σ_row eq(r, row))`. The result equals the plain field sum exactly.
 public enum IntegerMatrixMLE {
-    /// The largest row or column count the lazy paths accept (sums stay below 2^63).
+    /// The largest row or column count the lazy paths accept (keeps every 128-bit sum below
+    /// 2^127, §3.2).
     public static let maxDimension = 1 << 15
 
-    /// The 32-bit limbs of an eq table.
-    struct Limbs {
-        var lo0: [UInt32]
-        var hi0: [UInt32]
-        var lo1: [UInt32]
-        var hi1: [UInt32]
+    /// The largest offset a lazy path uses: entries must satisfy `|v| ≤ 2^47`.
+    static let maxOffsetBits = 47
 
-        init(_ eq: [GoldilocksExt2], count: Int) {
-            lo0 = [UInt32](repeating: 0, count: count)
-            hi0 = lo0
-            lo1 = lo0
-            hi1 = lo0
-            for i in 0..<count {
-                lo0[i] = UInt32(truncatingIfNeeded: eq[i].c0.value)
-                hi0[i] = UInt32(truncatingIfNeeded: eq[i].c0.value >> 32)
-                lo1[i] = UInt32(truncatingIfNeeded: eq[i].c1.value)
-                hi1[i] = UInt32(truncatingIfNeeded: eq[i].c1.value >> 32)
-            }
+    /// An unsigned 128-bit sum of products `u·e` (`u < 2^48`, `e < 2^64`), each exact.
+    ///
+    /// Precondition (the callers' dimension limit): at most `2^15` products, so the sum stays
+    /// below `2^127`; `&+` is used, so a violation wraps instead of trapping. (`UInt128`
+    /// compiles to one 64×64→128-bit multiply and an add/adc pair, with no branch on the carry;
+    /// it needs macOS 15, older systems take the slower exact paths.)
+    @available(macOS 15.0, *)
+    struct Sum128 {
+        var value: UInt128 = 0
+
+        /// Adds `u·e`, computed exactly in 128 bits.
+        @inline(__always)
+        mutating func add(_ u: UInt64, times e: UInt64) {
+            value &+= UInt128(u) &* UInt128(e)
         }
+
+        /// The high and low 64 bits.
+        var hi: UInt64 { UInt64(truncatingIfNeeded: value >> 64) }
+        var lo: UInt64 { UInt64(truncatingIfNeeded: value) }
+
+        /// The sum modulo p.
+        @inline(__always)
+        var reduced: Goldilocks { Goldilocks.reduce128(hi: hi, lo: lo) }
     }
 
-    /// `(hi·2^32 + lo) mod p` for 64-bit `hi`, `lo`.
+    /// `Σ_i eq[i]` over the first `count` entries.
+    static func prefixSum(_ eq: [GoldilocksExt2], _ count: Int) -> GoldilocksExt2 {
+        var s = GoldilocksExt2.zero
+        for i in 0..<count { s += eq[i] }
+        return s
+    }
+
+    /// The core loop: `Σ_row eqRow[row] · Σ_col eqCol[col] · u(row·cols + col) − o·ΣeqCol·ΣeqRow`
+    /// where `u(i) = v_i + o` is supplied by `entry` (`0 ≤ u < 2^48`).
+    @available(macOS 15.0, *)
     @inline(__always)
-    static func combine(hi: UInt64, lo: UInt64) -> Goldilocks {
-        Goldilocks(hi) * Goldilocks(1 << 32) + Goldilocks(lo)
+    static func evaluateShifted(
+        rows: Int, cols: Int, eqCol: [GoldilocksExt2], eqRow: [GoldilocksExt2], offset: UInt64,
+        entry: (Int) -> UInt64
+    ) -> GoldilocksExt2 {
+        var total = GoldilocksExt2.zero
+        eqCol.withUnsafeBufferPointer { e in
+            for r in 0..<rows {
+                let base = r &* cols
+                var s0 = Sum128()
+                var s1 = Sum128()
+                for c in 0..<cols {
+                    let u = entry(base &+ c)
+                    s0.add(u, times: e[c].c0.value)
+                    s1.add(u, times: e[c].c1.value)
+                }
+                total += eqRow[r] * GoldilocksExt2(s0.reduced, s1.reduced)
+            }
+        }
+        let correction = prefixSum(eqCol, cols) * prefixSum(eqRow, rows) * Goldilocks(offset)
+        return total - correction
     }
 
     /// Evaluates the MLE of the row-major `rows × cols` matrix `values` at (`colPoint`, `rowPoint`):
     /// Σ_row eq(rowPoint, row) · Σ_col eq(colPoint, col) · values[row·cols + col].
+    ///
+    /// Exact for every input. Entries of at most 32 bits, and 64-bit entries in `[−2^47, 2^47)`
+    /// (every decoded accumulator, §6), take the lazy path of §3.2; other 64-bit inputs a slower
+    /// path with one field multiplication per entry.
     ///
     /// Preconditions (checked by callers that take untrusted sizes): `values.count == rows·cols`,
     /// `cols ≤ 2^colPoint.count`, `rows ≤ 2^rowPoint.count`, `cols ≤ maxDimension`.
@@ -46,98 +87,145 @@ public enum IntegerMatrixMLE {
     ) -> GoldilocksExt2 {
         let eqCol = Multilinear.eqTable(colPoint)
         let eqRow = Multilinear.eqTable(rowPoint)
-        if V.bitWidth > 16 {
+        let bits = min(V.bitWidth, maxOffsetBits + 1)
+        let offset = Int64(1) << (bits - 1)
+        guard #available(macOS 15.0, *) else {
             return evaluateWide(values, rows: rows, cols: cols, eqCol: eqCol, eqRow: eqRow)
         }
-        let limbs = Limbs(eqCol, count: cols)
-        let offset = Int64(1) << (V.bitWidth - 1)
-        var colSum = GoldilocksExt2.zero
-        for c in 0..<cols { colSum += eqCol[c] }
-        let correction = colSum * Goldilocks(UInt64(offset))
-        var total = GoldilocksExt2.zero
-        let offset32 = Int32(offset)
-        values.withUnsafeBufferPointer { v in
-            limbs.lo0.withUnsafeBufferPointer { l0 in
-                limbs.hi0.withUnsafeBufferPointer { h0 in
-                    limbs.lo1.withUnsafeBufferPointer { l1 in
-                        limbs.hi1.withUnsafeBufferPointer { h1 in
-                            for r in 0..<rows {
-                                let base = r * cols
-                                var a0: UInt64 = 0
-                                var a1: UInt64 = 0
-                                var a2: UInt64 = 0
-                                var a3: UInt64 = 0
-                                for c in 0..<cols {
-                                    // u < 2^16, limb < 2^32: each product < 2^48 (32×32→64 multiplies).
-                                    let u = UInt64(
-                                        UInt32(bitPattern: Int32(truncatingIfNeeded: v[base + c]) &+ offset32)
-                                    )
-                                    a0 &+= u &* UInt64(l0[c])
-                                    a1 &+= u &* UInt64(h0[c])
-                                    a2 &+= u &* UInt64(l1[c])
-                                    a3 &+= u &* UInt64(h1[c])
-                                }
-                                let rowValue =
-                                    GoldilocksExt2(combine(hi: a1, lo: a0), combine(hi: a3, lo: a2))
-                                    - correction
-                                total += eqRow[r] * rowValue
-                            }
-                        }
+        if V.bitWidth > 32 {
+            // Lazy path only for v in [−2^47, 2^47), i.e. u = v + 2^47 in [0, 2^48).
+            let fits = values.allSatisfy {
+                UInt64(bitPattern: Int64(truncatingIfNeeded: $0) &+ offset) < UInt64(1) << 48
+            }
+            if !fits { return evaluateWide(values, rows: rows, cols: cols, eqCol: eqCol, eqRow: eqRow) }
+        }
+        return values.withUnsafeBufferPointer { v in
+            evaluateShifted(rows: rows, cols: cols, eqCol: eqCol, eqRow: eqRow, offset: UInt64(offset)) {
+                UInt64(bitPattern: Int64(truncatingIfNeeded: v[$0]) &+ offset)
+            }
+        }
+    }
+
+    /// Evaluates the MLE of the matrix with entries `256·high + low` (16-bit weights stored as
+    /// two int8 planes, specs/kernel.md §3.2; entries in `[−32896, 32639]`), same contract as
+    /// `evaluate`. `u = 256·(high + 128) + (low + 128) = v + 32896` lies in `[0, 2^16)`.
+    public static func evaluate(
+        high: [Int8], low: [Int8], rows: Int, cols: Int, colPoint: [GoldilocksExt2],
+        rowPoint: [GoldilocksExt2]
+    ) -> GoldilocksExt2 {
+        let eqCol = Multilinear.eqTable(colPoint)
+        let eqRow = Multilinear.eqTable(rowPoint)
+        guard #available(macOS 15.0, *) else {
+            return evaluateWide(
+                combined(high: high, low: low), rows: rows, cols: cols, eqCol: eqCol, eqRow: eqRow)
+        }
+        return high.withUnsafeBufferPointer { h in
+            low.withUnsafeBufferPointer { l in
+                evaluateShifted(rows: rows, cols: cols, eqCol: eqCol, eqRow: eqRow, offset: planeOffset) {
+                    planeEntry(h[$0], l[$0])
+                }
+            }
+        }
+    }
+
+    /// `256·128 + 128`: the offset that makes every two-plane entry non-negative.
+    static let planeOffset: UInt64 = 32896
+
+    /// `256·high + low + 32896` in `[0, 2^16)`.
+    @inline(__always)
+    static func planeEntry(_ high: Int8, _ low: Int8) -> UInt64 {
+        UInt64(UInt8(bitPattern: high) ^ 0x80) << 8 | UInt64(UInt8(bitPattern: low) ^ 0x80)
+    }
+
+    /// `Σ_row eq(rowPoint, row) · M[row][col]` for every column, where `u(row·cols + col)` is
+    /// supplied by `entry` as in `evaluateShifted`: a vector of length 2^colVariables (zero
+    /// beyond `cols`). Requires `rows ≤ maxDimension`.
+    @available(macOS 15.0, *)
+    @inline(__always)
+    static func foldShifted(
+        rows: Int, cols: Int, rowPoint: [GoldilocksExt2], colVariables: Int, offset: UInt64,
+        entry: (Int) -> UInt64
+    ) -> [GoldilocksExt2] {
+        let eqRow = Multilinear.eqTable(rowPoint)
+        var s0 = [Sum128](repeating: Sum128(), count: cols)
+        var s1 = s0
+        s0.withUnsafeMutableBufferPointer { a0 in
+            s1.withUnsafeMutableBufferPointer { a1 in
+                for r in 0..<rows {
+                    let e0 = eqRow[r].c0.value
+                    let e1 = eqRow[r].c1.value
+                    let base = r * cols
+                    for c in 0..<cols {
+                        let u = entry(base + c)
+                        a0[c].add(u, times: e0)
+                        a1[c].add(u, times: e1)
                     }
                 }
             }
         }
-        return total
+        let correction = prefixSum(eqRow, rows) * Goldilocks(offset)
+        var out = [GoldilocksExt2](repeating: .zero, count: 1 << colVariables)
+        for c in 0..<cols { out[c] = GoldilocksExt2(s0[c].reduced, s1[c].reduced) - correction }
+        return out
     }
 
     /// Σ_row eq(rowPoint, row) · values[row·cols + col] for every column: a vector of length
-    /// 2^colVariables (zero beyond `cols`). Same preconditions as `evaluate`, with
-    /// `rows ≤ maxDimension`.
+    /// 2^colVariables (zero beyond `cols`). Exact; same preconditions as `evaluate`, with
+    /// `rows ≤ maxDimension` and `cols ≤ 2^colVariables`.
     public static func foldRows<V: FixedWidthInteger & SignedInteger>(
+        _ values: [V], rows: Int, cols: Int, rowPoint: [GoldilocksExt2], colVariables: Int
+    ) -> [GoldilocksExt2] {
+        guard #available(macOS 15.0, *), V.bitWidth <= 32 else {
+            return foldWide(values, rows: rows, cols: cols, rowPoint: rowPoint, colVariables: colVariables)
+        }
+        let offset = Int64(1) << (V.bitWidth - 1)
+        return values.withUnsafeBufferPointer { v in
+            foldShifted(
+                rows: rows, cols: cols, rowPoint: rowPoint, colVariables: colVariables,
+                offset: UInt64(offset)
+            ) { UInt64(bitPattern: Int64(truncatingIfNeeded: v[$0]) &+ offset) }
+        }
+    }
+
+    /// `foldRows` for the two-plane matrix `256·high + low`.
+    public static func foldRows(
+        high: [Int8], low: [Int8], rows: Int, cols: Int, rowPoint: [GoldilocksExt2], colVariables: Int
+    ) -> [GoldilocksExt2] {
+        guard #available(macOS 15.0, *) else {
+            return foldWide(
+                combined(high: high, low: low), rows: rows, cols: cols, rowPoint: rowPoint,
+                colVariables: colVariables)
+        }
+        return high.withUnsafeBufferPointer { h in
+            low.withUnsafeBufferPointer { l in
+                foldShifted(
+                    rows: rows, cols: cols, rowPoint: rowPoint, colVariables: colVariables,
+                    offset: planeOffset
+                ) { planeEntry(h[$0], l[$0]) }
+            }
+        }
+    }
+
+    /// `256·high[i] + low[i]` for every entry.
+    static func combined(high: [Int8], low: [Int8]) -> [Int32] {
+        zip(high, low).map { 256 * Int32($0) + Int32($1) }
+    }
+
+    /// `foldRows` with one extension multiplication per entry (fallback for 64-bit entries).
+    static func foldWide<V: FixedWidthInteger & SignedInteger>(
         _ values: [V], rows: Int, cols: Int, rowPoint: [GoldilocksExt2], colVariables: Int
     ) -> [GoldilocksExt2] {
         let eqRow = Multilinear.eqTable(rowPoint)
         var out = [GoldilocksExt2](repeating: .zero, count: 1 << colVariables)
-        if V.bitWidth > 16 {
-            for r in 0..<rows {
-                let e = eqRow[r]
-                for c in 0..<cols {
-                    out[c] += e * Goldilocks(signed: Int64(values[r * cols + c]))
-                }
+        for r in 0..<rows {
+            for c in 0..<cols {
+                out[c] += eqRow[r] * Goldilocks(signed: Int64(values[r * cols + c]))
             }
-            return out
-        }
-        let limbs = Limbs(eqRow, count: rows)
-        let offset = Int64(1) << (V.bitWidth - 1)
-        var rowSum = GoldilocksExt2.zero
-        for r in 0..<rows { rowSum += eqRow[r] }
-        let correction = rowSum * Goldilocks(UInt64(offset))
-        var a0 = [UInt64](repeating: 0, count: cols)
-        var a1 = a0
-        var a2 = a0
-        var a3 = a0
-        values.withUnsafeBufferPointer { v in
-            for r in 0..<rows {
-                let l0 = UInt64(limbs.lo0[r])
-                let h0 = UInt64(limbs.hi0[r])
-                let l1 = UInt64(limbs.lo1[r])
-                let h1 = UInt64(limbs.hi1[r])
-                let base = r * cols
-                for c in 0..<cols {
-                    let u = UInt64(truncatingIfNeeded: Int64(v[base + c]) &+ offset)
-                    a0[c] &+= u &* l0
-                    a1[c] &+= u &* h0
-                    a2[c] &+= u &* l1
-                    a3[c] &+= u &* h1
-                }
-            }
-        }
-        for c in 0..<cols {
-            out[c] = GoldilocksExt2(combine(hi: a1[c], lo: a0[c]), combine(hi: a3[c], lo: a2[c])) - correction
         }
         return out
     }
 
+    /// The plain field sum, one extension multiplication per entry (reference and fallback).
     static func evaluateWide<V: FixedWidthInteger & SignedInteger>(
         _ values: [V], rows: Int, cols: Int, eqCol: [GoldilocksExt2], eqRow: [GoldilocksExt2]
     ) -> GoldilocksExt2 {

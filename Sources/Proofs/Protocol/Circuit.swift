@@ -45,8 +45,11 @@ public struct Circuit: Sendable, Equatable, Codable {
     public var residual: Bool
     /// Dense only: the layer has a Q16 bias.
     public var bias: Bool
-    /// Bits of the quantized GEMM inputs: 8 or 16 (the kernel's `activationBits`).
+    /// Bits of the quantized GEMM inputs: 8 or 16 (the kernel's `activationBits`, §3.1).
     public var activationBits: Int
+    /// Bits of the weight matrices: 8 (one int8 plane) or 16 (`256·hi + lo`, two int8 planes;
+    /// the kernel's `weightBits`, §3.2). Optional in JSON, default 8.
+    public var weightBits: Int
     /// Largest token batch T one proof may cover.
     public var maxTokens: Int
     public var weights: WeightSource
@@ -59,6 +62,31 @@ public struct Circuit: Sendable, Equatable, Codable {
 
     /// Largest accepted width and token batch (keeps every lazy sum below 2^63, §3.2).
     public static let maxDimension = IntegerMatrixMLE.maxDimension
+
+    enum CodingKeys: String, CodingKey {
+        case format, name, kind, inFeatures, outFeatures, activation, residual, bias, activationBits
+        case weightBits, maxTokens, weights, seed, block, modelID
+    }
+
+    /// Decodes the JSON fields of §7.1; `weightBits` defaults to 8 when absent.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decode(String.self, forKey: .format)
+        name = try c.decode(String.self, forKey: .name)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        inFeatures = try c.decode(Int.self, forKey: .inFeatures)
+        outFeatures = try c.decode(Int.self, forKey: .outFeatures)
+        activation = try c.decode(Activation.self, forKey: .activation)
+        residual = try c.decode(Bool.self, forKey: .residual)
+        bias = try c.decode(Bool.self, forKey: .bias)
+        activationBits = try c.decode(Int.self, forKey: .activationBits)
+        weightBits = try c.decodeIfPresent(Int.self, forKey: .weightBits) ?? 8
+        maxTokens = try c.decode(Int.self, forKey: .maxTokens)
+        weights = try c.decode(WeightSource.self, forKey: .weights)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        block = try c.decodeIfPresent(Int.self, forKey: .block)
+        modelID = try c.decodeIfPresent(String.self, forKey: .modelID)
+    }
 
     /// Parses and validates a circuit JSON file.
     ///
@@ -86,6 +114,7 @@ public struct Circuit: Sendable, Equatable, Codable {
         try check(dims.contains(outFeatures), "outFeatures must be in [1, 2^15]")
         try check(dims.contains(maxTokens), "maxTokens must be in [1, 2^15]")
         try check(activationBits == 8 || activationBits == 16, "activationBits must be 8 or 16")
+        try check(weightBits == 8 || weightBits == 16, "weightBits must be 8 or 16")
         switch kind {
         case .dense:
             try check(!residual || inFeatures == outFeatures, "residual needs inFeatures == outFeatures")
@@ -108,8 +137,10 @@ public struct Circuit: Sendable, Equatable, Codable {
     }
 
     /// The canonical binary encoding hashed into the id (§7.2): "MVC1", then each field in
-    /// declaration order — strings as u32be length ‖ UTF-8, integers as u64be, booleans as
-    /// one byte 0/1, optionals as 0x00 or 0x01 ‖ value.
+    /// the order of §7.2 — strings as u32be length ‖ UTF-8, integers as u64be, booleans as
+    /// one byte 0/1, optionals as 0x00 or 0x01 ‖ value — and last, only when it is not 8,
+    /// `u64be(weightBits)` (so circuits with 8-bit weights keep the ids they had before the
+    /// field existed).
     public var canonicalBytes: [UInt8] {
         var out = Array("MVC1".utf8)
         func string(_ s: String) {
@@ -143,6 +174,7 @@ public struct Circuit: Sendable, Equatable, Codable {
         } else {
             out.append(0)
         }
+        if weightBits != 8 { int(UInt64(weightBits)) }
         return out
     }
 

@@ -6,23 +6,22 @@ struct GemmCall {
     let matrix: QuantizedMatrix
     let statement: MatmulStatement
 
+    /// The statement `acc = q · Wᵀ` over the integers: `q` the quantized activations (int16
+    /// storage for both widths, no copy), `W` the kernel's weights (`256·hi + lo` for 16-bit
+    /// weights, specs/kernel.md §3.2, §3.4).
     init(_ activations: QuantizedActivations, _ matrix: QuantizedMatrix) throws(ProofsError) {
         self.activations = activations
         self.matrix = matrix
-        let input: SmallIntMatrix.Values =
-            activations.bits == 8
-            ? .int8(activations.values.map { Int8(truncatingIfNeeded: $0) }) : .int16(activations.values)
         statement = try MatmulStatement(
-            input: try SmallIntMatrix(rows: activations.tokens, cols: activations.width, values: input),
-            weights: try SmallIntMatrix(rows: matrix.rows, cols: matrix.cols, values: .int8(matrix.weights)))
+            input: try SmallIntMatrix(
+                rows: activations.tokens, cols: activations.width, values: .int16(activations.values)),
+            weights: try SmallIntMatrix(matrix))
     }
 }
 
-/// The kernel operations a layer trace uses (specs/kernel.md §3.3, §5), in one place.
-///
-/// Everything calls the kernel's public functions except `dense(accumulators:…)`, the tail of
-/// `Kernel.Dense.apply` after its GEMM (§5.1), which the kernel does not expose on its own;
-/// the test suite checks it against `Dense.apply` bit for bit.
+/// The kernel operations a layer trace uses (specs/kernel.md §3.3, §5), in one place. Every
+/// step is the kernel's own public function; the dense tail after the GEMM is
+/// `Kernel.Dense.finish`, the same code `Dense.apply` runs.
 enum KernelBridge {
     static func quantize(_ z: [Int32], tokens: Int, width: Int, bits: Int) throws(ProofsError)
         -> QuantizedActivations
@@ -32,35 +31,19 @@ enum KernelBridge {
         } catch { throw .kernel(error) }
     }
 
-    /// specs/kernel.md §5.1 from the accumulators on:
-    /// `y = sat32(roundShift(acc·mant_t·M_o, sh_o − e_t))`, then `sat32(y + bias)`, `lut(y)`,
-    /// `sat32(y + residual)`.
+    /// specs/kernel.md §5.1 from the accumulators on (`Dense.finish`):
+    /// `y = sat32(mulRoundShift(acc, mant_t·M_o, sh_o − e_t))`, then `sat32(y + bias)`,
+    /// `lut(y)`, `sat32(y + residual)`. Defined for every Int64 accumulator.
     ///
-    /// Precondition (checked by the verifier before calling): `|acc| ≤ K·128·2^(bits−1)`, so
-    /// `|acc·mant·M| < 2^61` and nothing overflows.
+    /// - Throws: `.kernel` if `acc` or `residual` does not have `T·N` entries.
     static func dense(
         accumulators acc: [Int64], input: QuantizedActivations, weights: LinearWeights,
         lut: ActivationFunction?, residual: [Int32]?
-    ) -> [Int32] {
-        let w = weights.matrix
-        let t = input.tokens
-        let n = w.rows
-        var out = [Int32](repeating: 0, count: t * n)
-        let table = lut?.table
-        for i in 0..<t {
-            let mant = Int64(input.mantissas[i])
-            let e = Int(input.exponents[i])
-            for o in 0..<n {
-                let s = w.outputScales[o]
-                let p = acc[i * n + o] &* mant &* Int64(s.multiplier)
-                var y = Int64(FixedPoint.saturate32(FixedPoint.roundShift(p, Int(s.shift) - e)))
-                if let b = weights.bias { y = Int64(FixedPoint.saturate32(y + Int64(b[o]))) }
-                if let table { y = Int64(Nonlinearity.lookup(Int32(y), table: table)) }
-                if let residual { y = Int64(FixedPoint.saturate32(y + Int64(residual[i * n + o]))) }
-                out[i * n + o] = Int32(y)
-            }
-        }
-        return out
+    ) throws(ProofsError) -> [Int32] {
+        do {
+            return try Dense.finish(
+                accumulators: acc, input: input, weights: weights, lut: lut, residual: residual)
+        } catch { throw .kernel(error) }
     }
 
     /// SwiGLU product (§5.7): `sat32(roundShift(g·u, 16))`.

@@ -126,51 +126,96 @@ public enum LayerProof {
     public static func verify(_ statement: LayerStatement, proof: some DataProtocol) throws(ProofsError)
         -> ProofVerdict
     {
+        var clock = PhaseClock(enabled: false)
+        return try verify(statement, proof: proof, clock: &clock)
+    }
+
+    /// `verify`, also returning the seconds spent in each phase (for benchmarks, §10).
+    public static func verifyWithProfile(_ statement: LayerStatement, proof: some DataProtocol)
+        throws(ProofsError) -> (verdict: ProofVerdict, profile: VerifierProfile)
+    {
+        var clock = PhaseClock(enabled: true)
+        let verdict = try verify(statement, proof: proof, clock: &clock)
+        return (verdict, clock.profile)
+    }
+
+    static func verify(_ statement: LayerStatement, proof: some DataProtocol, clock: inout PhaseClock)
+        throws(ProofsError) -> ProofVerdict
+    {
         let header = try ProofFormat.decodeCircuitID(proof)
         guard header == statement.circuit.id else {
             return .invalid(
                 reason:
                     "the proof is for another circuit (id \(hex(header)), want \(statement.circuit.idHex))")
         }
-        let decoded = try ProofFormat(decoding: proof, shape: shape(statement.circuit))
+        let (decoded, sections) = try ProofFormat.decode(proof, shape: shape(statement.circuit))
+        clock.lap(\.decode)
         guard decoded.tokens == statement.tokens else {
             return .invalid(
                 reason: "the proof covers \(decoded.tokens) tokens, the input has \(statement.tokens)")
         }
-        // True accumulators are bounded by n·128·2^(bits−1) (§5.3); larger claims are false and
-        // would leave the kernel's documented input ranges.
-        for (i, (stage, s)) in zip(decoded.stages, shape(statement.circuit).stages).enumerated() {
-            let bound = Int64(s.inner) * 128 * (Int64(1) << (statement.circuit.activationBits - 1))
-            if let bad = stage.accumulator.first(where: { $0 > bound || $0 < -bound }) {
+        // True accumulators are bounded by K·Amax·Wmax (§5.1); larger claims are false.
+        let c = statement.circuit
+        for (i, (stage, s)) in zip(decoded.stages, shape(c).stages).enumerated() {
+            let bound = accumulatorBound(
+                inner: s.inner, activationBits: c.activationBits, weightBits: c.weightBits)
+            if let bad = largestMagnitude(stage.accumulator), bad > bound {
                 return .invalid(
-                    reason: "stage \(i): accumulator entry \(bad) exceeds the GEMM bound \(bound)")
+                    reason:
+                        "stage \(i): accumulator entry of magnitude \(bad) exceeds the GEMM bound \(bound)")
             }
         }
+        clock.lap(\.bounds)
         // Replay the layer on the claimed accumulators: every non-GEMM step is recomputed.
         var statements: [MatmulStatement] = []
-        var stageIndex = 0
         let y: CanonicalTensor
         do {
-            y = try LayerTrace.run(
-                circuit: statement.circuit, weights: statement.weights, input: statement.input
-            ) { (call: GemmCall) throws(ProofsError) -> [Int64] in
-                statements.append(call.statement)
-                defer { stageIndex += 1 }
-                return decoded.stages[stageIndex].accumulator
+            y = try LayerTrace.run(circuit: c, weights: statement.weights, input: statement.input) {
+                (call: GemmCall) throws(ProofsError) -> [Int64] in
+                defer { statements.append(call.statement) }
+                return decoded.stages[statements.count].accumulator
             }
         } catch {
             return .invalid(reason: "the claimed accumulators do not run through the layer: \(error)")
         }
+        clock.lap(\.trace)
         if let reason = firstDifference(y, statement.output) { return .invalid(reason: reason) }
+        clock.lap(\.compare)
         var transcript = statement.transcript()
-        for s in decoded.stages { transcript.observe("accumulator", ProofFormat.accumulatorSection(s)) }
+        for section in sections { transcript.observe("accumulator", section) }
+        clock.lap(\.transcript)
         if let reason = MatmulArgument.verify(
             statements: statements, accumulators: decoded.stages.map(\.accumulator),
-            rounds: decoded.stages.map(\.rounds), transcript: &transcript)
+            rounds: decoded.stages.map(\.rounds), transcript: &transcript, clock: &clock)
         {
             return .invalid(reason: reason)
         }
         return .valid
+    }
+
+    /// The largest `|acc|` of a true accumulator of a GEMM with inner size `inner`:
+    /// `K · Amax · Wmax` with `Amax = 2^(b−1) − 1` and `Wmax` = 128 (int8 weights, −128
+    /// included) or 32896 (`|256·hi + lo|` for two int8 planes) (§5.1). At most
+    /// `2^15 · 32767 · 32896 < 2^46`.
+    public static func accumulatorBound(inner: Int, activationBits: Int, weightBits: Int) -> Int64 {
+        let amax = (Int64(1) << (activationBits - 1)) - 1
+        let wmax: Int64 = weightBits == 16 ? 32896 : 128
+        return Int64(inner) * amax * wmax
+    }
+
+    /// The largest `|v|` in `values` (nil when empty). Entries are decoded 48-bit values, so
+    /// `|v| ≤ 2^47` and nothing overflows.
+    static func largestMagnitude(_ values: [Int64]) -> Int64? {
+        guard !values.isEmpty else { return nil }
+        var lo = Int64.max
+        var hi = Int64.min
+        values.withUnsafeBufferPointer { v in
+            for x in v {
+                lo = min(lo, x)
+                hi = max(hi, x)
+            }
+        }
+        return max(hi, 0 &- lo)
     }
 
     static func firstDifference(_ got: CanonicalTensor, _ want: CanonicalTensor) -> String? {
@@ -188,53 +233,51 @@ public enum LayerProof {
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }
 
-extension LayerProof {
-    /// Seconds (best of `rounds`) the verifier spends on its three big multilinear evaluations
-    /// of the first GEMM — W~, X~ and the accumulator A~ — at random points: the terms that
-    /// dominate its cost (specs/proofs.md §9). For benchmarks.
-    public static func verifierBreakdown(
-        _ statement: LayerStatement, rounds: Int
-    ) -> (weights: Double, input: Double, accumulator: Double) {
-        var rng = SeededWeights(seed: 99)
-        func point(_ size: Int) -> [GoldilocksExt2] {
-            (0..<Multilinear.variableCount(size)).map { _ in
-                GoldilocksExt2(Goldilocks(rng.next()), Goldilocks(rng.next()))
-            }
-        }
-        guard let call = try? firstGemm(statement) else { return (0, 0, 0) }
-        let s = call.statement
-        let (pk, pm, pt) = (point(s.inner), point(s.outputs), point(s.tokens))
-        let acc = s.product()
-        func best(_ body: () -> Void) -> Double {
-            var b = Double.infinity
-            for _ in 0..<max(1, rounds) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                body()
-                b = min(b, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return b
-        }
-        var sink = GoldilocksExt2.zero
-        let w = best { sink += s.weights.evaluate(colPoint: pk, rowPoint: pm) }
-        let x = best { sink += s.input.evaluate(colPoint: pk, rowPoint: pt) }
-        let a = best {
-            sink += IntegerMatrixMLE.evaluate(
-                acc, rows: s.tokens, cols: s.outputs, colPoint: pm, rowPoint: pt)
-        }
-        if sink == GoldilocksExt2(Goldilocks(1), Goldilocks(2)) { print("") }  // keep `sink` alive
-        return (w, x, a)
+/// Seconds the verifier spent in each phase of one `verify` call (specs/proofs.md §10.1).
+public struct VerifierProfile: Sendable, Equatable {
+    /// Reading the header, decoding and unpacking the proof.
+    public var decode = 0.0
+    /// Checking every accumulator against its GEMM bound.
+    public var bounds = 0.0
+    /// The layer trace on the claimed accumulators: the kernel's non-GEMM steps.
+    public var trace = 0.0
+    /// Comparing the trace output with Y.
+    public var compare = 0.0
+    /// Hashing the statement (X, Y) and the accumulator sections into the transcript.
+    public var transcript = 0.0
+    /// Evaluating each accumulator's MLE at the random point (the claims).
+    public var claims = 0.0
+    /// The sumcheck rounds.
+    public var sumcheck = 0.0
+    /// Evaluating q~ (the quantized GEMM inputs) at the final point.
+    public var inputMLE = 0.0
+    /// Evaluating W~ (the weights) at the final point.
+    public var weightsMLE = 0.0
+
+    public init() {}
+
+    /// The sum of all phases.
+    public var total: Double {
+        decode + bounds + trace + compare + transcript + claims + sumcheck + inputMLE + weightsMLE
+    }
+}
+
+/// A stopwatch that charges the time since the last lap to a phase; free when disabled.
+struct PhaseClock {
+    let enabled: Bool
+    var last: UInt64
+    var profile = VerifierProfile()
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+        last = enabled ? DispatchTime.now().uptimeNanoseconds : 0
     }
 
-    static func firstGemm(_ statement: LayerStatement) throws(ProofsError) -> GemmCall {
-        var first: GemmCall?
-        _ = try LayerTrace.run(circuit: statement.circuit, weights: statement.weights, input: statement.input)
-        {
-            (call: GemmCall) throws(ProofsError) -> [Int64] in
-            if first == nil { first = call }
-            return [Int64](repeating: 0, count: call.statement.tokens * call.statement.outputs)
-        }
-        guard let first else { throw .malformedCircuit("circuit has no GEMM") }
-        return first
+    mutating func lap(_ phase: WritableKeyPath<VerifierProfile, Double>) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        profile[keyPath: phase] += Double(now &- last) / 1e9
+        last = now
     }
 }
 

@@ -21,7 +21,7 @@ enum LayerTrace {
             let layer = weights.linears[0]
             let a = try KernelBridge.quantize(x, tokens: tokens, width: circuit.inFeatures, bits: bits)
             let acc = try matmul(try GemmCall(a, layer.matrix))
-            let y = KernelBridge.dense(
+            let y = try KernelBridge.dense(
                 accumulators: acc, input: a, weights: layer, lut: circuit.activation.kernelFunction,
                 residual: circuit.residual ? x : nil)
             return try KernelBridge.hidden(y, tokens: tokens, width: circuit.outFeatures)
@@ -37,12 +37,14 @@ enum LayerTrace {
             let a = try KernelBridge.quantize(z, tokens: tokens, width: d, bits: bits)
             let gAcc = try matmul(try GemmCall(a, gate.matrix))
             let uAcc = try matmul(try GemmCall(a, up.matrix))
-            let g = KernelBridge.dense(accumulators: gAcc, input: a, weights: gate, lut: .silu, residual: nil)
-            let u = KernelBridge.dense(accumulators: uAcc, input: a, weights: up, lut: nil, residual: nil)
+            let g = try KernelBridge.dense(
+                accumulators: gAcc, input: a, weights: gate, lut: .silu, residual: nil)
+            let u = try KernelBridge.dense(accumulators: uAcc, input: a, weights: up, lut: nil, residual: nil)
             let h = KernelBridge.swiglu(g, u)
             let hq = try KernelBridge.quantize(h, tokens: tokens, width: f, bits: bits)
             let dAcc = try matmul(try GemmCall(hq, down.matrix))
-            let y = KernelBridge.dense(accumulators: dAcc, input: hq, weights: down, lut: nil, residual: x)
+            let y = try KernelBridge.dense(
+                accumulators: dAcc, input: hq, weights: down, lut: nil, residual: x)
             return try KernelBridge.hidden(y, tokens: tokens, width: d)
         }
     }

@@ -19,7 +19,8 @@ public struct LayerWeights: Sendable {
 
     /// Wraps weights after checking them against `circuit`.
     ///
-    /// - Throws: `ProofsError.wrongShape` if a matrix, bias or norm does not fit the circuit.
+    /// - Throws: `ProofsError.wrongShape` if a matrix, bias or norm does not fit the circuit;
+    ///   `.malformedCircuit` if a matrix's weight width is not the circuit's `weightBits`.
     public init(
         circuit: Circuit, linears: [LinearWeights], norm: NormWeights?, normEpsilonQ32: Int64 = 0
     ) throws(ProofsError) {
@@ -36,6 +37,11 @@ public struct LayerWeights: Sendable {
         for (l, (r, c)) in zip(linears, want) {
             guard l.matrix.rows == r, l.matrix.cols == c else {
                 throw .wrongShape(what: "weight matrix", got: [l.matrix.rows, l.matrix.cols], want: [r, c])
+            }
+            guard l.matrix.weightBits == circuit.weightBits else {
+                throw .malformedCircuit(
+                    "circuit \(circuit.name) has weightBits \(circuit.weightBits); a matrix has "
+                        + "\(l.matrix.weightBits)-bit weights")
             }
             let hasBias = circuit.kind == .dense && circuit.bias
             guard (l.bias != nil) == hasBias else {
@@ -54,6 +60,7 @@ public struct LayerWeights: Sendable {
         h.update(data: Array("mesh-validator/proofs/weights/v1".utf8))
         for l in linears {
             h.update(data: l.matrix.weightTensor.encoded())
+            if let low = l.matrix.lowWeightTensor { h.update(data: low.encoded()) }
             h.update(data: l.matrix.scalesTensor.encoded())
             if let b = l.bias {
                 h.update(data: Self.int32Tensor(b))
@@ -89,13 +96,17 @@ public struct LayerWeights: Sendable {
             throw .malformedCircuit(
                 "circuit activationBits \(circuit.activationBits) != model's \(model.config.activationBits)")
         }
+        guard model.config.weightBits == circuit.weightBits else {
+            throw .malformedCircuit(
+                "circuit weightBits \(circuit.weightBits) != model's \(model.config.weightBits)")
+        }
         try self.init(
             circuit: circuit, linears: [b.gate, b.up, b.down], norm: b.ffnNorm,
             normEpsilonQ32: model.config.normEpsilonQ32)
     }
 
     /// The deterministic weights of a `seeded` dense circuit (§7.4): floats from SplitMix64
-    /// quantized by the kernel's own `Quantizer`.
+    /// quantized by the kernel's own `Quantizer` with the circuit's activation and weight bits.
     public init(seededFor circuit: Circuit) throws(ProofsError) {
         guard circuit.weights == .seeded, let seed = circuit.seed, circuit.kind == .dense else {
             throw .malformedCircuit("circuit \(circuit.name) has no seeded weights")
@@ -109,7 +120,7 @@ public struct LayerWeights: Sendable {
         do {
             let matrix = try Quantizer.quantizeMatrix(
                 name: circuit.name, values: values, rows: rows, cols: cols,
-                activationBits: circuit.activationBits)
+                activationBits: circuit.activationBits, weightBits: circuit.weightBits)
             let bias: [Int32]? =
                 circuit.bias
                 ? try Quantizer.quantizeQ16(

@@ -1,23 +1,29 @@
-/// A row-major integer matrix of int8 or int16 entries: the left operand of a proven product
-/// (the per-token quantized activations) or, as int8, the weights.
+import Kernel
+
+/// A row-major integer matrix of small entries: the left operand of a proven product (the
+/// per-token quantized activations, int16) or the weights (int8, or 16-bit weights as two int8
+/// planes `256·high + low`, specs/kernel.md §3.2).
 public struct SmallIntMatrix: Sendable, Equatable {
     /// Storage by element width.
     public enum Values: Sendable, Equatable {
         case int8([Int8])
         case int16([Int16])
+        /// Entry `i` is `256·high[i] + low[i]`, in `[−32896, 32639]`.
+        case int8Planes(high: [Int8], low: [Int8])
     }
 
     public let rows: Int
     public let cols: Int
     public let values: Values
 
-    /// Wraps `values` after checking `values.count == rows * cols` and both dimensions in
-    /// `[1, IntegerMatrixMLE.maxDimension]`.
+    /// Wraps `values` after checking that it has `rows * cols` entries (both planes) and both
+    /// dimensions are in `[1, IntegerMatrixMLE.maxDimension]`.
     public init(rows: Int, cols: Int, values: Values) throws(ProofsError) {
         let count: Int
         switch values {
         case .int8(let v): count = v.count
         case .int16(let v): count = v.count
+        case .int8Planes(let high, let low): count = high.count == low.count ? high.count : -1
         }
         let limit = IntegerMatrixMLE.maxDimension
         guard rows >= 1, cols >= 1, rows <= limit, cols <= limit, count == rows * cols else {
@@ -26,6 +32,14 @@ public struct SmallIntMatrix: Sendable, Equatable {
         self.rows = rows
         self.cols = cols
         self.values = values
+    }
+
+    /// The weights of a kernel matrix: its int8 plane, or both planes for 16-bit weights.
+    init(_ matrix: QuantizedMatrix) throws(ProofsError) {
+        let values: Values =
+            matrix.lowWeights.map { Values.int8Planes(high: matrix.weights, low: $0) }
+            ?? Values.int8(matrix.weights)
+        try self.init(rows: matrix.rows, cols: matrix.cols, values: values)
     }
 
     /// MLE evaluation at (colPoint, rowPoint) (see `IntegerMatrixMLE.evaluate`).
@@ -37,6 +51,9 @@ public struct SmallIntMatrix: Sendable, Equatable {
         case .int16(let v):
             return IntegerMatrixMLE.evaluate(
                 v, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint)
+        case .int8Planes(let high, let low):
+            return IntegerMatrixMLE.evaluate(
+                high: high, low: low, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint)
         }
     }
 
@@ -49,6 +66,9 @@ public struct SmallIntMatrix: Sendable, Equatable {
         case .int16(let v):
             return IntegerMatrixMLE.foldRows(
                 v, rows: rows, cols: cols, rowPoint: rowPoint, colVariables: colVariables)
+        case .int8Planes(let high, let low):
+            return IntegerMatrixMLE.foldRows(
+                high: high, low: low, rows: rows, cols: cols, rowPoint: rowPoint, colVariables: colVariables)
         }
     }
 
@@ -57,6 +77,7 @@ public struct SmallIntMatrix: Sendable, Equatable {
         switch values {
         case .int8(let v): return Int64(v[r * cols + c])
         case .int16(let v): return Int64(v[r * cols + c])
+        case .int8Planes(let high, let low): return 256 * Int64(high[r * cols + c]) + Int64(low[r * cols + c])
         }
     }
 }
@@ -129,17 +150,32 @@ public enum MatmulArgument {
         statements: [MatmulStatement], accumulators: [[Int64]],
         rounds: [[ProductSumcheck.RoundPolynomial]], transcript: inout Transcript
     ) -> String? {
+        var clock = PhaseClock(enabled: false)
+        return verify(
+            statements: statements, accumulators: accumulators, rounds: rounds, transcript: &transcript,
+            clock: &clock)
+    }
+
+    static func verify(
+        statements: [MatmulStatement], accumulators: [[Int64]],
+        rounds: [[ProductSumcheck.RoundPolynomial]], transcript: inout Transcript, clock: inout PhaseClock
+    ) -> String? {
         for (i, s) in statements.enumerated() {
             let (rCol, rRow) = samplePoint(s, &transcript)
             let claim = IntegerMatrixMLE.evaluate(
                 accumulators[i], rows: s.tokens, cols: s.outputs, colPoint: rCol, rowPoint: rRow)
             transcript.observe("claim", ext: [claim])
-            switch ProductSumcheck.verify(claim: claim, rounds: rounds[i], transcript: &transcript) {
+            clock.lap(\.claims)
+            let outcome = ProductSumcheck.verify(claim: claim, rounds: rounds[i], transcript: &transcript)
+            clock.lap(\.sumcheck)
+            switch outcome {
             case .inconsistentRound(let r):
                 return "stage \(i): sumcheck round \(r) is inconsistent (p(0) + p(1) != claim)"
             case .reduced(let rK, let finalClaim):
                 let x = s.input.evaluate(colPoint: rK, rowPoint: rRow)
+                clock.lap(\.inputMLE)
                 let w = s.weights.evaluate(colPoint: rK, rowPoint: rCol)
+                clock.lap(\.weightsMLE)
                 if x * w != finalClaim {
                     return
                         "stage \(i): final sumcheck claim != X~(r)·W~(r): the accumulator is not input · weightsᵀ"

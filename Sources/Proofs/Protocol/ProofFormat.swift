@@ -44,49 +44,59 @@ public struct ProofFormat: Sendable, Equatable {
         return w <= maxAccumulatorBits ? w : nil
     }
 
-    /// Packs `values` as `bits`-bit two's complement into a little-endian bit stream.
+    /// Packs `values` as `bits`-bit two's complement into a little-endian bit stream
+    /// (`1 ≤ bits ≤ 48`; each value is truncated to its low `bits` bits).
     static func pack(_ values: [Int64], bits: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: (values.count * bits + 7) / 8)
-        let mask: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
-        var bitPos = 0
+        var out = [UInt8]()
+        out.reserveCapacity((values.count * bits + 7) / 8)
+        let mask: UInt64 = (1 << UInt64(bits)) - 1
+        // `buffer` holds `pending < 8` bits before each value, so `pending + bits ≤ 55 < 64`.
+        var buffer: UInt64 = 0
+        var pending = 0
         for v in values {
-            var u = UInt64(bitPattern: v) & mask
-            var remaining = bits
-            while remaining > 0 {
-                let byte = bitPos >> 3
-                let shift = bitPos & 7
-                let take = min(8 - shift, remaining)
-                out[byte] |= UInt8(truncatingIfNeeded: (u & ((1 << UInt64(take)) - 1)) << UInt64(shift))
-                u >>= UInt64(take)
-                remaining -= take
-                bitPos += take
+            buffer |= (UInt64(bitPattern: v) & mask) << UInt64(pending)
+            pending += bits
+            while pending >= 8 {
+                out.append(UInt8(truncatingIfNeeded: buffer))
+                buffer >>= 8
+                pending -= 8
             }
         }
+        if pending > 0 { out.append(UInt8(truncatingIfNeeded: buffer)) }
         return out
     }
 
-    /// Unpacks `count` entries of `bits` bits (sign-extended). Requires
+    /// Unpacks `count` entries of `bits` bits (`1 ≤ bits ≤ 48`, sign-extended). Requires
     /// `bytes.count == ⌈count·bits/8⌉`; returns nil if the padding bits are not zero.
+    ///
+    /// Entry e starts at stream bit `e·bits`, inside byte `⌊e·bits/8⌋` at bit offset `< 8`, so
+    /// the 8 bytes from there hold all of it (`7 + 48 < 64`); the last few entries read the
+    /// bytes that remain, zero-extended.
     static func unpack(_ bytes: ArraySlice<UInt8>, count: Int, bits: Int) -> [Int64]? {
+        guard bytes.count == (count * bits + 7) / 8 else { return nil }
         var out = [Int64](repeating: 0, count: count)
-        let base = bytes.startIndex
-        var bitPos = 0
-        for e in 0..<count {
-            var u: UInt64 = 0
-            var got = 0
-            while got < bits {
-                let byte = UInt64(bytes[base + (bitPos >> 3)])
-                let shift = bitPos & 7
-                let take = min(8 - shift, bits - got)
-                u |= ((byte >> UInt64(shift)) & ((1 << UInt64(take)) - 1)) << UInt64(got)
-                got += take
-                bitPos += take
+        let mask: UInt64 = (1 << UInt64(bits)) - 1
+        let signShift = UInt64(64 - bits)
+        bytes.withUnsafeBytes { raw in
+            out.withUnsafeMutableBufferPointer { o in
+                let n = raw.count
+                for e in 0..<count {
+                    let bitPos = e * bits
+                    let byte = bitPos >> 3
+                    var word: UInt64
+                    if byte + 8 <= n {
+                        word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+                    } else {
+                        word = 0
+                        for i in byte..<n { word |= UInt64(raw[i]) << UInt64(8 * (i - byte)) }
+                    }
+                    let u = (word >> UInt64(bitPos & 7)) & mask
+                    o[e] = Int64(bitPattern: u << signShift) >> Int64(signShift)
+                }
             }
-            // Sign-extend from `bits`.
-            let s = UInt64(64 - bits)
-            out[e] = Int64(bitPattern: u << s) >> Int64(s)
         }
-        if bitPos & 7 != 0, let last = bytes.last, last >> UInt8(bitPos & 7) != 0 { return nil }
+        let used = (count * bits) & 7
+        if used != 0, let last = bytes.last, last >> UInt8(used) != 0 { return nil }
         return out
     }
 
@@ -147,13 +157,22 @@ public struct ProofFormat: Sendable, Equatable {
     /// - Throws: `ProofsError` naming the first malformed field. A wrong circuit id is *not*
     ///   thrown here; the verifier reports it as an invalid proof.
     public init(decoding data: some DataProtocol, shape: Shape) throws(ProofsError) {
+        self = try ProofFormat.decode(data, shape: shape).proof
+    }
+
+    /// Decodes like `init(decoding:shape:)` and also returns each stage's accumulator section
+    /// (width byte, length, payload) exactly as it appears in `data`: the bytes the transcript
+    /// absorbs (§4.2 step 7), so the verifier need not pack the accumulators again.
+    static func decode(_ data: some DataProtocol, shape: Shape) throws(ProofsError)
+        -> (proof: ProofFormat, sections: [ArraySlice<UInt8>])
+    {
         guard data.count <= ProofFormat.maxProofBytes else {
             throw .proofTooLarge(got: data.count, limit: ProofFormat.maxProofBytes)
         }
         var r = Reader(bytes: [UInt8](data))
         try r.header()
-        circuitID = try r.take(32, "circuit id")
-        tokens = Int(try r.u32("token count"))
+        let circuitID = try r.take(32, "circuit id")
+        let tokens = Int(try r.u32("token count"))
         guard tokens >= 1, tokens <= shape.maxTokens else {
             throw .tokenCountOutOfRange(got: tokens, max: shape.maxTokens)
         }
@@ -162,7 +181,9 @@ public struct ProofFormat: Sendable, Equatable {
             throw .wrongCount(what: "stage count", got: count, want: shape.stages.count)
         }
         var stages: [Stage] = []
+        var sections: [ArraySlice<UInt8>] = []
         for (i, s) in shape.stages.enumerated() {
+            let sectionStart = r.offset
             let bits = Int(try r.u8("stage \(i) accumulator width"))
             guard bits >= 1, bits <= ProofFormat.maxAccumulatorBits else {
                 throw .accumulatorWidthOutOfRange(stage: i, got: bits)
@@ -178,6 +199,7 @@ public struct ProofFormat: Sendable, Equatable {
                 throw .nonzeroPadding(stage: i)
             }
             stages.append(Stage(accumulatorBits: bits, accumulator: values, rounds: []))
+            sections.append(r.bytes[sectionStart..<r.offset])
         }
         for (i, s) in shape.stages.enumerated() {
             let want = Multilinear.variableCount(s.inner)
@@ -193,7 +215,7 @@ public struct ProofFormat: Sendable, Equatable {
             }
         }
         guard r.remaining == 0 else { throw .trailingBytes(count: r.remaining) }
-        self.stages = stages
+        return (ProofFormat(circuitID: circuitID, tokens: tokens, stages: stages), sections)
     }
 
     public init(circuitID: [UInt8], tokens: Int, stages: [Stage]) {
