@@ -35,13 +35,7 @@ struct ProofCommand: AsyncParsableCommand {
         /// Largest tensor file read (256 MiB).
         static let maxTensorBytes = 256 << 20
 
-        func loadCircuit() throws -> Circuit {
-            do {
-                return try Circuit(json: try readInput(circuit, maxBytes: 1 << 20))
-            } catch let e as ProofsError {
-                throw malformed("\(circuit): \(e)")
-            }
-        }
+        func loadCircuit() throws -> Circuit { try ProofCommand.loadCircuit(circuit) }
 
         func loadWeights(_ c: Circuit) throws -> LayerWeights {
             do {
@@ -70,6 +64,15 @@ struct ProofCommand: AsyncParsableCommand {
     }
 
     /// Loads a model package and checks it against the circuit's pinned model id, if any.
+    /// Reads a circuit file; a file that is not a valid circuit is malformed input (exit 2).
+    static func loadCircuit(_ path: String) throws -> Circuit {
+        do {
+            return try Circuit(json: try readInput(path, maxBytes: 1 << 20))
+        } catch let e as ProofsError {
+            throw malformed("\(path): \(e)")
+        }
+    }
+
     static func loadModel(_ directory: String, for c: Circuit) throws -> LoadedModel {
         let loaded: LoadedModel
         do {
@@ -163,12 +166,7 @@ struct ProofCommand: AsyncParsableCommand {
         var circuit: String
 
         func run() async throws {
-            let c: Circuit
-            do {
-                c = try Circuit(json: try readInput(circuit, maxBytes: 1 << 20))
-            } catch let e as ProofsError {
-                throw malformed("\(circuit): \(e)")
-            }
+            let c = try ProofCommand.loadCircuit(circuit)
             try printJSON(
                 CircuitSummary(
                     name: c.name, id: c.idHex, kind: c.kind.rawValue, inFeatures: c.inFeatures,
@@ -199,12 +197,7 @@ struct ProofCommand: AsyncParsableCommand {
         var out: String
 
         func run() async throws {
-            let c: Circuit
-            do {
-                c = try Circuit(json: try readInput(circuit, maxBytes: 1 << 20))
-            } catch let e as ProofsError {
-                throw malformed("\(circuit): \(e)")
-            }
+            let c = try ProofCommand.loadCircuit(circuit)
             let loaded = try ProofCommand.loadModel(model, for: c)
             let ids = loaded.tokenizer.encode(prompt).map { Int32(clamping: $0) }
             let x: CanonicalTensor
