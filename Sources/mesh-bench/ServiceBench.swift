@@ -115,6 +115,7 @@ struct ServiceBench: AsyncParsableCommand {
         print(
             "prepared \(jobs.count) jobs, \(jobs.count * 3) receipts (\(perRequest) per request, \(bodyBytes) bytes per request)"
         )
+        fflush(nil)  // the line marks the start of the timed phase, also when output is piped
         let port = server.port
         let (lanes, depth) = (connections, pipeline)
         let a = await Self.blast(firstTwo, port: port, lanes: lanes, depth: depth)
