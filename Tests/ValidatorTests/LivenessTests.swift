@@ -19,14 +19,14 @@ import Testing
         clock.set(100 * windowMs + 5)
     }
 
-    func openBook() throws -> LedgerKarmaBook {
+    func openBook(selfHeartbeatKey: SchnorrSigningKey? = nil) throws -> LedgerKarmaBook {
         let repository = try SQLiteJobRepository(
             path: directory.appendingPathComponent("validator.sqlite").path)
         let clock = self.clock
         return try LedgerKarmaBook(
             path: directory.appendingPathComponent("ledger.sqlite").path, origin: "test.local/log",
             checkpointSeed32: Data(repeating: 7, count: 32), heartbeats: repository,
-            nowMs: { clock.now })
+            selfHeartbeatKey: selfHeartbeatKey, nowMs: { clock.now })
     }
 
     func setTime(window: UInt64) { clock.set(window * windowMs + 5) }
@@ -99,5 +99,32 @@ import Testing
         #expect(try await book.sweepLiveness().isEmpty)
         let after = try #require(try await book.account(of: alive.publicKey, recent: 0))
         #expect(after.scores["uptime"] == KarmaParameters.v1.uptimeRewardPerWindow)
+    }
+
+    /// A bonded validator heartbeats for itself on every sweep that is due: over more windows than
+    /// `downtimeMissedWindows` it is credited uptime and never slashed, while a silent bonded node
+    /// is.
+    @Test func theValidatorHeartbeatsForItself() async throws {
+        let validator = SchnorrSigningKey.generate()
+        let book = try openBook(selfHeartbeatKey: validator)
+        try await book.writeGenesis([(validator.publicKey, 0, 5_000_000), (silent.publicKey, 0, 5_000_000)])
+        let p = KarmaParameters.v1
+        let step = p.heartbeatWindowMs / (p.minHeartbeatsPerWindow + 1)
+        var entries: [RecordedEntry] = []
+        let end = (100 + p.downtimeMissedWindows + 2) * windowMs
+        var t = 100 * windowMs + 5
+        while t < end {
+            clock.set(t)
+            entries += try await book.sweepLiveness()
+            t += step
+        }
+        let mine = entries.filter { $0.node == validator.publicKey.hex }
+        #expect(mine.count >= Int(p.downtimeMissedWindows))
+        #expect(mine.allSatisfy { $0.type == "uptime" })
+        #expect(entries.filter { $0.node == silent.publicKey.hex }.map(\.type) == ["slash/downtime", "jail"])
+        let account = try #require(try await book.account(of: validator.publicKey, recent: 0))
+        #expect(!account.jailed)
+        #expect(account.bonded == 5_000_000)
+        #expect(account.scores["uptime"] == UInt64(mine.count) * p.uptimeRewardPerWindow)
     }
 }

@@ -25,6 +25,10 @@ public actor LedgerKarmaBook: KarmaLedger {
     private let heartbeatJournal: (any HeartbeatJournal)?
     /// The heartbeat window of the last liveness sweep.
     private var lastLivenessSweep: UInt64?
+    /// The validator's own identity, which heartbeats through the same rules as any node (a
+    /// bonded validator that did not would be slashed for downtime).
+    private let selfHeartbeatKey: SchnorrSigningKey?
+    private var lastSelfHeartbeatMs: UInt64?
     private let nowMs: @Sendable () -> UInt64
     private static let recentLimit = 200
     static let keyTag = "mesh/validator/entry-key/v1"
@@ -35,11 +39,13 @@ public actor LedgerKarmaBook: KarmaLedger {
     ///   replay (a corrupted or foreign log).
     /// A new ledger starts empty; `writeGenesis` then appends the genesis entry if configured.
     ///
-    /// - Parameter heartbeats: where heartbeats of open windows are kept durably (without one they
-    ///   are kept in memory and a restart loses them).
+    /// - Parameters:
+    ///   - heartbeats: where heartbeats of open windows are kept durably (without one they are kept
+    ///     in memory and a restart loses them).
+    ///   - selfHeartbeatKey: the validator's identity key; `sweepLiveness` then heartbeats for it.
     public init(
         path: String, origin: String, checkpointSeed32: Data, parameters: KarmaParameters = .v1,
-        heartbeats: (any HeartbeatJournal)? = nil,
+        heartbeats: (any HeartbeatJournal)? = nil, selfHeartbeatKey: SchnorrSigningKey? = nil,
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) throws(ValidatorError) {
         do {
@@ -51,6 +57,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         }
         self.nowMs = nowMs
         heartbeatJournal = heartbeats
+        self.selfHeartbeatKey = selfHeartbeatKey
         for beat in try heartbeats?.pendingHeartbeats() ?? [] {
             pendingHeartbeats[beat.message.node, default: []].append(beat)
         }
@@ -437,16 +444,38 @@ public actor LedgerKarmaBook: KarmaLedger {
 
     // MARK: Liveness
 
+    /// How often the validator heartbeats for itself: `minHeartbeatsPerWindow + 1` times a window,
+    /// so every whole window it runs through counts as up.
+    var selfHeartbeatIntervalMs: UInt64 {
+        max(1, engine.parameters.heartbeatWindowMs / (engine.parameters.minHeartbeatsPerWindow + 1))
+    }
+
     /// Judges heartbeat windows that have closed (specs/karma.md §5.5, §6.5), at most once per
     /// window: writes the uptime accrual of every node whose journaled heartbeats lie in a closed
     /// window (a node that stopped sending has no later heartbeat to close it), then slashes and
     /// jails every bonded, unjailed node whose missed stretch has reached
     /// `downtimeMissedWindows`. Called by the service's periodic sweep.
+    ///
+    /// First, when a `selfHeartbeatKey` is set and `selfHeartbeatIntervalMs` has passed since the
+    /// last one, it takes a heartbeat of the validator itself, signed with that key.
     public func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry] {
         let t = ledgerTime()
-        let current = engine.window(containing: t)
-        if let last = lastLivenessSweep, last >= current { return [] }
         var written: [RecordedEntry] = []
+        if let key = selfHeartbeatKey, lastSelfHeartbeatMs.map({ t >= $0 + selfHeartbeatIntervalMs }) ?? true
+        {
+            lastSelfHeartbeatMs = t
+            let beat: SignedHeartbeat
+            do {
+                beat = try Signed.sign(Heartbeat(node: key.publicKey, timestampMs: t, sequence: t), with: key)
+            } catch {
+                throw .internalFailure("signing the validator's heartbeat: \(error)")
+            }
+            do { written += try await acceptHeartbeat(beat) } catch .rejectedByKarma {
+                // An older heartbeat of the same key is journaled (clock stepped back): skip this one.
+            }
+        }
+        let current = engine.window(containing: t)
+        if let last = lastLivenessSweep, last >= current { return written }
         for node in pendingHeartbeats.keys.sorted(by: { $0.hex < $1.hex }) {
             guard let list = pendingHeartbeats[node], let first = list.first,
                 engine.window(containing: first.message.timestampMs) < current

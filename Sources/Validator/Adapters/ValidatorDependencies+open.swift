@@ -40,7 +40,8 @@ extension ValidatorDependencies {
         let repository = try SQLiteJobRepository(path: base.appendingPathComponent("validator.sqlite").path)
         let karma = try LedgerKarmaBook(
             path: base.appendingPathComponent("ledger.sqlite").path, origin: config.logOrigin,
-            checkpointSeed32: checkpointSeed, parameters: parameters, heartbeats: repository, nowMs: nowMs)
+            checkpointSeed32: checkpointSeed, parameters: parameters, heartbeats: repository,
+            selfHeartbeatKey: validatorKey, nowMs: nowMs)
         var allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)] = []
         for g in config.genesis {
             guard let key = try? XOnlyPublicKey(hex: g.node) else {
