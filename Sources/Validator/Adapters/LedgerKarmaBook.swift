@@ -159,6 +159,11 @@ public actor LedgerKarmaBook: KarmaLedger {
     // MARK: Recording
 
     /// Ledger time for the next batch: never before the last entry's.
+    /// `ms` (Unix milliseconds) as an ISO 8601 UTC time, for messages.
+    static func utc(_ ms: UInt64) -> String {
+        Date(timeIntervalSince1970: Double(ms) / 1000).formatted(.iso8601)
+    }
+
     private func ledgerTime() -> UInt64 { max(nowMs(), state.lastTimestampMs) }
 
     public func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
@@ -190,7 +195,9 @@ public actor LedgerKarmaBook: KarmaLedger {
                 skipped.append(
                     SkippedEvent(
                         job: currentJob,
-                        reason: "\(what) for \(node.prefix(12)) not credited: jailed until \(until) ms"))
+                        reason:
+                            "\(what) for \(node.prefix(12)) not credited: jailed until \(Self.utc(until)) (\(until) ms)"
+                    ))
                 return
             } catch .notEligibleValidator(let node, let bonded, let minimum) {
                 skipped.append(
