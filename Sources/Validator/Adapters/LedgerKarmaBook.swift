@@ -449,6 +449,34 @@ public actor LedgerKarmaBook: KarmaLedger {
         return out
     }
 
+    /// Applies, in order, every entry the karma rules accept to one staged state and appends those
+    /// in one durable write; an entry the rules refuse or the ledger already holds is left out.
+    private func appendAccepted(_ entries: [KarmaEntry]) async throws(ValidatorError) -> [RecordedEntry] {
+        var staged = state
+        var planned: [(entry: KarmaEntry, before: Account, after: Account)] = []
+        for entry in entries where keys[Self.key(entry)] == nil {
+            let before = staged.account(entry.node)
+            do { try engine.apply(entry, to: &staged) } catch { continue }
+            planned.append((entry, before, staged.account(entry.node)))
+        }
+        guard !planned.isEmpty else { return [] }
+        let appended: [AppendResult]
+        do { appended = try await ledger.append(contentsOf: planned.map(\.entry.canonicalBytes)) } catch {
+            throw .storage("appending \(planned.count) liveness entries: \(error)")
+        }
+        var out: [RecordedEntry] = []
+        for (p, result) in zip(planned, appended) {
+            keys[Self.key(p.entry)] = result.index
+            Self.remember(p.entry, index: result.index, before: p.before, after: p.after, in: &recent)
+            out.append(
+                RecordedEntry(
+                    index: result.index, type: Self.typeName(p.entry), node: p.entry.node.hex,
+                    duplicate: false))
+        }
+        state = staged
+        return out
+    }
+
     // MARK: Liveness
 
     /// How often the validator heartbeats for itself: `minHeartbeatsPerWindow + 1` times a window,
@@ -483,46 +511,55 @@ public actor LedgerKarmaBook: KarmaLedger {
         }
         let current = engine.window(containing: t)
         if let last = lastLivenessSweep, last >= current { return written }
+        // Closed windows of nodes that sent nothing since: one uptime accrual each.
+        var closed: [(node: XOnlyPublicKey, through: UInt64)] = []
+        var entries: [KarmaEntry] = []
         for node in pendingHeartbeats.keys.sorted(by: { $0.hex < $1.hex }) {
-            guard let list = pendingHeartbeats[node], let first = list.first,
+            guard let list = pendingHeartbeats[node], let first = list.first, let last = list.last,
                 engine.window(containing: first.message.timestampMs) < current
             else { continue }
-            let entry = KarmaEntry(
-                timestampMs: t,
-                body: .uptime(
-                    UptimeAccrual(
-                        node: node, window: engine.window(containing: first.message.timestampMs),
-                        heartbeats: list)))
-            do { written += try await append([entry]) } catch .rejectedByKarma {
-                // Too few heartbeats in the window, or the window was already judged.
-            }
-            try heartbeatJournal?.forgetHeartbeats(of: node)
-            pendingHeartbeats[node] = nil
+            closed.append((node, last.message.timestampMs))
+            entries.append(
+                KarmaEntry(
+                    timestampMs: t,
+                    body: .uptime(
+                        UptimeAccrual(
+                            node: node, window: engine.window(containing: first.message.timestampMs),
+                            heartbeats: list))))
         }
+        // Bonded nodes whose missed stretch reached the threshold (and that are not credited a
+        // window just now): a downtime slash and a jail.
+        let closedNodes = Set(closed.map(\.node))
         if current > 0 {
             let through = current - 1
             let needed = engine.parameters.downtimeMissedWindows
             for (node, account) in state.accounts.sorted(by: { $0.key.hex < $1.key.hex }) {
                 guard account.bonded > 0, !account.isJailed, let next = account.nextLivenessWindow,
-                    through >= next, through - next + 1 >= needed
+                    through >= next, through - next + 1 >= needed,
+                    !closedNodes.contains(node)
                 else { continue }
                 let offence = Karma.Offence.downtime(throughWindow: through)
                 guard
                     let assessment = try? engine.assess(
                         node: node, offence: offence, timestampMs: t, in: state)
                 else { continue }
-                var entries = [
+                entries.append(
                     KarmaEntry(
                         timestampMs: t,
-                        body: .slash(Slash(node: node, offence: offence, amount: assessment.amount)))
-                ]
+                        body: .slash(Slash(node: node, offence: offence, amount: assessment.amount))))
                 if engine.jailPeriodMs(for: .downtime) > 0 {
                     entries.append(
                         KarmaEntry(
                             timestampMs: t, body: .jail(Jail(node: node, offenceID: assessment.offenceID))))
                 }
-                written += try await append(entries)
             }
+        }
+        written += try await appendAccepted(entries)
+        // The judged heartbeats leave the journal (later ones that arrived meanwhile stay).
+        for (node, through) in closed {
+            try heartbeatJournal?.forgetHeartbeats(of: node, through: through)
+            let rest = (pendingHeartbeats[node] ?? []).filter { $0.message.timestampMs > through }
+            pendingHeartbeats[node] = rest.isEmpty ? nil : rest
         }
         lastLivenessSweep = current
         return written

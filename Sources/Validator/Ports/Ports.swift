@@ -80,8 +80,8 @@ public protocol HeartbeatJournal: Sendable {
     func pendingHeartbeats() throws(ValidatorError) -> [SignedHeartbeat]
     /// Durably adds `beat`; first removes the node's journaled heartbeats when `replacing`.
     func journal(_ beat: SignedHeartbeat, replacing: Bool) throws(ValidatorError)
-    /// Durably removes every journaled heartbeat of `node`.
-    func forgetHeartbeats(of node: XOnlyPublicKey) throws(ValidatorError)
+    /// Durably removes the journaled heartbeats of `node` with `timestampMs ≤ through`.
+    func forgetHeartbeats(of node: XOnlyPublicKey, through: UInt64) throws(ValidatorError)
 }
 
 /// The kinds of signed requests a node sends directly to the karma rules.

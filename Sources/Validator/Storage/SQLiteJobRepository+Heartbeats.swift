@@ -39,11 +39,12 @@ extension SQLiteJobRepository: HeartbeatJournal {
         }
     }
 
-    public func forgetHeartbeats(of node: XOnlyPublicKey) throws(ValidatorError) {
+    public func forgetHeartbeats(of node: XOnlyPublicKey, through: UInt64) throws(ValidatorError) {
         do {
             try pool.write { db in
                 try db.execute(
-                    sql: "DELETE FROM heartbeats WHERE node = ?", arguments: [node.rawRepresentation])
+                    sql: "DELETE FROM heartbeats WHERE node = ? AND timestamp_ms <= ?",
+                    arguments: [node.rawRepresentation, Int64(clamping: through)])
             }
         } catch {
             throw .storage("removing journaled heartbeats: \(error)")
