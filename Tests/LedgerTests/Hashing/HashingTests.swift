@@ -53,7 +53,7 @@ struct HashingTests {
 
     @Test("Tile nodes hold every perfect subtree of the tile")
     func tileNodes() throws {
-        let leaves = testEntries(256)
+        let leaves = sampleEntries(256)
         let ref = ReferenceTree(leaves: leaves)
         let tile = TileNodes(hashes: leaves.map(RFC9162.hashLeaf))
         #expect(tile.isFull)

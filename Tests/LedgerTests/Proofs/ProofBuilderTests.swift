@@ -7,7 +7,7 @@ import Testing
 struct ProofBuilderTests {
     @Test("Inclusion and consistency proofs equal the RFC reference for every pair of sizes up to 70")
     func exhaustive() throws {
-        let ref = ReferenceTree(leaves: testEntries(70))
+        let ref = ReferenceTree(leaves: sampleEntries(70))
         let nodes = ReferenceNodes(tree: ref)
         for size in 0...70 {
             #expect(try ProofBuilder.root(size: UInt64(size), from: nodes) == ref.root(size: size))
@@ -26,7 +26,7 @@ struct ProofBuilderTests {
 
     @Test("Out-of-range requests are refused")
     func refusals() throws {
-        let nodes = ReferenceNodes(tree: ReferenceTree(leaves: testEntries(4)))
+        let nodes = ReferenceNodes(tree: ReferenceTree(leaves: sampleEntries(4)))
         #expect(throws: LedgerError.indexOutOfRange(index: 4, size: 4)) {
             try ProofBuilder.inclusionProof(index: 4, size: 4, from: nodes)
         }
@@ -63,7 +63,7 @@ struct ProofBuilderTests {
 
     @Test("Proof documents round-trip through JSON")
     func documentRoundTrip() throws {
-        let ref = ReferenceTree(leaves: testEntries(13))
+        let ref = ReferenceTree(leaves: sampleEntries(13))
         let doc = InclusionProofDocument(
             proof: InclusionProof(leafIndex: 5, treeSize: 13, hashes: ref.inclusionProof(index: 5, size: 13)),
             leafHash: ReferenceTree.leafHash(ref.leaves[5]), root: ref.root(size: 13))

@@ -37,7 +37,7 @@ struct ProofVerificationTests {
 
     @Test("Every inclusion proof in trees of 1...70 leaves verifies; every single mutation fails")
     func exhaustiveInclusion() throws {
-        let ref = ReferenceTree(leaves: testEntries(70))
+        let ref = ReferenceTree(leaves: sampleEntries(70))
         for size in 1...70 {
             let root = ref.root(size: size)
             for index in 0..<size {
@@ -63,7 +63,7 @@ struct ProofVerificationTests {
 
     @Test("Every consistency proof between trees of 0...70 leaves verifies; every single mutation fails")
     func exhaustiveConsistency() throws {
-        let ref = ReferenceTree(leaves: testEntries(70))
+        let ref = ReferenceTree(leaves: sampleEntries(70))
         let roots = (0...70).map { ref.root(size: $0) }
         for size2 in 0...70 {
             for size1 in 0...size2 {
@@ -92,7 +92,7 @@ struct ProofVerificationTests {
     func randomLarge(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
         let size = Int.random(in: 300...1500, using: &rng)
-        let ref = ReferenceTree(leaves: testEntries(size, prefix: "r\(seed)-"))
+        let ref = ReferenceTree(leaves: sampleEntries(size, prefix: "r\(seed)-"))
         let root = ref.root(size: size)
         for _ in 0..<8 {
             let index = Int.random(in: 0..<size, using: &rng)
@@ -133,7 +133,7 @@ struct ProofVerificationTests {
 
     @Test("Reasons name what is wrong")
     func reasons() throws {
-        let ref = ReferenceTree(leaves: testEntries(8))
+        let ref = ReferenceTree(leaves: sampleEntries(8))
         let root = ref.root(size: 8)
         let leaf = ReferenceTree.leafHash(ref.leaves[3])
         let proof = ref.inclusionProof(index: 3, size: 8)

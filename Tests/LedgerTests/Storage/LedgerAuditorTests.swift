@@ -9,9 +9,9 @@ struct LedgerAuditorTests {
     /// A ledger of 600 entries (two full level-0 tiles and a partial one) with checkpoints.
     static func make() async throws -> TempLedger {
         let t = try TempLedger()
-        _ = try await t.ledger.append(contentsOf: testEntries(256))
+        _ = try await t.ledger.append(contentsOf: sampleEntries(256))
         try await t.ledger.signCheckpoint()
-        _ = try await t.ledger.append(contentsOf: testEntries(344, prefix: "more-"))
+        _ = try await t.ledger.append(contentsOf: sampleEntries(344, prefix: "more-"))
         try await t.ledger.signCheckpoint()
         return t
     }

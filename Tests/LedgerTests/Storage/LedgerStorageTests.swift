@@ -53,7 +53,7 @@ struct LedgerStorageTests {
                 }
             }
             group.addTask {
-                let batch = testEntries(300, prefix: "batch-")
+                let batch = sampleEntries(300, prefix: "batch-")
                 let r = try await t.ledger.append(contentsOf: batch)
                 return Array(zip(batch, r))
             }
@@ -103,7 +103,7 @@ struct LedgerStorageTests {
         #expect(throws: LedgerError.indexOutOfRange(index: 0, size: 0)) {
             try t.ledger.inclusionProof(index: 0)
         }
-        _ = try await t.ledger.append(contentsOf: testEntries(10))
+        _ = try await t.ledger.append(contentsOf: sampleEntries(10))
         #expect(throws: LedgerError.indexOutOfRange(index: 10, size: 10)) {
             try t.ledger.inclusionProof(index: 10)
         }
@@ -145,7 +145,7 @@ struct LedgerStorageTests {
         }
         let fixture = try JSONDecoder().decode(Fixture.self, from: LedgerFixtures.data("tiles-70000.json"))
         let t = try TempLedger()
-        let entries = testEntries(Int(fixture.treeSize))
+        let entries = sampleEntries(Int(fixture.treeSize))
         var offset = 0
         while offset < entries.count {
             let end = min(offset + 5000, entries.count)
@@ -197,7 +197,7 @@ struct LedgerStorageTests {
         #expect(try t.ledger.latestCheckpoint() == nil)
         let first = try await t.ledger.signCheckpoint()
         #expect(first.text == "test.mesh/ledger\n0\n\(RFC9162.emptyRoot.base64)\n")
-        _ = try await t.ledger.append(contentsOf: testEntries(300))
+        _ = try await t.ledger.append(contentsOf: sampleEntries(300))
         let second = try await t.ledger.signCheckpoint()
         let again = try await t.ledger.signCheckpoint()
         #expect(again == second, "no new checkpoint without new entries")
@@ -242,7 +242,7 @@ struct LedgerStorageTests {
     @Test("A damaged tree state is detected when the ledger is opened")
     func damagedTreeState() async throws {
         let t = try TempLedger()
-        _ = try await t.ledger.append(contentsOf: testEntries(600))
+        _ = try await t.ledger.append(contentsOf: sampleEntries(600))
         try t.tamper("UPDATE tree_state SET root = ? WHERE id = 0", [RFC9162.hashLeaf(Data()).bytes])
         #expect(throws: LedgerError.self) { try t.reopen() }
         try t.tamper("UPDATE tree_state SET root = ?, size = 599 WHERE id = 0", [t.ledger.root.bytes])

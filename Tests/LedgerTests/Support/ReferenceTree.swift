@@ -84,7 +84,8 @@ struct SeededRandom: RandomNumberGenerator {
     }
 }
 
-func testEntries(_ n: Int, prefix: String = "entry-") -> [Data] {
+/// `n` distinct leaf payloads, `"<prefix>0"` … `"<prefix>n-1"` (a helper, not a test).
+func sampleEntries(_ n: Int, prefix: String = "entry-") -> [Data] {
     (0..<n).map { Data("\(prefix)\($0)".utf8) }
 }
 
