@@ -399,6 +399,6 @@ extension Data {
         guard case .object(let members) = try StrictJSON.parse(self), let receipt = members["receipt"] else {
             throw ValidatorError.malformedBody("no receipt")
         }
-        return JSONRender.render(receipt)
+        return JSONOutput.data(receipt, pretty: false)
     }
 }

@@ -42,7 +42,7 @@ import Testing
                         VALUES (?, ?, ?, 'pending', ?, ?, ?)
                         """,
                     arguments: [
-                        h.jobID(1).bytes, JSONRender.render(signed.announcement.jsonObject()),
+                        h.jobID(1).bytes, JSONOutput.data(signed.announcement.jsonObject(), pretty: false),
                         signed.signature.rawRepresentation, Int64(h.now + 60_000), h.input(1), Int64(h.now),
                     ])
                 try db.execute(

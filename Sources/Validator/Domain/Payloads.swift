@@ -1,56 +1,6 @@
 import Foundation
 import Receipts
 
-/// Renders a `JSONValue` as compact JSON (object keys sorted, number text kept as parsed).
-enum JSONRender {
-    static func render(_ value: JSONValue) -> Data {
-        var out = [UInt8]()
-        write(value, into: &out)
-        return Data(out)
-    }
-
-    private static func write(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: Array("null".utf8))
-        case .bool(let b): out.append(contentsOf: Array((b ? "true" : "false").utf8))
-        case .number(let text): out.append(contentsOf: Array(text.utf8))
-        case .string(let s): writeString(s, into: &out)
-        case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                write(item, into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (i, key) in members.keys.sorted().enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                if let member = members[key] { write(member, into: &out) }
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: Array("\\\"".utf8))
-            case UInt8(ascii: "\\"): out.append(contentsOf: Array("\\\\".utf8))
-            case 0x00..<0x20:
-                let hex = String(byte, radix: 16)
-                out.append(
-                    contentsOf: Array(("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8))
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-}
-
 /// Reads an optional base64 member of a request object.
 private func base64Member(_ o: inout JSONObjectReader, _ key: String, required: Bool) throws(ValidatorError)
     -> Data?
@@ -122,7 +72,7 @@ public struct JobSubmission: Sendable {
             "signature": .string(signed.signature.hex),
         ]
         if let input { members["input"] = .string(input.base64EncodedString()) }
-        return JSONRender.render(.object(members))
+        return JSONOutput.data(.object(members), pretty: false)
     }
 }
 

@@ -143,7 +143,7 @@ public final class SQLiteJobRepository: JobRepository {
         -> Bool
     {
         let a = signed.announcement
-        let json = JSONRender.render(a.jsonObject())
+        let json = JSONOutput.data(a.jsonObject(), pretty: false)
         let created: Bool = try await storage("storing job \(a.jobID)") {
             try await pool.write { db in
                 if let row = try Row.fetchOne(
