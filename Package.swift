@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "ValidatorTests",
             dependencies: [
-                "Validator", "Receipts", "Karma", "Kernel", "Proofs", "TestSupport",
+                "Validator", "Receipts", "Karma", "Kernel", "Ledger", "Proofs", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Receipts
 import Synchronization
 
@@ -130,18 +131,27 @@ final class RecordingKarmaLedger: KarmaLedger {
         guard path == "0/000.p/1" else { throw .notFound("tile \(path)") }
         return Data(count: 32)
     }
-    func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError) -> InclusionProofJSON {
+    func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError) -> InclusionProofDocument {
         let n = UInt64(events.count)
         guard index < (size ?? n), (size ?? n) <= n else {
             throw .badParameter(name: "index", reason: "index \(index) is not below size \(size ?? n)")
         }
-        return InclusionProofJSON(leafIdx: index, treeSize: size ?? n, leafHash: "", root: "", proof: [])
+        return InclusionProofDocument(
+            proof: InclusionProof(leafIndex: index, treeSize: size ?? n, hashes: []), leafHash: Self.zeroHash,
+            root: Self.zeroHash)
     }
-    func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError) -> ConsistencyProofJSON {
+    func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError) -> ConsistencyProofDocument {
         guard old <= new, new <= UInt64(events.count) else {
             throw .badParameter(name: "new", reason: "beyond size")
         }
-        return ConsistencyProofJSON(size1: old, size2: new, root1: "", root2: "", proof: [])
+        return ConsistencyProofDocument(
+            proof: ConsistencyProof(size1: old, size2: new, hashes: []), root1: Self.zeroHash,
+            root2: Self.zeroHash)
+    }
+    /// A placeholder hash (this fake keeps no tree).
+    static var zeroHash: MerkleHash {
+        // 32 bytes is always a valid hash.
+        (try? MerkleHash(bytes: Data(count: 32)))!
     }
     func size() async throws(ValidatorError) -> UInt64 { UInt64(events.count) }
     func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry] { [] }

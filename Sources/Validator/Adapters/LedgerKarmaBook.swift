@@ -615,29 +615,17 @@ public actor LedgerKarmaBook: KarmaLedger {
     }
 
     public nonisolated func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError)
-        -> InclusionProofJSON
+        -> InclusionProofDocument
     {
-        do {
-            let proof = try ledger.inclusionProof(index: index, size: size)
-            let leaf = try ledger.leafHash(at: index)
-            let root = try ledger.root(at: proof.treeSize)
-            return InclusionProofJSON(
-                leafIdx: proof.leafIndex, treeSize: proof.treeSize, leafHash: leaf.base64, root: root.base64,
-                proof: proof.hashes.map(\.base64))
-        } catch {
+        do { return try ledger.inclusionProofDocument(index: index, size: size) } catch {
             throw Self.proofError(error)
         }
     }
 
     public nonisolated func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError)
-        -> ConsistencyProofJSON
+        -> ConsistencyProofDocument
     {
-        do {
-            let proof = try ledger.consistencyProof(from: old, to: new)
-            return ConsistencyProofJSON(
-                size1: proof.size1, size2: proof.size2, root1: try ledger.root(at: proof.size1).base64,
-                root2: try ledger.root(at: proof.size2).base64, proof: proof.hashes.map(\.base64))
-        } catch {
+        do { return try ledger.consistencyProofDocument(from: old, to: new) } catch {
             throw Self.proofError(error)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Karma
+import Ledger
 import Receipts
 
 /// The validator's view of the kernel: re-executes a shard job and commits to tensors.
@@ -175,10 +176,10 @@ public protocol KarmaLedger: Sendable {
     func tile(path: String) async throws(ValidatorError) -> Data
 
     /// An RFC 9162 inclusion proof in the ledger issue's JSON shape.
-    func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError) -> InclusionProofJSON
+    func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError) -> InclusionProofDocument
 
     /// An RFC 9162 consistency proof in the ledger issue's JSON shape.
-    func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError) -> ConsistencyProofJSON
+    func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError) -> ConsistencyProofDocument
 
     /// Number of entries in the ledger.
     func size() async throws(ValidatorError) -> UInt64
@@ -186,40 +187,6 @@ public protocol KarmaLedger: Sendable {
     /// Writes the uptime accruals of closed heartbeat windows and the downtime slashes they imply
     /// (specs/karma.md §5.5, §6.5); returns the entries written.
     func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry]
-}
-
-/// `{"leafIdx": I, "treeSize": N, "leafHash": b64, "root": b64, "proof": [b64, ...]}`.
-public struct InclusionProofJSON: Codable, Sendable, Equatable {
-    public var leafIdx: UInt64
-    public var treeSize: UInt64
-    public var leafHash: String
-    public var root: String
-    public var proof: [String]
-
-    public init(leafIdx: UInt64, treeSize: UInt64, leafHash: String, root: String, proof: [String]) {
-        self.leafIdx = leafIdx
-        self.treeSize = treeSize
-        self.leafHash = leafHash
-        self.root = root
-        self.proof = proof
-    }
-}
-
-/// `{"size1": M, "size2": N, "root1": b64, "root2": b64, "proof": [b64, ...]}`.
-public struct ConsistencyProofJSON: Codable, Sendable, Equatable {
-    public var size1: UInt64
-    public var size2: UInt64
-    public var root1: String
-    public var root2: String
-    public var proof: [String]
-
-    public init(size1: UInt64, size2: UInt64, root1: String, root2: String, proof: [String]) {
-        self.size1 = size1
-        self.size2 = size2
-        self.root1 = root1
-        self.root2 = root2
-        self.proof = proof
-    }
 }
 
 /// A node's karma account as served by `GET /v1/nodes/{pubkey}` (amounts in micro-karma).
