@@ -169,7 +169,7 @@ public actor LedgerKarmaBook: KarmaLedger {
     public func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
         let t = ledgerTime()
         var staged = state
-        var planned: [(entry: KarmaEntry, key: Digest32, before: Account, after: Account)] = []
+        var planned: [Planned] = []
         var results: [RecordedEntry] = []
         var skipped: [SkippedEvent] = []
         var currentJob: String?
@@ -301,26 +301,40 @@ public actor LedgerKarmaBook: KarmaLedger {
             try stageSlash(node: node, offence: .correlation(jobID: job), t: t, stage: stage)
         }
 
-        guard !planned.isEmpty else { return RecordOutcome(entries: results, skipped: skipped) }
-        let appended: [AppendResult]
-        do {
-            appended = try await ledger.append(contentsOf: planned.map(\.entry.canonicalBytes))
-        } catch {
-            throw .storage("appending \(planned.count) karma entries: \(error)")
-        }
-        // Commit: the ledger holds the entries; the staged state (each entry applied once, with the
-        // account before and after it kept for the node's recent history) becomes current.
-        for (i, p) in planned.enumerated() {
-            keys[p.key] = appended[i].index
-            Self.remember(p.entry, index: appended[i].index, before: p.before, after: p.after, in: &recent)
-        }
-        state = staged
+        let written = try await commit(planned, staged: staged)
         var next = 0
         for i in results.indices where results[i].index == UInt64.max {
-            results[i].index = appended[next].index
+            results[i].index = written[next].index
             next += 1
         }
         return RecordOutcome(entries: results, skipped: skipped)
+    }
+
+    /// An entry applied to a staged state: its entry key and the account before and after it (kept
+    /// for the node's recent history, so nothing is applied twice).
+    private typealias Planned = (entry: KarmaEntry, key: Digest32, before: Account, after: Account)
+
+    /// Appends `planned` in one durable write; then `staged` (every planned entry applied once)
+    /// becomes the current state and each entry is indexed. Returns the entries written, in order.
+    private func commit(_ planned: [Planned], staged: KarmaState) async throws(ValidatorError)
+        -> [RecordedEntry]
+    {
+        guard !planned.isEmpty else { return [] }
+        let appended: [AppendResult]
+        do { appended = try await ledger.append(contentsOf: planned.map(\.entry.canonicalBytes)) } catch {
+            throw .storage("appending \(planned.count) karma entries: \(error)")
+        }
+        var out: [RecordedEntry] = []
+        for (p, result) in zip(planned, appended) {
+            keys[p.key] = result.index
+            Self.remember(p.entry, index: result.index, before: p.before, after: p.after, in: &recent)
+            out.append(
+                RecordedEntry(
+                    index: result.index, type: Self.typeName(p.entry), node: p.entry.node.hex,
+                    duplicate: false))
+        }
+        state = staged
+        return out
     }
 
     static func offence(_ offence: Validator.Offence, evidence: OffenceEvidence) -> Karma.Offence? {
@@ -420,9 +434,10 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// as a duplicate and nothing is appended.
     private func append(_ entries: [KarmaEntry]) async throws(ValidatorError) -> [RecordedEntry] {
         var staged = state
-        var planned: [(entry: KarmaEntry, before: Account, after: Account)] = []
+        var planned: [Planned] = []
         for entry in entries {
-            if let index = keys[Self.key(entry)] {
+            let key = Self.key(entry)
+            if let index = keys[key] {
                 return [
                     RecordedEntry(
                         index: index, type: Self.typeName(entry), node: entry.node.hex, duplicate: true)
@@ -430,51 +445,24 @@ public actor LedgerKarmaBook: KarmaLedger {
             }
             let before = staged.account(entry.node)
             do { try engine.apply(entry, to: &staged) } catch { throw .rejectedByKarma("\(error)") }
-            planned.append((entry, before, staged.account(entry.node)))
+            planned.append((entry, key, before, staged.account(entry.node)))
         }
-        let appended: [AppendResult]
-        do { appended = try await ledger.append(contentsOf: entries.map(\.canonicalBytes)) } catch {
-            throw .storage("appending karma entries: \(error)")
-        }
-        var out: [RecordedEntry] = []
-        for (p, result) in zip(planned, appended) {
-            keys[Self.key(p.entry)] = result.index
-            Self.remember(p.entry, index: result.index, before: p.before, after: p.after, in: &recent)
-            out.append(
-                RecordedEntry(
-                    index: result.index, type: Self.typeName(p.entry), node: p.entry.node.hex,
-                    duplicate: false))
-        }
-        state = staged
-        return out
+        return try await commit(planned, staged: staged)
     }
 
     /// Applies, in order, every entry the karma rules accept to one staged state and appends those
     /// in one durable write; an entry the rules refuse or the ledger already holds is left out.
     private func appendAccepted(_ entries: [KarmaEntry]) async throws(ValidatorError) -> [RecordedEntry] {
         var staged = state
-        var planned: [(entry: KarmaEntry, before: Account, after: Account)] = []
-        for entry in entries where keys[Self.key(entry)] == nil {
+        var planned: [Planned] = []
+        for entry in entries {
+            let key = Self.key(entry)
+            guard keys[key] == nil else { continue }
             let before = staged.account(entry.node)
             do { try engine.apply(entry, to: &staged) } catch { continue }
-            planned.append((entry, before, staged.account(entry.node)))
+            planned.append((entry, key, before, staged.account(entry.node)))
         }
-        guard !planned.isEmpty else { return [] }
-        let appended: [AppendResult]
-        do { appended = try await ledger.append(contentsOf: planned.map(\.entry.canonicalBytes)) } catch {
-            throw .storage("appending \(planned.count) liveness entries: \(error)")
-        }
-        var out: [RecordedEntry] = []
-        for (p, result) in zip(planned, appended) {
-            keys[Self.key(p.entry)] = result.index
-            Self.remember(p.entry, index: result.index, before: p.before, after: p.after, in: &recent)
-            out.append(
-                RecordedEntry(
-                    index: result.index, type: Self.typeName(p.entry), node: p.entry.node.hex,
-                    duplicate: false))
-        }
-        state = staged
-        return out
+        return try await commit(planned, staged: staged)
     }
 
     // MARK: Liveness
