@@ -38,11 +38,12 @@ v = int.from_bytes(data[-4:], "little", signed=True) + 1
 data[-4:] = v.to_bytes(4, "little", signed=True)
 open(sys.argv[2], "wb").write(data)
 PY
-# One accumulator bit flipped (first payload byte, offset 48): must exit 1 (invalid).
+# One accumulator bit flipped (inside stage 0's packed entries, which start at offset 56,
+# specs/proofs.md §6): must exit 1 (invalid).
 python3 - "$work/proof.bin" "$work/proof-bad.bin" <<'PY'
 import sys
 data = bytearray(open(sys.argv[1], "rb").read())
-data[48] ^= 0x01
+data[200] ^= 0x10
 open(sys.argv[2], "wb").write(data)
 PY
 head -c 100 "$work/proof.bin" > "$work/proof-short.bin"

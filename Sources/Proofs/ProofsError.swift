@@ -19,9 +19,11 @@ public enum ProofsError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongCount(what: String, got: Int, want: Int)
     /// The token count is outside the circuit's `[1, maxTokens]`.
     case tokenCountOutOfRange(got: Int, max: Int)
-    /// An accumulator bit width is outside `[1, ProofFormat.maxAccumulatorBits]`.
-    case accumulatorWidthOutOfRange(stage: Int, got: Int)
-    /// The padding bits after a packed accumulator are not zero.
+    /// A stage's entry bit width is above `ProofFormat.maxEntryBits`.
+    case entryWidthOutOfRange(stage: Int, got: Int)
+    /// A stage's entries are not in the canonical encoding of §6 (`reason` says how).
+    case nonCanonicalEntries(stage: Int, reason: String)
+    /// The padding bits after a stage's packed entries are not zero.
     case nonzeroPadding(stage: Int)
     /// A field element is not canonical (a coordinate is ≥ p).
     case nonCanonicalFieldElement(offset: Int)
@@ -52,11 +54,12 @@ public enum ProofsError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(what) is \(got), want \(want)"
         case .tokenCountOutOfRange(let got, let max):
             return "token count \(got) is outside [1, \(max)]"
-        case .accumulatorWidthOutOfRange(let stage, let got):
-            return
-                "stage \(stage): accumulator width \(got) bits is outside [1, \(ProofFormat.maxAccumulatorBits)]"
+        case .entryWidthOutOfRange(let stage, let got):
+            return "stage \(stage): entry width \(got) bits is outside [0, \(ProofFormat.maxEntryBits)]"
+        case .nonCanonicalEntries(let stage, let reason):
+            return "stage \(stage): entries are not canonically encoded: \(reason)"
         case .nonzeroPadding(let stage):
-            return "stage \(stage): padding bits after the accumulator are not zero"
+            return "stage \(stage): padding bits after the packed entries are not zero"
         case .nonCanonicalFieldElement(let offset):
             return "field element at offset \(offset) is not canonical (coordinate >= p)"
         case .malformedCircuit(let reason):

@@ -10,63 +10,57 @@ struct ProofsBench: AsyncParsableCommand {
         commandName: "proofs",
         abstract: "Dense-layer proofs: prover/verifier time, proof size, verifier ÷ kernel re-execution.")
 
-    @Option(help: "Square layer sizes n (n×n dense + SiLU), comma-separated.")
-    var sizes: String = "256,1024"
+    @Option(help: "Circuit files (dense, seeded weights), comma-separated.")
+    var circuits: String = "Circuits/dense-256-silu.json,Circuits/dense-1024.json"
 
     @Option(help: "Token batch sizes T, comma-separated.")
     var tokens: String = "1,16,64,256"
-
-    @Option(help: "Activation bits (8 or 16).")
-    var bits: Int = 8
-
-    @Option(help: "Weight bits (8 or 16).")
-    var weightBits: Int = 8
 
     @Option(help: "Timing rounds (best of N).")
     var rounds: Int = 5
 
     func run() async throws {
+        var list: [Circuit] = []
+        for path in circuits.split(separator: ",") {
+            let circuit = try Circuit(json: try Data(contentsOf: URL(fileURLWithPath: String(path))))
+            guard circuit.kind == .dense, circuit.weights == .seeded else {
+                throw ValidationError("\(path): the benchmark takes dense circuits with seeded weights")
+            }
+            list.append(circuit)
+        }
         try Self.measure(
-            sizes: sizes.split(separator: ",").compactMap { Int($0) },
-            tokens: tokens.split(separator: ",").compactMap { Int($0) }, bits: bits, weightBits: weightBits,
-            rounds: rounds)
+            circuits: list, tokens: tokens.split(separator: ",").compactMap { Int($0) }, rounds: rounds)
     }
 
-    /// Runs the measurements and prints one line per (n, T), then the verifier's time per phase
-    /// (from `LayerProof.verifyWithProfile`, best of `rounds` per phase).
-    static func measure(
-        sizes sizeList: [Int], tokens tokenList: [Int], bits: Int, weightBits: Int = 8, rounds: Int
-    ) throws {
+    /// Runs the measurements and prints one line per (circuit, T), then the verifier's time per
+    /// phase (from `LayerProof.verifyWithProfile`, best of `rounds` per phase).
+    ///
+    /// "kernel" is the kernel's re-execution of the layer (`LayerProof.output`: quantization,
+    /// GEMM, dense tail), "hash" the SHA-256 commitments of X and Y that the verifier absorbs
+    /// (part of "verify"; re-execution needs them too, to compare with a receipt's hashes).
+    static func measure(circuits: [Circuit], tokens tokenList: [Int], rounds: Int) throws {
         let path = try KernelPath.auto.resolved()
         let kernelOptions = ExecutionOptions(path: .auto, threads: 1)
+        print("proofs: kernel path \(path.rawValue), 1 thread, best of \(rounds)")
         print(
-            "proofs: dense n×n + SiLU, activationBits \(bits), weightBits \(weightBits), kernel path "
-                + "\(path.rawValue), 1 thread, best of \(rounds)")
-        print("n     T     prove ms   verify ms  kernel ms  verify/kernel  proof bytes")
+            "circuit          T     prove ms  verify ms  kernel ms  hash ms  verify/kernel  hash/kernel"
+                + "  proof bytes")
         var phases: [String] = []
-        for n in sizeList {
-            let json = """
-                {"format": "mesh-validator/circuit/v1", "name": "bench-dense-\(n)", "kind": "dense",
-                 "inFeatures": \(n), "outFeatures": \(n), "activation": "silu", "residual": false,
-                 "bias": false, "activationBits": \(bits), "weightBits": \(weightBits), "maxTokens": 4096,
-                 "weights": "seeded", "seed": 1}
-                """
-            let circuit = try Circuit(json: Data(json.utf8))
+        for circuit in circuits {
             let weights = try LayerWeights(seededFor: circuit)
-            for t in tokenList {
+            let n = circuit.inFeatures
+            for t in tokenList where t <= circuit.maxTokens {
                 var rng = SeededWeights(seed: UInt64(t))
                 let xs = (0..<(t * n)).map { _ in
                     Int32(truncatingIfNeeded: Int64(rng.next() % (1 << 19)) - (1 << 18))
                 }
                 let x = try CanonicalTensor(
                     kind: .hidden, fractionBits: 16, shape: [t, n], values: .int32(xs))
-                func kernel() throws -> [Int32] {
-                    let a = try QuantizedActivations.quantize(xs, tokens: t, width: n, bits: bits)
-                    return try Dense.apply(a, weights.linears[0], lut: .silu, options: kernelOptions)
+                func kernel() throws -> CanonicalTensor {
+                    try LayerProof.output(
+                        circuit: circuit, weights: weights, input: x, options: kernelOptions)
                 }
-                let ys = try kernel()
-                let y = try CanonicalTensor(
-                    kind: .hidden, fractionBits: 16, shape: [t, n], values: .int32(ys))
+                let y = try kernel()
                 let statement = try LayerStatement(circuit: circuit, weights: weights, input: x, output: y)
                 var proof = Data()
                 let proveTime = bestOf(rounds) {
@@ -77,23 +71,31 @@ struct ProofsBench: AsyncParsableCommand {
                     verdict = (try? LayerProof.verify(statement, proof: proof)) ?? .invalid(reason: "threw")
                 }
                 guard verdict == .valid else {
-                    throw ValidationError("proof for n=\(n) T=\(t) did not verify: \(verdict)")
+                    throw ValidationError("proof for \(circuit.name) T=\(t) did not verify: \(verdict)")
                 }
                 let kernelTime = bestOf(rounds) { _ = try? kernel() }
+                let hashTime = bestOf(rounds) { _ = (x.commitment, y.commitment) }
                 let p = try profile(statement, proof, rounds: rounds)
-                let line = String(
-                    format: "%-5d %-5d %9.3f  %9.3f  %9.3f  %12.3f  %11d", n, t, proveTime * 1e3,
-                    verifyTime * 1e3, kernelTime * 1e3, verifyTime / kernelTime, proof.count)
+                let name = circuit.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                let line =
+                    name
+                    + String(
+                        format: " %-5d %8.3f  %9.3f  %9.3f  %7.3f  %13.3f  %11.3f  %11d", t,
+                        proveTime * 1e3, verifyTime * 1e3, kernelTime * 1e3, hashTime * 1e3,
+                        verifyTime / kernelTime, hashTime / kernelTime, proof.count)
                 phases.append(
-                    String(
-                        format: "%-5d %-5d %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f", n, t,
-                        p.decode * 1e3, p.bounds * 1e3, p.trace * 1e3, p.compare * 1e3, p.transcript * 1e3,
-                        p.claims * 1e3, p.sumcheck * 1e3, p.inputMLE * 1e3, p.weightsMLE * 1e3))
+                    name
+                        + String(
+                            format: " %-5d %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f",
+                            t, p.decode * 1e3, p.bounds * 1e3, p.trace * 1e3, p.compare * 1e3,
+                            p.transcript * 1e3, p.claims * 1e3, p.sumcheck * 1e3, p.inputMLE * 1e3,
+                            p.weightsMLE * 1e3))
                 print(line)
             }
         }
         print("verifier phases, ms (best of \(rounds) each):")
-        print("n     T      decode  bounds   trace compare  transc  claims sumchk  X~ eval W~ eval")
+        print(
+            "circuit          T      decode  bounds   trace compare  transc  claims sumchk  X~ eval W~ eval")
         for line in phases { print(line) }
     }
 

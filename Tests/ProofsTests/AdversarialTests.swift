@@ -137,8 +137,8 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
         var stage = honest.stages[0]
         // Find an entry whose +1 change leaves the output unchanged (coarse requantization).
         var found: Int?
-        for i in stage.accumulator.indices {
-            var acc = stage.accumulator
+        for i in stage.entries.indices {
+            var acc = stage.entries
             acc[i] += 1
             let y = try LayerTrace.run(circuit: c, weights: s.weights, input: s.input) {
                 (_: GemmCall) throws(ProofsError) in acc
@@ -149,21 +149,20 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
             }
         }
         let index = try #require(found, "no accumulator entry absorbs +1 (test needs coarser scales)")
-        stage.accumulator[index] += 1
-        stage.accumulatorBits = max(stage.accumulatorBits, ProofFormat.minimalBits(stage.accumulator) ?? 48)
+        stage.entries[index] += 1
         // Re-run the transcript so Fiat–Shamir is consistent with the forged accumulator.
         var transcript = s.transcript()
-        transcript.observe("accumulator", ProofFormat.accumulatorSection(stage))
+        transcript.observe("accumulator", try #require(ProofFormat.entrySection(stage)))
         var calls: [GemmCall] = []
         _ = try LayerTrace.run(circuit: c, weights: s.weights, input: s.input) {
             (call: GemmCall) throws(ProofsError) in
             calls.append(call)
-            return stage.accumulator
+            return stage.entries
         }
         let st = calls[0].statement
         let (rCol, rRow) = MatmulArgument.samplePoint(st, &transcript)
         let forgedClaim = IntegerMatrixMLE.evaluate(
-            stage.accumulator, rows: st.tokens, cols: st.outputs, colPoint: rCol, rowPoint: rRow)
+            stage.entries, rows: st.tokens, cols: st.outputs, colPoint: rCol, rowPoint: rRow)
         transcript.observe("claim", ext: [forgedClaim])
         let lk = Multilinear.variableCount(st.inner)
         var f = st.input.foldRows(rowPoint: rRow, colVariables: lk)
@@ -208,8 +207,7 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
         let c = try denseCircuit(n: 8, m: 4, bits: 16)
         let s = try honestStatement(c, tokens: 1, seed: 22)
         var p = try ProofFormat(decoding: try LayerProof.prove(s), shape: LayerProof.shape(c))
-        p.stages[0].accumulator[0] = (1 << 46)
-        p.stages[0].accumulatorBits = 48
+        p.stages[0].entries[0] = (1 << 46)
         let verdict = try LayerProof.verify(s, proof: p.encoded())
         guard case .invalid(let reason) = verdict else {
             Issue.record("out-of-bound accumulator accepted")

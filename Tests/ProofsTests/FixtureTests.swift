@@ -7,8 +7,10 @@ import Testing
 
 /// Conformance vectors in `Fixtures/proofs/<circuit>/` (see the README): a valid proof for
 /// `Circuits/dense-16x8-test.json` (int8 weights) with named mutations and the outcome the spec
-/// requires, and a valid proof for `Circuits/dense-16x8-w16-test.json` (16-bit weights: both
-/// planes in W~ and in the weights digest).
+/// requires, a valid proof for `Circuits/dense-16x8-w16-test.json` (16-bit weights: both
+/// planes in W~ and in the weights digest), and one for
+/// `Circuits/dense-16x16-residual-test.json` (a derived stage, §5.3: bias and residual
+/// subtracted from Y).
 ///
 /// Regenerate the valid triple with `MESH_REGENERATE_FIXTURES=1 swift test --filter FixtureTests`
 /// (Y is the kernel's own `Dense.apply` output; the probes are written by hand from §6).
@@ -52,7 +54,7 @@ import Testing
         return (try LayerStatement(circuit: c, weights: w, input: x, output: y), proof)
     }
 
-    @Test(arguments: ["dense-16x8-test", "dense-16x8-w16-test"])
+    @Test(arguments: ["dense-16x8-test", "dense-16x8-w16-test", "dense-16x16-residual-test"])
     func outputIsTheKernelsAndProofVerifies(name: String) throws {
         let (s, proof) = try statement(name)
         #expect(try kernelDense(s.circuit, s.weights, s.input) == s.output)

@@ -134,8 +134,10 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
         }
     }
 
-    @Test func everySingleByteChangeIsRejected() throws {
-        let c = try denseCircuit(n: 4, m: 3, bits: 8)
+    /// Explicit (SiLU) and derived (no table, §5.3) stages.
+    @Test(arguments: ["silu", "none"])
+    func everySingleByteChangeIsRejected(activation: String) throws {
+        let c = try denseCircuit(n: 4, m: 3, activation: activation, residual: false, bias: true, bits: 8)
         let s = try honestStatement(c, tokens: 2, seed: 7)
         let proof = try LayerProof.prove(s)
         #expect(try LayerProof.verify(s, proof: proof) == .valid)
@@ -217,24 +219,167 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
     }
 }
 
-@Suite struct ProofFormatTests {
-    @Test func packUnpackRoundTripsAtEveryWidth() throws {
-        var rng = TestRNG(state: 40)
-        for bits in 1...ProofFormat.maxAccumulatorBits {
-            let lo = -(Int64(1) << (bits - 1))
-            let hi = (Int64(1) << (bits - 1)) - 1
-            var values: [Int64] = [lo, hi, 0, -1 < lo ? -1 : 0]
-            for _ in 0..<13 { values.append(lo + Int64(rng.next() % UInt64(hi - lo + 1))) }
-            let packed = ProofFormat.pack(values, bits: bits)
-            #expect(packed.count == (values.count * bits + 7) / 8)
-            #expect(ProofFormat.unpack(packed[...], count: values.count, bits: bits) == values)
-            #expect(try #require(ProofFormat.minimalBits(values)) <= bits)
+/// Derived stages (specs/proofs.md §5.3): the accumulator of the GEMM that produces Y with no
+/// table after it is not sent; the proof carries only its difference from the baseline.
+@Suite struct DerivedStageTests {
+    /// A layer whose requantization is finer than one accumulator step (`2^s ≤ c`, every
+    /// registered circuit's case): every difference is 0, the stage's section is empty, and
+    /// the proof's size does not depend on T.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func finelyRequantizedStagesCarryNoEntries(residual: Bool, bias: Bool) throws {
+        let c = try denseCircuit(
+            n: 64, m: 64, activation: "none", residual: residual, bias: bias, bits: 8, maxTokens: 64)
+        var sizes: Set<Int> = []
+        for tokens in [1, 7, 64] {
+            let s = try honestStatement(c, tokens: tokens, seed: UInt64(tokens))
+            let proof = try LayerProof.prove(s)
+            #expect(try LayerProof.verify(s, proof: proof) == .valid)
+            let decoded = try ProofFormat(decoding: proof, shape: LayerProof.shape(c))
+            #expect(ProofFormat.EntryEncoding(decoded.stages[0].entries)?.bits == 0)
+            sizes.insert(proof.count)
         }
-        #expect(ProofFormat.minimalBits([0]) == 1)
-        #expect(ProofFormat.minimalBits([-1]) == 1)
-        #expect(ProofFormat.minimalBits([1]) == 2)
-        #expect(ProofFormat.minimalBits([-128, 127]) == 8)
-        #expect(ProofFormat.minimalBits([1 << 47]) == nil)
+        // 43-byte header; width, offset and length; round count and 6 rounds of 48 bytes.
+        #expect(sizes == [43 + 13 + 1 + 6 * 48])
+    }
+
+    /// Y off by one moves the derived accumulator; the sumcheck rejects it.
+    @Test func outputOffByOneIsRejectedThroughTheDerivedAccumulator() throws {
+        let c = try denseCircuit(n: 32, m: 16, activation: "none", residual: false, bias: true, bits: 8)
+        let s = try honestStatement(c, tokens: 3, seed: 12)
+        let proof = try LayerProof.prove(s)
+        #expect(try LayerProof.verify(s, proof: proof) == .valid)
+        for index in [0, 17, 47] {
+            for delta: Int32 in [1, -1] {
+                let bad = try withOutput(s) { $0[index] &+= delta }
+                #expect(try LayerProof.verify(bad, proof: proof) != .valid, "index \(index) delta \(delta)")
+            }
+        }
+    }
+
+    /// The baseline's exact ceiling division (estimate, then 128-by-64-bit division) equals a
+    /// 128-bit reference over the whole domain: shifts 1...62, divisors from 1 to 2^31, both
+    /// sides of the clamp.
+    @available(macOS 15.0, *)
+    @Test func ceilingQuotientMatchesA128BitReference() {
+        var rng = TestRNG(state: 78)
+        let bound: Int64 = (1 << 45) + 12345
+        var clamped = 0
+        var inside = 0
+        for _ in 0..<50_000 {
+            let y0 = Int64(bitPattern: rng.next()) >> (30 + Int(rng.next() % 34))  // |y0| ≤ 2^33
+            let s = 1 + Int(rng.next() % 62)
+            let c = max(1, Int64(rng.next() % (1 << 31)) >> Int(rng.next() % 31))
+            let n = (Int128(y0) << s) - (Int128(1) << (s - 1))
+            var q = n / Int128(c)
+            if n % Int128(c) > 0 { q += 1 }
+            let want = Int64(min(max(q, Int128(-bound)), Int128(bound)))
+            if abs(want) == bound { clamped += 1 } else { inside += 1 }
+            let got = AccumulatorBaseline.ceilingQuotient(y0, shift: s, divisor: c, bound: bound)
+            if got != want {
+                Issue.record("y0 \(y0) s \(s) c \(c): got \(got), want \(want)")
+                return
+            }
+        }
+        #expect(clamped > 1000 && inside > 1000)
+    }
+
+    /// The baseline is the least accumulator the dense tail maps to y (when one exists and
+    /// nothing saturates): checked against the kernel's `Dense.finish` on random accumulators,
+    /// per-token scales and output scales, with and without bias and residual.
+    @Test func baselineIsTheLeastPreimageUnderTheDenseTail() throws {
+        var rng = TestRNG(state: 77)
+        let (t, n) = (5, 12)
+        let bound: Int64 = 1 << 30
+        var values: [Int16] = []
+        for _ in 0..<(t * 3) { values.append(Int16(truncatingIfNeeded: rng.next() % 255) - 127) }
+        let mants = (0..<t).map { i in i == 0 ? Int32(1) : Int32(128 + rng.next() % 129) }
+        let exps = (0..<t).map { i in Int32(i % 3 == 0 ? 0 : 1 + rng.next() % 9) }
+        let a = try QuantizedActivations(
+            tokens: t, width: 3, bits: 8, values: values, mantissas: mants, exponents: exps)
+        let scales = try (0..<n).map { o in
+            try DyadicMultiplier(multiplier: Int32(16384 + rng.next() % 16384), shift: Int32(20 + o))
+        }
+        let matrix = try QuantizedMatrix(
+            rows: n, cols: 3, weights: [Int8](repeating: 1, count: n * 3), outputScales: scales,
+            valueScales: scales)
+        let bias = (0..<n).map { _ in Int32(truncatingIfNeeded: Int64(rng.next() % (1 << 20)) - (1 << 19)) }
+        let residual = (0..<(t * n)).map { _ in
+            Int32(truncatingIfNeeded: Int64(rng.next() % (1 << 20)) - (1 << 19))
+        }
+        // |acc·c / 2^s| < 2^16 · 2^23 / 2^11 = 2^28: nothing saturates, so every y has a preimage.
+        let acc = (0..<(t * n)).map { _ in Int64(rng.next() % (1 << 16)) - (1 << 15) }
+        var checked = 0
+        for b in [nil, bias] {
+            for r in [nil, residual] {
+                let layer = try LinearWeights(matrix: matrix, bias: b)
+                let y = try KernelBridge.dense(
+                    accumulators: acc, input: a, weights: layer, lut: nil, residual: r)
+                let base = AccumulatorBaseline.derive(
+                    output: y, residual: r, bias: b, activations: a, scales: scales, bound: bound)
+                let atBase = try KernelBridge.dense(
+                    accumulators: base, input: a, weights: layer, lut: nil, residual: r)
+                let below = try KernelBridge.dense(
+                    accumulators: base.map { $0 - 1 }, input: a, weights: layer, lut: nil, residual: r)
+                for i in 0..<(t * n) {
+                    let s = Int(scales[i % n].shift) - Int(exps[i / n])
+                    guard s >= 1, s <= AccumulatorBaseline.maxShift else {
+                        #expect(base[i] == 0)
+                        continue
+                    }
+                    #expect(base[i] <= acc[i], "entry \(i)")
+                    #expect(atBase[i] == y[i], "entry \(i)")
+                    #expect(below[i] != y[i], "entry \(i)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 100)
+    }
+}
+
+@Suite struct ProofFormatTests {
+    /// Canonical encodings (§6): offset = least entry, width = least holding the largest excess.
+    @Test func entryEncodingRoundTripsAtEveryWidth() throws {
+        var rng = TestRNG(state: 40)
+        for bits in 1...ProofFormat.maxEntryBits {
+            let top = (Int64(1) << bits) - 1
+            // Any offset with every entry in [−2^47, 2^47).
+            let offset = -(Int64(1) << 47) + Int64(rng.next() % UInt64((Int64(1) << 48) - top))
+            var values: [Int64] = [offset, offset + top, offset + (top >> 1) + 1]
+            for _ in 0..<13 { values.append(offset + Int64(rng.next() % UInt64(top + 1))) }
+            let e = try #require(ProofFormat.EntryEncoding(values))
+            #expect(e == ProofFormat.EntryEncoding(offset: offset, bits: bits))
+            let packed = ProofFormat.pack(values, offset: offset, bits: bits)
+            #expect(packed.count == (values.count * bits + 7) / 8)
+            var unpacked = try #require(ProofFormat.unpack(packed[...], count: values.count, bits: bits))
+            try ProofFormat.addOffset(offset, to: &unpacked, bits: bits, stage: 0)
+            #expect(unpacked == values)
+        }
+        #expect(ProofFormat.EntryEncoding([5, 5]) == ProofFormat.EntryEncoding(offset: 5, bits: 0))
+        #expect(ProofFormat.EntryEncoding([0, 1]) == ProofFormat.EntryEncoding(offset: 0, bits: 1))
+        #expect(ProofFormat.EntryEncoding([-128, 127]) == ProofFormat.EntryEncoding(offset: -128, bits: 8))
+        #expect(ProofFormat.EntryEncoding([-(1 << 47), (1 << 47) - 1])?.bits == 48)
+        #expect(ProofFormat.EntryEncoding([1 << 47]) == nil)
+        #expect(ProofFormat.EntryEncoding([-(1 << 47) - 1]) == nil)
+        // Width 0: equal entries, no bytes.
+        #expect(ProofFormat.pack([7, 7, 7], offset: 7, bits: 0).isEmpty)
+        #expect(ProofFormat.unpack([][...], count: 3, bits: 0) == [0, 0, 0])
+        #expect(ProofFormat.unpack([0][...], count: 3, bits: 0) == nil)
+    }
+
+    /// Other encodings of the same entries are malformed: an offset below the least entry, a
+    /// width wider than needed, entries beyond 2^47.
+    @Test func nonCanonicalEntryEncodingsAreMalformed() throws {
+        var narrow: [Int64] = [0, 1, 2]  // excesses over the offset 0, width 2
+        #expect(throws: Never.self) { try ProofFormat.addOffset(0, to: &narrow, bits: 2, stage: 0) }
+        for (offset, excesses, bits) in [
+            (Int64(0), [Int64(1), 2, 3], 2), (0, [0, 1, 2], 3), ((1 << 47) - 2, [0, 2], 2),
+        ] {
+            var v = excesses
+            #expect(throws: ProofsError.self) {
+                try ProofFormat.addOffset(offset, to: &v, bits: bits, stage: 1)
+            }
+        }
     }
 
     @Test func nonCanonicalFieldElementsAreMalformed() throws {
@@ -249,8 +394,8 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
         }
     }
 
-    /// The fast unpacker against a bit-at-a-time reader written from §6 ("entry e occupies
-    /// stream bits [e·w, (e+1)·w), stream bit b is bit b mod 8 of byte ⌊b/8⌋").
+    /// The fast unpacker against a bit-at-a-time reader written from §6 ("u_e occupies stream
+    /// bits [e·w, (e+1)·w), stream bit b is bit b mod 8 of byte ⌊b/8⌋").
     @Test func unpackMatchesABitAtATimeReader() throws {
         var rng = TestRNG(state: 41)
         for bits in [1, 3, 7, 8, 9, 21, 33, 47, 48] {
@@ -266,12 +411,11 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
                         let b = e * bits + j
                         if (stream[b / 8] >> (b % 8)) & 1 == 1 { v |= Int64(1) << j }
                     }
-                    if bits < 64, v >> (bits - 1) & 1 == 1 { v -= Int64(1) << bits }
                     want.append(v)
                 }
                 #expect(
                     ProofFormat.unpack(stream[...], count: count, bits: bits) == want, "w \(bits) n \(count)")
-                #expect(ProofFormat.pack(want, bits: bits) == stream, "w \(bits) n \(count)")
+                #expect(ProofFormat.pack(want, offset: 0, bits: bits) == stream, "w \(bits) n \(count)")
                 // A slice that does not start at index 0 (as inside a proof).
                 let shifted = [0xAB] + stream
                 #expect(ProofFormat.unpack(shifted[1...], count: count, bits: bits) == want)
@@ -280,7 +424,7 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
     }
 
     @Test func nonzeroPaddingIsRejected() {
-        let packed = ProofFormat.pack([1, 2, 3], bits: 3)  // 9 bits: 7 padding bits
+        let packed = ProofFormat.pack([1, 2, 3], offset: 0, bits: 3)  // 9 bits: 7 padding bits
         var bad = packed
         bad[1] |= 0x80
         #expect(ProofFormat.unpack(bad[...], count: 3, bits: 3) == nil)

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes probes.json: named mutations of proof.bin with the outcome specs/proofs.md requires.
 
-Offsets come from the section 6 layout of this proof (read from proof.bin itself).
+Offsets come from the section 6 layout of this proof (read from proof.bin itself): header
+0-42, entry width 43, entry offset 44-51, payload length 52-55, payload from 56. Whether a
+payload bit flip leaves the encoding canonical (invalid proof) or not (malformed) is decided
+here by an independent reading of the section 6 rules.
 Run from this directory: python3 make_probes.py > probes.json
 """
 import json
@@ -9,21 +12,46 @@ import struct
 
 proof = open("proof.bin", "rb").read()
 w = proof[43]
-(length,) = struct.unpack(">I", proof[44:48])
-r = 48 + length  # offset of the round count byte
+(offset,) = struct.unpack(">q", proof[44:52])
+(length,) = struct.unpack(">I", proof[52:56])
+r = 56 + length  # offset of the round count byte
+count = 2 * 8  # T x N entries of this circuit
+
+
+def excesses(payload, bits):
+    """The unsigned w-bit excesses of section 6, read bit by bit."""
+    stream = int.from_bytes(payload, "little")
+    return [(stream >> (e * bits)) & ((1 << bits) - 1) for e in range(count)]
+
+
+def payload_flip_outcome(byte, mask):
+    """A payload bit flip keeps the encoding canonical (the proof is then invalid) or breaks
+    it (malformed): the least excess must stay 0 and the largest must still need w bits."""
+    payload = bytearray(proof[56:r])
+    payload[byte - 56] ^= mask
+    if int.from_bytes(payload, "little") >> (count * w):
+        return "malformed", "padding"
+    u = excesses(bytes(payload), w)
+    if min(u) != 0 or max(u).bit_length() != w:
+        return "malformed", "canonical"
+    return "invalid", None
+
+
 probes = [
     {"desc": "valid", "mutation": "xor", "offset": 0, "mask": 0, "want": "valid"},
     {"desc": "bad-magic", "mutation": "xor", "offset": 0, "mask": 1, "want": "malformed", "wantErr": "MVPF"},
-    {"desc": "version-3", "mutation": "xor", "offset": 5, "mask": 2, "want": "malformed", "wantErr": "version 3"},
+    {"desc": "version-3", "mutation": "xor", "offset": 5, "mask": 1, "want": "malformed", "wantErr": "version 3"},
+    {"desc": "version-1", "mutation": "xor", "offset": 5, "mask": 3, "want": "malformed", "wantErr": "version 1 is not supported"},
     {"desc": "circuit-id-flip", "mutation": "xor", "offset": 6, "mask": 0x80, "want": "invalid", "wantErr": "another circuit"},
-    {"desc": "tokens-plus-one", "mutation": "xor", "offset": 41, "mask": 0x01, "want": "malformed", "wantErr": "accumulator length"},
+    {"desc": "tokens-plus-one", "mutation": "xor", "offset": 41, "mask": 0x01, "want": "malformed", "wantErr": "entry length"},
     {"desc": "tokens-zero", "mutation": "xor", "offset": 41, "mask": 0x02, "want": "malformed", "wantErr": "token count 0"},
     {"desc": "stage-count-2", "mutation": "xor", "offset": 42, "mask": 0x03, "want": "malformed", "wantErr": "stage count"},
-    {"desc": "accumulator-width-49", "mutation": "xor", "offset": 43, "mask": w ^ 49, "want": "malformed", "wantErr": "accumulator width"},
-    {"desc": "accumulator-width-minus-1", "mutation": "xor", "offset": 43, "mask": w ^ (w - 1), "want": "malformed", "wantErr": "accumulator length"},
-    {"desc": "payload-length-plus-1", "mutation": "xor", "offset": 47, "mask": (length ^ (length + 1)) & 0xFF, "want": "malformed", "wantErr": "accumulator length"},
-    {"desc": "accumulator-lowest-bit", "mutation": "xor", "offset": 48, "mask": 0x01, "want": "invalid"},
-    {"desc": "accumulator-last-byte", "mutation": "xor", "offset": r - 1, "mask": 0x01, "want": "invalid"},
+    {"desc": "entry-width-49", "mutation": "xor", "offset": 43, "mask": w ^ 49, "want": "malformed", "wantErr": "entry width"},
+    {"desc": "entry-width-minus-1", "mutation": "xor", "offset": 43, "mask": w ^ (w - 1), "want": "malformed", "wantErr": "entry length"},
+    {"desc": "offset-plus-one", "mutation": "xor", "offset": 51, "mask": 0x01, "want": "invalid"},
+    {"desc": "payload-length-plus-1", "mutation": "xor", "offset": 55, "mask": (length ^ (length + 1)) & 0xFF, "want": "malformed", "wantErr": "entry length"},
+    {"desc": "entry-lowest-bit", "mutation": "xor", "offset": 56, "mask": 0x01},
+    {"desc": "entry-last-byte", "mutation": "xor", "offset": r - 1, "mask": 0x01},
     {"desc": "round-count-plus-1", "mutation": "xor", "offset": r, "mask": 0x01, "want": "malformed", "wantErr": "sumcheck rounds"},
     {"desc": "round0-p0-low-bit", "mutation": "xor", "offset": r + 8, "mask": 0x01, "want": "invalid", "wantErr": "sumcheck round 0"},
     {"desc": "round0-p2-low-bit", "mutation": "xor", "offset": r + 48, "mask": 0x01, "want": "invalid", "wantErr": "sumcheck"},
@@ -34,4 +62,9 @@ probes = [
     {"desc": "output-plus-one", "mutation": "output", "index": 9, "delta": 1, "want": "invalid", "wantErr": "output[1][1]"},
     {"desc": "output-minus-one", "mutation": "output", "index": 0, "delta": -1, "want": "invalid", "wantErr": "output[0][0]"},
 ]
+for p in probes:
+    if p["desc"].startswith("entry-") and "want" not in p:
+        p["want"], err = payload_flip_outcome(p["offset"], p["mask"])
+        if err:
+            p["wantErr"] = err
 print(json.dumps(probes, indent=2))

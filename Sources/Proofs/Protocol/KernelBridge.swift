@@ -5,17 +5,36 @@ struct GemmCall {
     let activations: QuantizedActivations
     let matrix: QuantizedMatrix
     let statement: MatmulStatement
+    /// Set on the GEMM whose accumulator the proof derives from Y (§5.3).
+    let outputTail: OutputTail?
 
     /// The statement `acc = q · Wᵀ` over the integers: `q` the quantized activations (int16
     /// storage for both widths, no copy), `W` the kernel's weights (`256·hi + lo` for 16-bit
     /// weights, specs/kernel.md §3.2, §3.4).
-    init(_ activations: QuantizedActivations, _ matrix: QuantizedMatrix) throws(ProofsError) {
+    init(_ activations: QuantizedActivations, _ matrix: QuantizedMatrix, outputTail: OutputTail? = nil)
+        throws(ProofsError)
+    {
         self.activations = activations
         self.matrix = matrix
+        self.outputTail = outputTail
         statement = try MatmulStatement(
             input: try SmallIntMatrix(
                 rows: activations.tokens, cols: activations.width, values: .int16(activations.values)),
             weights: try SmallIntMatrix(matrix))
+    }
+}
+
+/// The dense tail after the GEMM that produces the layer's output Y with no table after it
+/// (specs/proofs.md §5.3): the terms subtracted from Y to get the requantized accumulator.
+struct OutputTail {
+    let bias: [Int32]?
+    let residual: [Int32]?
+
+    /// The baseline accumulator of §5.3 for `call`, given the layer's claimed output `y`.
+    func baseline(_ call: GemmCall, output y: [Int32], bound: Int64) -> [Int64] {
+        AccumulatorBaseline.derive(
+            output: y, residual: residual, bias: bias, activations: call.activations,
+            scales: call.matrix.outputScales, bound: bound)
     }
 }
 

@@ -57,8 +57,9 @@ public struct LayerStatement: Sendable {
 
 /// Proves and verifies `Y = layer(W, X)` for a registered circuit (specs/proofs.md §5–§6).
 ///
-/// The prover sends every GEMM accumulator of the layer (exact integers) and one matmul
-/// sumcheck per GEMM. The verifier recomputes every non-GEMM step — activation quantization,
+/// The prover sends every GEMM accumulator of the layer (exact integers; for the GEMM that
+/// produces Y with no table after it, only its difference from what Y implies, §5.3) and one
+/// matmul sumcheck per GEMM. The verifier recomputes every non-GEMM step — activation quantization,
 /// requantization, saturation, nonlinearity tables, norms, products, residual adds — with the
 /// kernel's own functions from those accumulators, checks the result equals Y bit for bit, and
 /// checks each accumulator against its GEMM by the sumcheck.
@@ -71,7 +72,7 @@ public enum LayerProof {
     public static func prove(
         _ statement: LayerStatement, options: ExecutionOptions = ExecutionOptions()
     ) throws(ProofsError) -> Data {
-        var statements: [MatmulStatement] = []
+        var calls: [GemmCall] = []
         var accumulators: [[Int64]] = []
         let y = try LayerTrace.run(
             circuit: statement.circuit, weights: statement.weights, input: statement.input
@@ -84,37 +85,65 @@ public enum LayerProof {
             } catch {
                 throw .malformedCircuit("\(error)")
             }
-            statements.append(call.statement)
+            calls.append(call)
             accumulators.append(acc)
             return acc
         }
         guard y == statement.output else {
             throw .claimedOutputDiffers(firstDifference(y, statement.output) ?? "")
         }
+        let layout = shape(statement.circuit)
         var stages: [ProofFormat.Stage] = []
-        for acc in accumulators {
-            guard let bits = ProofFormat.minimalBits(acc) else {
-                throw .accumulatorWidthOutOfRange(stage: stages.count, got: 64)
+        for (i, acc) in accumulators.enumerated() {
+            var entries = acc
+            if layout.stages[i].derived {
+                let baseline = try baseline(of: calls[i], statement: statement)
+                for j in entries.indices { entries[j] -= baseline[j] }
             }
-            stages.append(.init(accumulatorBits: bits, accumulator: acc, rounds: []))
+            stages.append(.init(entries: entries))
         }
         var transcript = statement.transcript()
-        for s in stages { transcript.observe("accumulator", ProofFormat.accumulatorSection(s)) }
+        for (i, s) in stages.enumerated() {
+            // True accumulators and differences are below 2^47 in magnitude (§5.1, §5.3).
+            guard let section = ProofFormat.entrySection(s) else {
+                throw .nonCanonicalEntries(stage: i, reason: "an entry is outside [-2^47, 2^47)")
+            }
+            transcript.observe("accumulator", section)
+        }
         let rounds = MatmulArgument.prove(
-            statements: statements, accumulators: accumulators, transcript: &transcript)
+            statements: calls.map(\.statement), accumulators: accumulators, transcript: &transcript)
         for i in stages.indices { stages[i].rounds = rounds[i] }
         return ProofFormat(circuitID: statement.circuit.id, tokens: statement.tokens, stages: stages)
             .encoded()
+    }
+
+    /// The §5.3 baseline of a derived stage's accumulator, from the claimed output Y.
+    static func baseline(of call: GemmCall, statement: LayerStatement) throws(ProofsError) -> [Int64] {
+        guard let tail = call.outputTail else {
+            throw .malformedCircuit("stage \(call.matrix.rows)×\(call.matrix.cols) has no output tail")
+        }
+        let y: [Int32]
+        do { y = try statement.output.int32Values() } catch { throw .kernel(error) }
+        let c = statement.circuit
+        let bound = accumulatorBound(
+            inner: call.matrix.cols, activationBits: c.activationBits, weightBits: c.weightBits)
+        return tail.baseline(call, output: y, bound: bound)
     }
 
     /// The decoder's view of the circuit's proof layout for `tokens` tokens.
     static func shape(_ circuit: Circuit) -> ProofFormat.Shape {
         let d = circuit.inFeatures
         let f = circuit.outFeatures
-        switch circuit.kind {
-        case .dense: return .init(maxTokens: circuit.maxTokens, stages: [(f, d)])
-        case .llamaMLP: return .init(maxTokens: circuit.maxTokens, stages: [(f, d), (f, d), (d, f)])
-        }
+        let stages: [(outputs: Int, inner: Int)] =
+            switch circuit.kind {
+            case .dense: [(f, d)]
+            case .llamaMLP: [(f, d), (f, d), (d, f)]
+            }
+        return .init(
+            maxTokens: circuit.maxTokens,
+            stages: stages.enumerated().map { i, s in
+                .init(outputs: s.outputs, inner: s.inner, derived: circuit.derivedStage == i)
+            })
     }
 
     /// Verifies `proof` for `statement`.
@@ -154,38 +183,47 @@ public enum LayerProof {
             return .invalid(
                 reason: "the proof covers \(decoded.tokens) tokens, the input has \(statement.tokens)")
         }
-        // True accumulators are bounded by K·Amax·Wmax (§5.1); larger claims are false.
+        // Replay the layer on the claimed accumulators: every non-GEMM step is recomputed.
         let c = statement.circuit
-        for (i, (stage, s)) in zip(decoded.stages, shape(c).stages).enumerated() {
+        let layout = shape(c)
+        var calls: [GemmCall] = []
+        var accumulators: [[Int64]] = []
+        let y: CanonicalTensor
+        do {
+            y = try LayerTrace.run(circuit: c, weights: statement.weights, input: statement.input) {
+                (call: GemmCall) throws(ProofsError) -> [Int64] in
+                let i = calls.count
+                var acc = decoded.stages[i].entries
+                if layout.stages[i].derived {
+                    let baseline = try baseline(of: call, statement: statement)
+                    for j in acc.indices { acc[j] += baseline[j] }
+                }
+                calls.append(call)
+                accumulators.append(acc)
+                return acc
+            }
+        } catch {
+            return .invalid(reason: "the claimed accumulators do not run through the layer: \(error)")
+        }
+        clock.lap(\.trace)
+        // True accumulators are bounded by K·Amax·Wmax (§5.1); larger claims are false.
+        for (i, (acc, s)) in zip(accumulators, layout.stages).enumerated() {
             let bound = accumulatorBound(
                 inner: s.inner, activationBits: c.activationBits, weightBits: c.weightBits)
-            if let bad = largestMagnitude(stage.accumulator), bad > bound {
+            if let bad = largestMagnitude(acc), bad > bound {
                 return .invalid(
                     reason:
                         "stage \(i): accumulator entry of magnitude \(bad) exceeds the GEMM bound \(bound)")
             }
         }
         clock.lap(\.bounds)
-        // Replay the layer on the claimed accumulators: every non-GEMM step is recomputed.
-        var statements: [MatmulStatement] = []
-        let y: CanonicalTensor
-        do {
-            y = try LayerTrace.run(circuit: c, weights: statement.weights, input: statement.input) {
-                (call: GemmCall) throws(ProofsError) -> [Int64] in
-                defer { statements.append(call.statement) }
-                return decoded.stages[statements.count].accumulator
-            }
-        } catch {
-            return .invalid(reason: "the claimed accumulators do not run through the layer: \(error)")
-        }
-        clock.lap(\.trace)
         if let reason = firstDifference(y, statement.output) { return .invalid(reason: reason) }
         clock.lap(\.compare)
         var transcript = statement.transcript()
         for section in sections { transcript.observe("accumulator", section) }
         clock.lap(\.transcript)
         if let reason = MatmulArgument.verify(
-            statements: statements, accumulators: decoded.stages.map(\.accumulator),
+            statements: calls.map(\.statement), accumulators: accumulators,
             rounds: decoded.stages.map(\.rounds), transcript: &transcript, clock: &clock)
         {
             return .invalid(reason: reason)
@@ -203,8 +241,9 @@ public enum LayerProof {
         return Int64(inner) * amax * wmax
     }
 
-    /// The largest `|v|` in `values` (nil when empty). Entries are decoded 48-bit values, so
-    /// `|v| ≤ 2^47` and nothing overflows.
+    /// The largest `|v|` in `values` (nil when empty). Accumulators are decoded 48-bit values,
+    /// plus a baseline of at most the GEMM bound `< 2^46` for a derived stage, so `|v| < 2^48`
+    /// and nothing overflows.
     static func largestMagnitude(_ values: [Int64]) -> Int64? {
         guard !values.isEmpty else { return nil }
         var lo = Int64.max
@@ -239,11 +278,12 @@ public struct VerifierProfile: Sendable, Equatable {
     public var decode = 0.0
     /// Checking every accumulator against its GEMM bound.
     public var bounds = 0.0
-    /// The layer trace on the claimed accumulators: the kernel's non-GEMM steps.
+    /// The layer trace on the claimed accumulators: the kernel's non-GEMM steps, and deriving
+    /// the accumulators of derived stages from Y (§5.3).
     public var trace = 0.0
     /// Comparing the trace output with Y.
     public var compare = 0.0
-    /// Hashing the statement (X, Y) and the accumulator sections into the transcript.
+    /// Hashing the statement (X, Y) and the entry sections into the transcript.
     public var transcript = 0.0
     /// Evaluating each accumulator's MLE at the random point (the claims).
     public var claims = 0.0

@@ -20,7 +20,10 @@ enum LayerTrace {
             // y = dense(quantizeToken(x), W, bias?, lut?, residual: x?)
             let layer = weights.linears[0]
             let a = try KernelBridge.quantize(x, tokens: tokens, width: circuit.inFeatures, bits: bits)
-            let acc = try matmul(try GemmCall(a, layer.matrix))
+            let tail =
+                circuit.derivedStage == 0
+                ? OutputTail(bias: layer.bias, residual: circuit.residual ? x : nil) : nil
+            let acc = try matmul(try GemmCall(a, layer.matrix, outputTail: tail))
             let y = try KernelBridge.dense(
                 accumulators: acc, input: a, weights: layer, lut: circuit.activation.kernelFunction,
                 residual: circuit.residual ? x : nil)
@@ -42,10 +45,23 @@ enum LayerTrace {
             let u = try KernelBridge.dense(accumulators: uAcc, input: a, weights: up, lut: nil, residual: nil)
             let h = KernelBridge.swiglu(g, u)
             let hq = try KernelBridge.quantize(h, tokens: tokens, width: f, bits: bits)
-            let dAcc = try matmul(try GemmCall(hq, down.matrix))
+            let dAcc = try matmul(
+                try GemmCall(hq, down.matrix, outputTail: OutputTail(bias: down.bias, residual: x)))
             let y = try KernelBridge.dense(
                 accumulators: dAcc, input: hq, weights: down, lut: nil, residual: x)
             return try KernelBridge.hidden(y, tokens: tokens, width: d)
+        }
+    }
+}
+
+extension Circuit {
+    /// The stage whose accumulator a proof derives from Y (§5.3): the GEMM that produces the
+    /// layer's output with no table after it — a dense layer without activation, the `down`
+    /// projection of a llama MLP. Nil when the output passes through a table.
+    var derivedStage: Int? {
+        switch kind {
+        case .dense: return activation == .none ? 0 : nil
+        case .llamaMLP: return 2
         }
     }
 }

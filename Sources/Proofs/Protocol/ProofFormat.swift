@@ -1,52 +1,73 @@
 import Foundation
 
-/// The binary proof, version 1 (specs/proofs.md §6). Integers are big-endian.
+/// The binary proof, version 2 (specs/proofs.md §6). Integers are big-endian.
 ///
 /// ```
-/// magic "MVPF" (4) ‖ version u16 = 1 ‖ circuitID (32) ‖ tokens u32 ‖ stageCount u8
-/// for each stage s:   accumulatorBits u8 (1...48) ‖ payloadLength u32 ‖ packed accumulator
+/// magic "MVPF" (4) ‖ version u16 = 2 ‖ circuitID (32) ‖ tokens u32 ‖ stageCount u8
+/// for each stage s:   entryBits u8 (0...48) ‖ entryOffset i64 ‖ payloadLength u32 ‖ payload
 /// for each stage s:   roundCount u8 ‖ roundCount × (p(0) ‖ p(1) ‖ p(2)), each u64 c0 ‖ u64 c1
 /// ```
-/// The packed accumulator holds the T·m entries (row-major, token-major) as `accumulatorBits`-bit
-/// two's complement numbers in one little-endian bit stream (entry e occupies bits
-/// [e·w, (e+1)·w), bit b of the stream is bit (b mod 8) of byte ⌊b/8⌋); the unused high bits
-/// of the last byte are zero. Field coordinates must be canonical (< p). Nothing follows.
+/// A stage's entries are its accumulator (an *explicit* stage) or the accumulator minus the
+/// baseline the verifier derives from Y (a *derived* stage, §5.3). Entry e is
+/// `entryOffset + u_e`, the `u_e` packed as `entryBits`-bit unsigned numbers in one
+/// little-endian bit stream (u_e occupies bits [e·w, (e+1)·w), bit b of the stream is bit
+/// (b mod 8) of byte ⌊b/8⌋; the unused high bits of the last byte are zero). The encoding is
+/// canonical: `entryOffset` is the least entry and `entryBits` the least width holding the
+/// largest `u_e` (0 when all entries are equal), and every entry lies in [−2^47, 2^47).
+/// Field coordinates must be canonical (< p). Nothing follows.
 public struct ProofFormat: Sendable, Equatable {
     public static let magic: [UInt8] = Array("MVPF".utf8)
-    public static let version: UInt16 = 1
-    /// Widest accumulator entry (bits). Entries are below 2^47 in magnitude, so a claimed and a
-    /// true accumulator that differ as integers also differ modulo p.
-    public static let maxAccumulatorBits = 48
+    public static let version: UInt16 = 2
+    /// Widest packed entry (bits). Entries lie in [−2^47, 2^47) (§6).
+    public static let maxEntryBits = 48
+    /// Entries lie in `[−entryLimit, entryLimit)`.
+    public static let entryLimit: Int64 = 1 << 47
     /// Largest proof any verifier reads (64 MiB).
     public static let maxProofBytes = 64 << 20
 
     /// The per-stage payload.
     public struct Stage: Sendable, Equatable {
-        /// Bits per packed accumulator entry.
-        public var accumulatorBits: Int
-        /// The accumulator, row-major T × m.
-        public var accumulator: [Int64]
+        /// Row-major T × m: the accumulator (explicit stage) or the accumulator minus the
+        /// derived baseline (derived stage, §5.3). Each in [−2^47, 2^47) to be encodable.
+        public var entries: [Int64]
         /// Sumcheck rounds (⌈log2 n⌉ of them).
         public var rounds: [ProductSumcheck.RoundPolynomial]
+
+        public init(entries: [Int64], rounds: [ProductSumcheck.RoundPolynomial] = []) {
+            self.entries = entries
+            self.rounds = rounds
+        }
+    }
+
+    /// The canonical packing of a stage's entries: the least entry and the least width holding
+    /// every entry's excess over it.
+    public struct EntryEncoding: Sendable, Equatable {
+        public var offset: Int64
+        public var bits: Int
+
+        public init(offset: Int64, bits: Int) {
+            self.offset = offset
+            self.bits = bits
+        }
+
+        /// The canonical encoding of `entries`, or nil if an entry is outside [−2^47, 2^47).
+        public init?(_ entries: [Int64]) {
+            guard let lo = entries.min(), let hi = entries.max(), lo >= -ProofFormat.entryLimit,
+                hi < ProofFormat.entryLimit
+            else { return nil }
+            offset = lo
+            bits = 64 - UInt64(hi - lo).leadingZeroBitCount
+        }
     }
 
     public var circuitID: [UInt8]
     public var tokens: Int
     public var stages: [Stage]
 
-    /// The least width w in [1, 48] holding every value as w-bit two's complement, or nil.
-    public static func minimalBits(_ values: [Int64]) -> Int? {
-        var w = 1
-        for v in values {
-            let need = 65 - (v < 0 ? (~v).leadingZeroBitCount : v.leadingZeroBitCount)
-            w = max(w, need)
-        }
-        return w <= maxAccumulatorBits ? w : nil
-    }
-
-    /// Packs `values` as `bits`-bit two's complement into a little-endian bit stream
-    /// (`1 ≤ bits ≤ 48`; each value is truncated to its low `bits` bits).
-    static func pack(_ values: [Int64], bits: Int) -> [UInt8] {
+    /// Packs `values − offset` as `bits`-bit unsigned numbers into a little-endian bit stream
+    /// (`0 ≤ bits ≤ 48`; each excess is truncated to its low `bits` bits; 0 bits: no bytes).
+    static func pack(_ values: [Int64], offset: Int64, bits: Int) -> [UInt8] {
+        guard bits > 0 else { return [] }
         var out = [UInt8]()
         out.reserveCapacity((values.count * bits + 7) / 8)
         let mask: UInt64 = (1 << UInt64(bits)) - 1
@@ -54,7 +75,7 @@ public struct ProofFormat: Sendable, Equatable {
         var buffer: UInt64 = 0
         var pending = 0
         for v in values {
-            buffer |= (UInt64(bitPattern: v) & mask) << UInt64(pending)
+            buffer |= (UInt64(bitPattern: v &- offset) & mask) << UInt64(pending)
             pending += bits
             while pending >= 8 {
                 out.append(UInt8(truncatingIfNeeded: buffer))
@@ -66,8 +87,8 @@ public struct ProofFormat: Sendable, Equatable {
         return out
     }
 
-    /// Unpacks `count` entries of `bits` bits (`1 ≤ bits ≤ 48`, sign-extended). Requires
-    /// `bytes.count == ⌈count·bits/8⌉`; returns nil if the padding bits are not zero.
+    /// Unpacks `count` unsigned numbers of `bits` bits (`0 ≤ bits ≤ 48`; 0 bits: all zero).
+    /// Requires `bytes.count == ⌈count·bits/8⌉`; returns nil if the padding bits are not zero.
     ///
     /// Entry e starts at stream bit `e·bits`, inside byte `⌊e·bits/8⌋` at bit offset `< 8`, so
     /// the 8 bytes from there hold all of it (`7 + 48 < 64`); the last few entries read the
@@ -75,8 +96,8 @@ public struct ProofFormat: Sendable, Equatable {
     static func unpack(_ bytes: ArraySlice<UInt8>, count: Int, bits: Int) -> [Int64]? {
         guard bytes.count == (count * bits + 7) / 8 else { return nil }
         var out = [Int64](repeating: 0, count: count)
+        guard bits > 0 else { return out }
         let mask: UInt64 = (1 << UInt64(bits)) - 1
-        let signShift = UInt64(64 - bits)
         bytes.withUnsafeBytes { raw in
             out.withUnsafeMutableBufferPointer { o in
                 let n = raw.count
@@ -90,8 +111,7 @@ public struct ProofFormat: Sendable, Equatable {
                         word = 0
                         for i in byte..<n { word |= UInt64(raw[i]) << UInt64(8 * (i - byte)) }
                     }
-                    let u = (word >> UInt64(bitPos & 7)) & mask
-                    o[e] = Int64(bitPattern: u << signShift) >> Int64(signShift)
+                    o[e] = Int64(bitPattern: (word >> UInt64(bitPos & 7)) & mask)
                 }
             }
         }
@@ -100,24 +120,33 @@ public struct ProofFormat: Sendable, Equatable {
         return out
     }
 
-    /// The accumulator section of stage `s` exactly as it appears in the proof (width byte,
-    /// length, packed payload): the bytes the transcript absorbs.
-    static func accumulatorSection(_ stage: Stage) -> [UInt8] {
-        let payload = pack(stage.accumulator, bits: stage.accumulatorBits)
-        var out: [UInt8] = [UInt8(stage.accumulatorBits)]
+    /// The entry section of stage `s` exactly as it appears in the proof (width byte, offset,
+    /// length, packed payload): the bytes the transcript absorbs. Nil if an entry is outside
+    /// [−2^47, 2^47).
+    static func entrySection(_ stage: Stage) -> [UInt8]? {
+        guard let encoding = EntryEncoding(stage.entries) else { return nil }
+        let payload = pack(stage.entries, offset: encoding.offset, bits: encoding.bits)
+        var out: [UInt8] = [UInt8(encoding.bits)]
+        out += Transcript.bigEndian(UInt64(bitPattern: encoding.offset))
         out += Transcript.bigEndian(UInt32(payload.count))
         out += payload
         return out
     }
 
-    /// The encoded proof.
+    /// The encoded proof. Entries outside [−2^47, 2^47) are a programming error (`prove`
+    /// checks them first).
     public func encoded() -> Data {
         var out = ProofFormat.magic
         out += Transcript.bigEndian(ProofFormat.version)
         out += circuitID
         out += Transcript.bigEndian(UInt32(tokens))
         out.append(UInt8(stages.count))
-        for s in stages { out += ProofFormat.accumulatorSection(s) }
+        for s in stages {
+            guard let section = ProofFormat.entrySection(s) else {
+                preconditionFailure("stage entries outside [-2^47, 2^47)")
+            }
+            out += section
+        }
         for s in stages {
             out.append(UInt8(s.rounds.count))
             for r in s.rounds {
@@ -130,18 +159,21 @@ public struct ProofFormat: Sendable, Equatable {
         return Data(out)
     }
 
-    /// What the decoder needs from the circuit: each stage's output count m and inner size n.
+    /// What the decoder needs from the circuit: each stage's output count m, inner size n and
+    /// whether its accumulator is derived from Y (§5.3).
     public struct Shape: Sendable, Equatable {
-        public var maxTokens: Int
-        public var stages: [(outputs: Int, inner: Int)]
-
-        public init(maxTokens: Int, stages: [(outputs: Int, inner: Int)]) {
-            self.maxTokens = maxTokens
-            self.stages = stages
+        public struct StageShape: Sendable, Equatable {
+            public var outputs: Int
+            public var inner: Int
+            public var derived: Bool
         }
 
-        public static func == (a: Shape, b: Shape) -> Bool {
-            a.maxTokens == b.maxTokens && a.stages.elementsEqual(b.stages, by: { $0 == $1 })
+        public var maxTokens: Int
+        public var stages: [StageShape]
+
+        public init(maxTokens: Int, stages: [StageShape]) {
+            self.maxTokens = maxTokens
+            self.stages = stages
         }
     }
 
@@ -160,9 +192,9 @@ public struct ProofFormat: Sendable, Equatable {
         self = try ProofFormat.decode(data, shape: shape).proof
     }
 
-    /// Decodes like `init(decoding:shape:)` and also returns each stage's accumulator section
-    /// (width byte, length, payload) exactly as it appears in `data`: the bytes the transcript
-    /// absorbs (§4.2 step 7), so the verifier need not pack the accumulators again.
+    /// Decodes like `init(decoding:shape:)` and also returns each stage's entry section (width
+    /// byte, length, payload) exactly as it appears in `data`: the bytes the transcript absorbs
+    /// (§4.2 step 7), so the verifier need not pack the entries again.
     static func decode(_ data: some DataProtocol, shape: Shape) throws(ProofsError)
         -> (proof: ProofFormat, sections: [ArraySlice<UInt8>])
     {
@@ -184,21 +216,23 @@ public struct ProofFormat: Sendable, Equatable {
         var sections: [ArraySlice<UInt8>] = []
         for (i, s) in shape.stages.enumerated() {
             let sectionStart = r.offset
-            let bits = Int(try r.u8("stage \(i) accumulator width"))
-            guard bits >= 1, bits <= ProofFormat.maxAccumulatorBits else {
-                throw .accumulatorWidthOutOfRange(stage: i, got: bits)
+            let bits = Int(try r.u8("stage \(i) entry width"))
+            guard bits <= ProofFormat.maxEntryBits else {
+                throw .entryWidthOutOfRange(stage: i, got: bits)
             }
+            let offset = Int64(bitPattern: try r.uint(8, "stage \(i) entry offset"))
             let entries = tokens * s.outputs
             let want = (entries * bits + 7) / 8
-            let length = Int(try r.u32("stage \(i) accumulator length"))
+            let length = Int(try r.u32("stage \(i) entry length"))
             guard length == want else {
-                throw .wrongCount(what: "stage \(i) accumulator length", got: length, want: want)
+                throw .wrongCount(what: "stage \(i) entry length", got: length, want: want)
             }
-            let payload = try r.slice(length, "stage \(i) accumulator")
-            guard let values = ProofFormat.unpack(payload, count: entries, bits: bits) else {
+            let payload = try r.slice(length, "stage \(i) entries")
+            guard var values = ProofFormat.unpack(payload, count: entries, bits: bits) else {
                 throw .nonzeroPadding(stage: i)
             }
-            stages.append(Stage(accumulatorBits: bits, accumulator: values, rounds: []))
+            try ProofFormat.addOffset(offset, to: &values, bits: bits, stage: i)
+            stages.append(Stage(entries: values))
             sections.append(r.bytes[sectionStart..<r.offset])
         }
         for (i, s) in shape.stages.enumerated() {
@@ -216,6 +250,30 @@ public struct ProofFormat: Sendable, Equatable {
         }
         guard r.remaining == 0 else { throw .trailingBytes(count: r.remaining) }
         return (ProofFormat(circuitID: circuitID, tokens: tokens, stages: stages), sections)
+    }
+
+    /// Turns unpacked excesses into entries, checking the encoding is the canonical one (an
+    /// excess of 0 exists; the widest excess needs all `bits`) and every entry is in range.
+    static func addOffset(_ offset: Int64, to values: inout [Int64], bits: Int, stage: Int)
+        throws(ProofsError)
+    {
+        var smallest = Int64.max
+        var largest: Int64 = 0
+        for u in values {
+            smallest = min(smallest, u)
+            largest = max(largest, u)
+        }
+        guard smallest == 0 else {
+            throw .nonCanonicalEntries(stage: stage, reason: "no entry equals the offset")
+        }
+        guard 64 - UInt64(largest).leadingZeroBitCount == bits else {
+            throw .nonCanonicalEntries(
+                stage: stage, reason: "the width is not the least that holds every entry")
+        }
+        guard offset >= -entryLimit, offset < entryLimit - largest else {
+            throw .nonCanonicalEntries(stage: stage, reason: "an entry is outside [-2^47, 2^47)")
+        }
+        for i in values.indices { values[i] += offset }
     }
 
     public init(circuitID: [UInt8], tokens: Int, stages: [Stage]) {
