@@ -1,4 +1,5 @@
 import Foundation
+import Kernel
 import TestSupport
 import Testing
 
@@ -143,6 +144,39 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
                 IntegerMatrixMLE.evaluate(
                     values, rows: rows, cols: cols, colPoint: colPoint, rowPoint: rowPoint) == want)
         }
+    }
+
+    /// W~ through the kernel's GEMM (byte limbs of eq as a 16 × K matrix) equals the naive sum
+    /// on every kernel path, for 8-bit and 16-bit weights with extreme entries, odd shapes and
+    /// the widest K (2^15: the int32 limb sums at their bound).
+    @available(macOS 15.0, *)
+    @Test(arguments: [(1, 1, 8), (3, 5, 8), (7, 33, 16), (16, 100, 8), (5, 130, 16), (2, 1 << 15, 16)])
+    func weightsMLEThroughTheKernelGemmAgreesWithNaive(rows: Int, cols: Int, weightBits: Int) throws {
+        var rng = TestRNG(state: UInt64(rows * 7 + cols + weightBits))
+        let colPoint = (0..<Multilinear.variableCount(cols)).map { _ in rng.ext() }
+        let rowPoint = (0..<Multilinear.variableCount(rows)).map { _ in rng.ext() }
+        let count = rows * cols
+        func plane() -> [Int8] {
+            (0..<count).map { i in [Int8.min, Int8.max, Int8(truncatingIfNeeded: rng.next())][i % 3] }
+        }
+        let high = plane()
+        let low: [Int8]? = weightBits == 16 ? plane() : nil
+        let scales = [DyadicMultiplier](
+            repeating: try DyadicMultiplier(multiplier: 16384, shift: 20), count: rows)
+        let m = try QuantizedMatrix(
+            rows: rows, cols: cols, weights: high, lowWeights: low, outputScales: scales, valueScales: scales)
+        let values: [Int64] = (0..<count).map { i in
+            low.map { 256 * Int64(high[i]) + Int64($0[i]) } ?? Int64(high[i])
+        }
+        let eqCol = Multilinear.eqTable(colPoint)
+        let eqRow = Multilinear.eqTable(rowPoint)
+        let want = IntegerMatrixMLE.evaluateWide(values, rows: rows, cols: cols, eqCol: eqCol, eqRow: eqRow)
+        for path in KernelPath.availableConcrete {
+            let got = try IntegerMatrixMLE.evaluate(
+                weights: m, colPoint: colPoint, rowPoint: rowPoint, path: path)
+            #expect(got == want, "path \(path.rawValue)")
+        }
+        #expect(try SmallIntMatrix(m).evaluate(colPoint: colPoint, rowPoint: rowPoint) == want)
     }
 
     /// The lazy 128-bit sum at its limits: 2^15 products of the largest entry (2^48 − 1) and

@@ -1,3 +1,5 @@
+import Kernel
+
 /// Multilinear evaluation of integer matrices with lazy 128-bit reduction (specs/proofs.md §3.2).
 ///
 /// `M~(c, r) = Σ_row eq(r, row) · Σ_col eq(c, col) · M[row][col]`. Each entry `v` is shifted
@@ -126,6 +128,63 @@ public enum IntegerMatrixMLE {
                 }
             }
         }
+    }
+
+    /// Evaluates the MLE of a kernel weight matrix (`256·hi + lo` for 16-bit weights, `hi`
+    /// for 8-bit ones) at (`colPoint`, `rowPoint`) with the kernel's exact integer GEMM (§3.2):
+    /// the eight bytes of each canonical coordinate of `eq(colPoint, col)` form the rows of a
+    /// 16 × K unsigned byte matrix `L`; `L · Wᵀ` (exact int32 on every kernel path: at most
+    /// `2^15 · 255 · 128 < 2^31`) gives, for each weight row, its 16 byte-weighted sums, which
+    /// recombine exactly into the row's two coordinate sums `Σ_col e(col) · W[row][col]`
+    /// (`Σ_j 2^(8j) · S_j`, below `2^88` in magnitude). The same value as `evaluate`, with the
+    /// N·K multiply-adds on the GEMM's SIMD path instead of two 64×64→128-bit products each.
+    ///
+    /// - Parameter path: the GEMM path (the result does not depend on it).
+    @available(macOS 15.0, *)
+    public static func evaluate(
+        weights m: QuantizedMatrix, colPoint: [GoldilocksExt2], rowPoint: [GoldilocksExt2],
+        path: KernelPath = .auto
+    ) throws(KernelError) -> GoldilocksExt2 {
+        let k = m.cols
+        let eqCol = Multilinear.eqTable(colPoint)
+        let eqRow = Multilinear.eqTable(rowPoint)
+        var limbs = [UInt8](repeating: 0, count: 16 * k)
+        for c in 0..<k {
+            let (e0, e1) = (eqCol[c].c0.value, eqCol[c].c1.value)
+            for j in 0..<8 {
+                limbs[j * k + c] = UInt8(truncatingIfNeeded: e0 >> UInt64(8 * j))
+                limbs[(8 + j) * k + c] = UInt8(truncatingIfNeeded: e1 >> UInt64(8 * j))
+            }
+        }
+        let options = ExecutionOptions(path: path, threads: 1)
+        let high = try IntegerGemm.multiplyUnsigned(limbs, rows: 16, m, plane: .high, options: options)
+        let low: [Int32]? =
+            m.lowWeights == nil
+            ? nil : try IntegerGemm.multiplyUnsigned(limbs, rows: 16, m, plane: .low, options: options)
+        let n = m.rows
+        var total = GoldilocksExt2.zero
+        for r in 0..<n {
+            var coordinates = (Int128(0), Int128(0))
+            for j in 0..<8 {
+                func sum(_ limb: Int) -> Int128 {
+                    let i = limb * n + r
+                    return low.map { 256 * Int128(high[i]) + Int128($0[i]) } ?? Int128(high[i])
+                }
+                coordinates.0 += sum(j) << (8 * j)
+                coordinates.1 += sum(8 + j) << (8 * j)
+            }
+            total += eqRow[r] * GoldilocksExt2(field(coordinates.0), field(coordinates.1))
+        }
+        return total
+    }
+
+    /// `v mod p` for `|v| < 2^127`.
+    @available(macOS 15.0, *)
+    static func field(_ v: Int128) -> Goldilocks {
+        let magnitude = v.magnitude
+        let reduced = Goldilocks.reduce128(
+            hi: UInt64(truncatingIfNeeded: magnitude >> 64), lo: UInt64(truncatingIfNeeded: magnitude))
+        return v < 0 ? Goldilocks.zero - reduced : reduced
     }
 
     /// `256·128 + 128`: the offset that makes every two-plane entry non-negative.

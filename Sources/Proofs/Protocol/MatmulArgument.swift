@@ -15,10 +15,17 @@ public struct SmallIntMatrix: Sendable, Equatable {
     public let rows: Int
     public let cols: Int
     public let values: Values
+    /// The kernel matrix these values came from (weights only): its MLE is then evaluated
+    /// with the kernel's GEMM (`IntegerMatrixMLE.evaluate(weights:)`).
+    let kernelMatrix: QuantizedMatrix?
 
     /// Wraps `values` after checking that it has `rows * cols` entries (both planes) and both
     /// dimensions are in `[1, IntegerMatrixMLE.maxDimension]`.
     public init(rows: Int, cols: Int, values: Values) throws(ProofsError) {
+        try self.init(rows: rows, cols: cols, values: values, kernelMatrix: nil)
+    }
+
+    private init(rows: Int, cols: Int, values: Values, kernelMatrix: QuantizedMatrix?) throws(ProofsError) {
         let count: Int
         switch values {
         case .int8(let v): count = v.count
@@ -32,6 +39,7 @@ public struct SmallIntMatrix: Sendable, Equatable {
         self.rows = rows
         self.cols = cols
         self.values = values
+        self.kernelMatrix = kernelMatrix
     }
 
     /// The weights of a kernel matrix: its int8 plane, or both planes for 16-bit weights.
@@ -39,11 +47,16 @@ public struct SmallIntMatrix: Sendable, Equatable {
         let values: Values =
             matrix.lowWeights.map { Values.int8Planes(high: matrix.weights, low: $0) }
             ?? Values.int8(matrix.weights)
-        try self.init(rows: matrix.rows, cols: matrix.cols, values: values)
+        try self.init(rows: matrix.rows, cols: matrix.cols, values: values, kernelMatrix: matrix)
     }
 
     /// MLE evaluation at (colPoint, rowPoint) (see `IntegerMatrixMLE.evaluate`).
     func evaluate(colPoint: [GoldilocksExt2], rowPoint: [GoldilocksExt2]) -> GoldilocksExt2 {
+        if #available(macOS 15.0, *), let m = kernelMatrix,
+            let value = try? IntegerMatrixMLE.evaluate(weights: m, colPoint: colPoint, rowPoint: rowPoint)
+        {
+            return value
+        }
         switch values {
         case .int8(let v):
             return IntegerMatrixMLE.evaluate(
