@@ -104,7 +104,10 @@ let package = Package(
             name: "LedgerTests",
             dependencies: ["Ledger", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
-        .testTarget(name: "KernelTests", dependencies: ["Kernel", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "KernelTests",
+            dependencies: ["Kernel", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "Kernel", "TestSupport"], swiftSettings: strict),
         .testTarget(

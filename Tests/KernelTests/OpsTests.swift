@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -115,6 +116,8 @@ struct OpsTests {
             let e = t.encoded()
             #expect(e.count == 13 + 3 * t.dtype.size)
             #expect(try CanonicalTensor(decoding: e) == t)
+            // The commitment hashes the values in place; it must be the hash of the encoding.
+            #expect(t.commitment == Array(SHA256.hash(data: e)))
         }
         let t = try CanonicalTensor(kind: .hidden, fractionBits: 16, shape: [1, 2], values: .int32([1, -2]))
         #expect(

@@ -136,13 +136,7 @@ public struct CanonicalTensor: Sendable, Equatable {
     /// The canonical bytes (§7.1).
     public func encoded() -> Data {
         var out = Data(capacity: headerSize + values.count * dtype.size)
-        out.append(contentsOf: Self.magic)
-        out.append(Self.version)
-        out.append(kind.rawValue)
-        out.append(dtype.rawValue)
-        out.append(UInt8(fractionBits))
-        out.append(UInt8(shape.count))
-        for d in shape { appendLE(&out, UInt64(d), bytes: 4) }
+        out.append(header())
         switch values {
         case .int8(let v):
             v.withUnsafeBytes { out.append(contentsOf: $0) }
@@ -164,8 +158,36 @@ public struct CanonicalTensor: Sendable, Equatable {
         return out
     }
 
-    /// SHA-256 of `encoded()`: the tensor's commitment (§7.2), 32 bytes.
-    public var commitment: [UInt8] { Array(SHA256.hash(data: encoded())) }
+    /// The header of `encoded()`: magic, version, kind, dtype, fraction bits, rank, dimensions.
+    func header() -> Data {
+        var out = Data(capacity: headerSize)
+        out.append(contentsOf: Self.magic)
+        out.append(Self.version)
+        out.append(kind.rawValue)
+        out.append(dtype.rawValue)
+        out.append(UInt8(fractionBits))
+        out.append(UInt8(shape.count))
+        for d in shape { appendLE(&out, UInt64(d), bytes: 4) }
+        return out
+    }
+
+    /// SHA-256 of `encoded()`: the tensor's commitment (§7.2), 32 bytes. On little-endian hosts
+    /// the values' memory already is their encoding, so it is hashed in place, without a copy.
+    public var commitment: [UInt8] {
+        #if _endian(little)
+            var hasher = SHA256()
+            hasher.update(data: header())
+            switch values {
+            case .int8(let v): v.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            case .int16(let v): v.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            case .int32(let v): v.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            case .int64(let v): v.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            }
+            return Array(hasher.finalize())
+        #else
+            return Array(SHA256.hash(data: encoded()))
+        #endif
+    }
 
     /// `commitment` as 64 lowercase hex digits.
     public var commitmentHex: String { commitment.map { String(format: "%02x", $0) }.joined() }
