@@ -167,11 +167,21 @@ struct ProofCommand: AsyncParsableCommand {
 
         func run() async throws {
             let c = try ProofCommand.loadCircuit(circuit)
+            let shape = LayerProof.shape(c)
             try printJSON(
                 CircuitSummary(
                     name: c.name, id: c.idHex, kind: c.kind.rawValue, inFeatures: c.inFeatures,
                     outFeatures: c.outFeatures, activationBits: c.activationBits, weightBits: c.weightBits,
-                    maxTokens: c.maxTokens, block: c.block, modelID: c.modelID))
+                    maxTokens: c.maxTokens, block: c.block, modelID: c.modelID,
+                    stages: shape.stages.map {
+                        .init(
+                            outputs: $0.outputs, inner: $0.inner,
+                            accumulator: $0.derived ? "derived" : "explicit",
+                            sumcheckRounds: Multilinear.variableCount($0.inner))
+                    },
+                    fixedProofBytes: shape.fixedBytes,
+                    soundnessBitsAtMaxTokens: (shape.soundnessBits(tokens: c.maxTokens) * 10).rounded(.down)
+                        / 10))
         }
     }
 
@@ -249,4 +259,18 @@ struct CircuitSummary: Encodable {
     /// Model circuits: the block index and, if pinned, the model id.
     var block: Int?
     var modelID: String?
+    /// The proof's stages (specs/proofs.md §5, §6): GEMM output count and inner size, whether
+    /// the accumulator travels in the proof ("explicit") or is derived from Y (§5.3).
+    var stages: [Stage]
+    /// Bytes of a proof whose entries all have width 0 (§6).
+    var fixedProofBytes: Int
+    /// `−log2` of the soundness error bound at `maxTokens` (§9), rounded down to 0.1.
+    var soundnessBitsAtMaxTokens: Double
+
+    struct Stage: Encodable {
+        var outputs: Int
+        var inner: Int
+        var accumulator: String
+        var sumcheckRounds: Int
+    }
 }

@@ -16,6 +16,34 @@ func circuitError(_ json: String) -> ProofsError? {
 }
 
 @Suite struct CircuitTests {
+    /// The registered circuits' proof layouts and soundness bounds are the figures specs/proofs.md
+    /// §6 and §9 state: `dense-1024` derives its one accumulator (537 fixed bytes) and has
+    /// ε < 2^−122.6 at T = 4096; the SmolLM2 MLP block ε < 2^−121.1 at T = 256.
+    @Test func registeredLayoutsMatchTheSpec() throws {
+        func load(_ name: String) throws -> Circuit {
+            let url = RepoPaths.root().appendingPathComponent("Circuits/\(name).json")
+            return try Circuit(json: try Data(contentsOf: url))
+        }
+        let dense = LayerProof.shape(try load("dense-1024"))
+        #expect(dense.stages.map(\.derived) == [true])
+        #expect(dense.fixedBytes == 537)
+        #expect(abs(dense.soundnessBits(tokens: 4096) - (128 - log2(42.0))) < 1e-6)
+        #expect(dense.soundnessBits(tokens: 4096) > 122.6)
+        let silu = LayerProof.shape(try load("dense-256-silu"))
+        #expect(silu.stages.map(\.derived) == [false])
+        let mlp = LayerProof.shape(try load("smollm2-135m-mlp-block0"))
+        #expect(mlp.stages.map(\.derived) == [false, false, true])
+        #expect(mlp.stages.map(\.outputs) == [1536, 1536, 576])
+        #expect(mlp.soundnessBits(tokens: 256) > 121.1)
+        #expect(mlp.soundnessBits(tokens: 256) < 121.2)
+        // The worst case the limits allow (three stages, every ℓ = 15) is still below 2^−120.4.
+        let worst = ProofFormat.Shape(
+            maxTokens: 1 << 15,
+            stages: [ProofFormat.Shape.StageShape](
+                repeating: .init(outputs: 1 << 15, inner: 1 << 15, derived: false), count: 3))
+        #expect(worst.soundnessBits(tokens: 1 << 15) > 120.4)
+    }
+
     struct Registry: Decodable {
         struct Entry: Decodable {
             var file: String

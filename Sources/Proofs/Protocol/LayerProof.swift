@@ -130,8 +130,9 @@ public enum LayerProof {
         return tail.baseline(call, output: y, bound: bound)
     }
 
-    /// The decoder's view of the circuit's proof layout for `tokens` tokens.
-    static func shape(_ circuit: Circuit) -> ProofFormat.Shape {
+    /// The circuit's proof layout (§6): each stage's output count, inner size and whether its
+    /// accumulator is derived from Y (§5.3).
+    public static func shape(_ circuit: Circuit) -> ProofFormat.Shape {
         let d = circuit.inFeatures
         let f = circuit.outFeatures
         let stages: [(outputs: Int, inner: Int)] =

@@ -175,6 +175,23 @@ public struct ProofFormat: Sendable, Equatable {
             self.maxTokens = maxTokens
             self.stages = stages
         }
+
+        /// The size of a proof whose entries all have width 0: header, one entry-section header
+        /// and one round count per stage, and the sumcheck rounds (§6). Entries add
+        /// `⌈T·N_s·w_s / 8⌉` bytes per stage.
+        public var fixedBytes: Int {
+            43 + stages.reduce(0) { $0 + 13 + 1 + 48 * Multilinear.variableCount($1.inner) }
+        }
+
+        /// `−log2 ε` for `tokens` tokens, where `ε = Σ_s (ℓN_s + ℓT + 2·ℓK_s) / p²` is the
+        /// soundness error bound of §9 (`ℓX = ⌈log2 X⌉`, `p² > 2^127.99999`).
+        public func soundnessBits(tokens: Int) -> Double {
+            let lT = Multilinear.variableCount(tokens)
+            let terms = stages.reduce(0) {
+                $0 + Multilinear.variableCount($1.outputs) + lT + 2 * Multilinear.variableCount($1.inner)
+            }
+            return 2 * log2(Double(Goldilocks.modulus)) - log2(Double(max(terms, 1)))
+        }
     }
 
     /// Reads the header only: magic, version, circuit id (to route or reject before decoding).
