@@ -32,8 +32,6 @@ import Testing
         var wantErr: String?
     }
 
-    static let directory = "proofs/dense-16x8-test"
-
     func statement(_ name: String = "dense-16x8-test") throws -> (LayerStatement, Data) {
         let circuitURL = RepoPaths.root().appendingPathComponent("Circuits/\(name).json")
         let c = try Circuit(json: try Data(contentsOf: circuitURL))
@@ -63,9 +61,12 @@ import Testing
         #expect(try LayerProof.prove(s) == proof)
     }
 
-    @Test func probesGiveTheRequiredOutcome() throws {
-        let (s, proof) = try statement()
-        let data = try Data(contentsOf: RepoPaths.fixture(Self.directory + "/probes.json"))
+    /// Named mutations (written by `Fixtures/proofs/make_probes.py` from §6) of an explicit and
+    /// a derived stage's proof.
+    @Test(arguments: ["dense-16x8-test", "dense-16x16-residual-test"])
+    func probesGiveTheRequiredOutcome(name: String) throws {
+        let (s, proof) = try statement(name)
+        let data = try Data(contentsOf: RepoPaths.fixture("proofs/\(name)/probes.json"))
         let probes = try JSONDecoder().decode([Probe].self, from: data)
         #expect(probes.count >= 10)
         for p in probes {

@@ -222,8 +222,8 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
 /// Derived stages (specs/proofs.md §5.3): the accumulator of the GEMM that produces Y with no
 /// table after it is not sent; the proof carries only its difference from the baseline.
 @Suite struct DerivedStageTests {
-    /// A layer whose requantization is finer than one accumulator step (`2^s ≤ c`, every
-    /// registered circuit's case): every difference is 0, the stage's section is empty, and
+    /// A layer whose requantization step is at most one accumulator unit (`2^s ≤ c`; here
+    /// K = 64 and inputs in ±4.0): every difference is 0, the stage's section is empty, and
     /// the proof's size does not depend on T.
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func finelyRequantizedStagesCarryNoEntries(residual: Bool, bias: Bool) throws {
@@ -256,8 +256,8 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
         }
     }
 
-    /// The baseline's exact ceiling division (estimate, then 128-by-64-bit division) equals a
-    /// 128-bit reference over the whole domain: shifts 1...62, divisors from 1 to 2^31, both
+    /// The baseline's exact ceiling division (double estimate, then an exact correction in
+    /// wrapping 64-bit products) equals a 128-bit reference over the whole domain: shifts 1...62, divisors from 1 to 2^31, both
     /// sides of the clamp.
     @available(macOS 15.0, *)
     @Test func ceilingQuotientMatchesA128BitReference() {
@@ -281,6 +281,49 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
             }
         }
         #expect(clamped > 1000 && inside > 1000)
+    }
+
+    /// `derive` (the per-row and per-token estimate factors) equals §5.3 computed with Int128
+    /// over extreme scales, shifts on both sides of [1, 62], and outputs, residuals and biases
+    /// at the int32 limits.
+    @available(macOS 15.0, *)
+    @Test func deriveMatchesTheSpecFormulaOnExtremes() throws {
+        let bound: Int64 = (1 << 45) + 7
+        let shifts: [Int32] = [-64, 0, 1, 2, 20, 40, 61, 62, 63, 90, 126]
+        let scales = try shifts.flatMap { sh in
+            try [16384, 24577, 32767].map { try DyadicMultiplier(multiplier: Int32($0), shift: sh) }
+        }
+        let n = scales.count
+        let mants: [Int32] = [1, 128, 200, 256]
+        let exps: [Int32] = [0, 1, 7, 30, 62]
+        var rng = TestRNG(state: 79)
+        for mant in mants {
+            for e in exps {
+                let a = try QuantizedActivations(
+                    tokens: 1, width: 1, bits: 8, values: [0], mantissas: [mant], exponents: [e])
+                let edge: [Int32] = [Int32.max, -Int32.max, 0, 1, -1]
+                let y = (0..<n).map { i in i < 5 ? edge[i] : Int32(truncatingIfNeeded: rng.next()) }
+                let residual = (0..<n).map { i in
+                    i % 3 == 0 ? -Int32.max : Int32(truncatingIfNeeded: rng.next())
+                }
+                let bias = (0..<n).map { i in i % 4 == 0 ? Int32.max : Int32(truncatingIfNeeded: rng.next()) }
+                let got = AccumulatorBaseline.derive(
+                    output: y, residual: residual, bias: bias, activations: a, scales: scales, bound: bound)
+                for o in 0..<n {
+                    let c = Int128(mant) * Int128(scales[o].multiplier)
+                    let sh = Int(scales[o].shift) - Int(e)
+                    var want: Int128 = 0
+                    if sh >= 1, sh <= 62 {
+                        let y0 = Int128(y[o]) - Int128(residual[o]) - Int128(bias[o])
+                        let num = (y0 << sh) - (Int128(1) << (sh - 1))
+                        var q = num / c
+                        if num % c > 0 { q += 1 }
+                        want = min(max(q, Int128(-bound)), Int128(bound))
+                    }
+                    #expect(Int128(got[o]) == want, "mant \(mant) e \(e) scale \(scales[o])")
+                }
+            }
+        }
     }
 
     /// The baseline is the least accumulator the dense tail maps to y (when one exists and

@@ -136,7 +136,7 @@ public enum IntegerMatrixMLE {
     /// 16 × K unsigned byte matrix `L`; `L · Wᵀ` (exact int32 on every kernel path: at most
     /// `2^15 · 255 · 128 < 2^31`) gives, for each weight row, its 16 byte-weighted sums, which
     /// recombine exactly into the row's two coordinate sums `Σ_col e(col) · W[row][col]`
-    /// (`Σ_j 2^(8j) · S_j`, below `2^88` in magnitude). The same value as `evaluate`, with the
+    /// (`Σ_j 2^(8j) · S_j`, below `2^94` in magnitude). The same value as `evaluate`, with the
     /// N·K multiply-adds on the GEMM's SIMD path instead of two 64×64→128-bit products each.
     ///
     /// - Parameter path: the GEMM path (the result does not depend on it).

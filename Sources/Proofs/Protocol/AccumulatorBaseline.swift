@@ -7,7 +7,7 @@ import Kernel
 /// rounding: if nothing saturates, `roundShift(acc·c, s) = y0 := y − residual − bias`, i.e.
 /// `acc ∈ [⌈(y0·2^s − 2^(s−1)) / c⌉, …)`, an interval `2^s / c` wide. The baseline is its
 /// left end; a proof then carries only `acc − baseline` per entry, which is 0 whenever
-/// `2^s ≤ c` (every registered circuit's case). The baseline is a convenience of the encoding,
+/// `2^s ≤ c` and otherwise below `⌈2^s / c⌉` (the step depends on the token scale). The baseline is a convenience of the encoding,
 /// not a claim: the verifier still runs the layer on `baseline + entry` and checks Y and the
 /// sumcheck, so a wrong baseline can only make an honest proof wider, never a false one valid.
 enum AccumulatorBaseline {

@@ -172,18 +172,21 @@ public enum LayerProof {
     static func verify(_ statement: LayerStatement, proof: some DataProtocol, clock: inout PhaseClock)
         throws(ProofsError) -> ProofVerdict
     {
-        let header = try ProofFormat.decodeCircuitID(proof)
-        guard header == statement.circuit.id else {
+        // The header routes the proof: another circuit or another batch is invalid before the
+        // body is decoded (a short proof claiming many tokens allocates nothing).
+        let header = try ProofFormat.decodeHeader(proof, maxTokens: statement.circuit.maxTokens)
+        guard header.circuitID == statement.circuit.id else {
             return .invalid(
                 reason:
-                    "the proof is for another circuit (id \(hex(header)), want \(statement.circuit.idHex))")
+                    "the proof is for another circuit (id \(hex(header.circuitID)), want \(statement.circuit.idHex))"
+            )
+        }
+        guard header.tokens == statement.tokens else {
+            return .invalid(
+                reason: "the proof covers \(header.tokens) tokens, the input has \(statement.tokens)")
         }
         let (decoded, sections) = try ProofFormat.decode(proof, shape: shape(statement.circuit))
         clock.lap(\.decode)
-        guard decoded.tokens == statement.tokens else {
-            return .invalid(
-                reason: "the proof covers \(decoded.tokens) tokens, the input has \(statement.tokens)")
-        }
         // Replay the layer on the claimed accumulators: every non-GEMM step is recomputed.
         let c = statement.circuit
         let layout = shape(c)

@@ -194,11 +194,22 @@ public struct ProofFormat: Sendable, Equatable {
         }
     }
 
-    /// Reads the header only: magic, version, circuit id (to route or reject before decoding).
-    public static func decodeCircuitID(_ data: some DataProtocol) throws(ProofsError) -> [UInt8] {
-        var r = Reader(bytes: [UInt8](data.prefix(38)))
+    /// Reads the header only — magic, version, circuit id, token count — so a verifier can
+    /// route or reject a proof before decoding (and allocating) its body.
+    ///
+    /// - Throws: `ProofsError` for a bad magic or version, truncation, or a token count
+    ///   outside `[1, maxTokens]`.
+    public static func decodeHeader(_ data: some DataProtocol, maxTokens: Int) throws(ProofsError)
+        -> (circuitID: [UInt8], tokens: Int)
+    {
+        var r = Reader(bytes: [UInt8](data.prefix(42)))
         try r.header()
-        return try r.take(32, "circuit id")
+        let circuitID = try r.take(32, "circuit id")
+        let tokens = Int(try r.u32("token count"))
+        guard tokens >= 1, tokens <= maxTokens else {
+            throw .tokenCountOutOfRange(got: tokens, max: maxTokens)
+        }
+        return (circuitID, tokens)
     }
 
     /// Decodes a proof against `shape`, checking every length, count, width and padding.
@@ -210,7 +221,7 @@ public struct ProofFormat: Sendable, Equatable {
     }
 
     /// Decodes like `init(decoding:shape:)` and also returns each stage's entry section (width
-    /// byte, length, payload) exactly as it appears in `data`: the bytes the transcript absorbs
+    /// byte, offset, length, payload) exactly as it appears in `data`: the bytes the transcript absorbs
     /// (§4.2 step 7), so the verifier need not pack the entries again.
     static func decode(_ data: some DataProtocol, shape: Shape) throws(ProofsError)
         -> (proof: ProofFormat, sections: [ArraySlice<UInt8>])
