@@ -36,23 +36,33 @@ enum AccumulatorBaseline {
         let n = scales.count
         precondition(output.count == tokens * n && (residual?.count ?? output.count) == output.count)
         var out = [Int64](repeating: 0, count: output.count)
-        // 2^sh_o / M_o per row and 2^−e_t / mant_t per token: their product is 2^s / c.
+        // Per row: M_o, sh_o, the bias and 2^sh_o / M_o; per token 2^−e_t / mant_t. The two
+        // factors' product is 2^s / c.
+        let multipliers = scales.map { Int64($0.multiplier) }
+        let shifts = scales.map { Int($0.shift) }
+        let biases = bias.map { $0.map(Int64.init) } ?? [Int64](repeating: 0, count: n)
         let rowFactor = scales.map {
             Double(sign: .plus, exponent: Int($0.shift), significand: 1) / Double($0.multiplier)
         }
-        for t in 0..<tokens {
-            let mant = Int64(activations.mantissas[t])
-            let e = Int(activations.exponents[t])
-            let tokenFactor = Double(sign: .plus, exponent: -e, significand: 1) / Double(mant)
-            for o in 0..<n {
-                let i = t * n + o
-                let c = mant * Int64(scales[o].multiplier)
-                let s = Int(scales[o].shift) - e
-                guard c > 0, s >= 1, s <= maxShift else { continue }
-                let y0 = Int64(output[i]) - Int64(residual?[i] ?? 0) - Int64(bias?[o] ?? 0)
-                out[i] = ceilingQuotient(
-                    y0, shift: s, divisor: c, estimate: (Double(y0) - 0.5) * rowFactor[o] * tokenFactor,
-                    bound: bound)
+        output.withUnsafeBufferPointer { y in
+            out.withUnsafeMutableBufferPointer { acc in
+                for t in 0..<tokens {
+                    let mant = Int64(activations.mantissas[t])
+                    guard mant > 0 else { continue }  // an all-zero token: c = 0
+                    let e = Int(activations.exponents[t])
+                    let tokenFactor = Double(sign: .plus, exponent: -e, significand: 1) / Double(mant)
+                    for o in 0..<n {
+                        let s = shifts[o] - e
+                        let c = mant * multipliers[o]
+                        guard c > 0, s >= 1, s <= maxShift else { continue }
+                        let i = t &* n &+ o
+                        let y0 = Int64(y[i]) - Int64(residual?[i] ?? 0) - biases[o]
+                        acc[i] = ceilingQuotient(
+                            y0, shift: s, divisor: c,
+                            estimate: (Double(y0) - 0.5) * rowFactor[o] * tokenFactor,
+                            bound: bound)
+                    }
+                }
             }
         }
         return out
