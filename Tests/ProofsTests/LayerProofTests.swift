@@ -274,7 +274,9 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
             if n % Int128(c) > 0 { q += 1 }
             let want = Int64(min(max(q, Int128(-bound)), Int128(bound)))
             if abs(want) == bound { clamped += 1 } else { inside += 1 }
-            let got = AccumulatorBaseline.ceilingQuotient(y0, shift: s, divisor: c, bound: bound)
+            let estimate = (Double(y0) - 0.5) * Double(sign: .plus, exponent: s, significand: 1) / Double(c)
+            let got = AccumulatorBaseline.ceilingQuotient(
+                y0, shift: s, divisor: c, estimate: estimate, bound: bound)
             if got != want {
                 Issue.record("y0 \(y0) s \(s) c \(c): got \(got), want \(want)")
                 return

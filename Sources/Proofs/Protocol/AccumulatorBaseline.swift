@@ -95,10 +95,4 @@ enum AccumulatorBaseline {
         }
         return min(max(q, -bound), bound)
     }
-
-    /// `ceilingQuotient` with the estimate computed here (tests and single values).
-    static func ceilingQuotient(_ y0: Int64, shift s: Int, divisor c: Int64, bound: Int64) -> Int64 {
-        let estimate = (Double(y0) - 0.5) * Double(sign: .plus, exponent: s, significand: 1) / Double(c)
-        return ceilingQuotient(y0, shift: s, divisor: c, estimate: estimate, bound: bound)
-    }
 }

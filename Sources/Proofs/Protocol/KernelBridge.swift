@@ -29,13 +29,6 @@ struct GemmCall {
 struct OutputTail {
     let bias: [Int32]?
     let residual: [Int32]?
-
-    /// The baseline accumulator of §5.3 for `call`, given the layer's claimed output `y`.
-    func baseline(_ call: GemmCall, output y: [Int32], bound: Int64) -> [Int64] {
-        AccumulatorBaseline.derive(
-            output: y, residual: residual, bias: bias, activations: call.activations,
-            scales: call.matrix.outputScales, bound: bound)
-    }
 }
 
 /// The kernel operations a layer trace uses (specs/kernel.md §3.3, §5), in one place. Every

@@ -103,18 +103,20 @@ public enum LayerProof {
             stages.append(.init(entries: entries))
         }
         var transcript = statement.transcript()
+        var sections: [[UInt8]] = []
         for (i, s) in stages.enumerated() {
             // True accumulators and differences are below 2^47 in magnitude (§5.1, §5.3).
             guard let section = ProofFormat.entrySection(s) else {
                 throw .nonCanonicalEntries(stage: i, reason: "an entry is outside [-2^47, 2^47)")
             }
             transcript.observe("accumulator", section)
+            sections.append(section)
         }
         let rounds = MatmulArgument.prove(
             statements: calls.map(\.statement), accumulators: accumulators, transcript: &transcript)
         for i in stages.indices { stages[i].rounds = rounds[i] }
         return ProofFormat(circuitID: statement.circuit.id, tokens: statement.tokens, stages: stages)
-            .encoded()
+            .encoded(entrySections: sections)
     }
 
     /// The §5.3 baseline of a derived stage's accumulator, from the claimed output Y.
@@ -127,7 +129,9 @@ public enum LayerProof {
         let c = statement.circuit
         let bound = accumulatorBound(
             inner: call.matrix.cols, activationBits: c.activationBits, weightBits: c.weightBits)
-        return tail.baseline(call, output: y, bound: bound)
+        return AccumulatorBaseline.derive(
+            output: y, residual: tail.residual, bias: tail.bias, activations: call.activations,
+            scales: call.matrix.outputScales, bound: bound)
     }
 
     /// The circuit's proof layout (§6): each stage's output count, inner size and whether its

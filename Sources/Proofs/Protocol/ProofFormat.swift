@@ -136,17 +136,24 @@ public struct ProofFormat: Sendable, Equatable {
     /// The encoded proof. Entries outside [−2^47, 2^47) are a programming error (`prove`
     /// checks them first).
     public func encoded() -> Data {
+        encoded(
+            entrySections: stages.map { s in
+                guard let section = ProofFormat.entrySection(s) else {
+                    preconditionFailure("stage entries outside [-2^47, 2^47)")
+                }
+                return section
+            })
+    }
+
+    /// The encoded proof with each stage's entry section already packed (`entrySection`, as
+    /// the prover absorbed it), so the entries are packed once.
+    func encoded(entrySections: [[UInt8]]) -> Data {
         var out = ProofFormat.magic
         out += Transcript.bigEndian(ProofFormat.version)
         out += circuitID
         out += Transcript.bigEndian(UInt32(tokens))
         out.append(UInt8(stages.count))
-        for s in stages {
-            guard let section = ProofFormat.entrySection(s) else {
-                preconditionFailure("stage entries outside [-2^47, 2^47)")
-            }
-            out += section
-        }
+        for section in entrySections { out += section }
         for s in stages {
             out.append(UInt8(s.rounds.count))
             for r in s.rounds {
