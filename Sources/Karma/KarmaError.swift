@@ -74,8 +74,19 @@ public enum KarmaError: Error, Equatable, Sendable, CustomStringConvertible {
     case windowAlreadyJudged(window: UInt64, next: UInt64)
     /// A downtime slash for a node with no liveness record (never bonded nor credited uptime).
     case noLivenessRecord(node: String)
-    /// A genesis entry that is not the first entry of the ledger.
+    /// A genesis entry after karma exists (only `parameters` and `model` entries may precede it).
     case genesisNotFirst
+    /// A node with less than `minNodeBond` bonded asked for what needs it (uptime pay, attesting
+    /// chunks as a downloader).
+    case insufficientBond(node: String, bonded: UInt64, minimum: UInt64)
+    /// An uptime entry appended after the window's grace period (`closes(w) + uptimeGraceMs`).
+    case windowExpired(window: UInt64, deadlineMs: UInt64, nowMs: UInt64)
+    /// A seeding receipt for a model no `model` entry registered.
+    case unknownModel(Digest32)
+    /// A second `model` entry for an already registered model id.
+    case modelAlreadyRegistered(Digest32)
+    /// A downloader attesting more chunk bytes in one window than `seedingMaxBytesPerWindow`.
+    case seedingCapExceeded(downloader: String, window: UInt64, bytes: UInt64, cap: UInt64)
 
     public var description: String {
         switch self {
@@ -125,7 +136,16 @@ public enum KarmaError: Error, Equatable, Sendable, CustomStringConvertible {
             "window \(w) was already judged; the node's first open window is \(next)"
         case .noLivenessRecord(let node):
             "node \(node) has no liveness record (never bonded nor credited uptime)"
-        case .genesisNotFirst: "a genesis entry is only valid as the first entry, on the empty state"
+        case .genesisNotFirst:
+            "a genesis entry is only valid before any karma exists (after parameters and model entries only)"
+        case .insufficientBond(let node, let bonded, let minimum):
+            "node \(node) has \(bonded) µK bonded; \(minimum) µK (minNodeBond) needed"
+        case .windowExpired(let w, let deadline, let now):
+            "window \(w) could be judged until \(deadline) ms; now is \(now) ms"
+        case .unknownModel(let id): "model \(id.hex) is not registered in the ledger"
+        case .modelAlreadyRegistered(let id): "model \(id.hex) is already registered"
+        case .seedingCapExceeded(let d, let w, let bytes, let cap):
+            "downloader \(d) would attest \(bytes) chunk bytes in window \(w); the cap is \(cap)"
         }
     }
 
@@ -164,6 +184,11 @@ public enum KarmaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .windowAlreadyJudged: "windowAlreadyJudged"
         case .noLivenessRecord: "noLivenessRecord"
         case .genesisNotFirst: "genesisNotFirst"
+        case .insufficientBond: "insufficientBond"
+        case .windowExpired: "windowExpired"
+        case .unknownModel: "unknownModel"
+        case .modelAlreadyRegistered: "modelAlreadyRegistered"
+        case .seedingCapExceeded: "seedingCapExceeded"
         }
     }
 

@@ -6,10 +6,10 @@ import Receipts
 /// Amounts are micro-karma (µK), times and periods are milliseconds of ledger time, rates in basis
 /// points (bps) are parts of 10,000. In the JSON file every field is a JSON number no larger than
 /// 2^53 − 1; unknown and missing fields are refused. ``v1`` is the built-in copy of
-/// `Fixtures/karma/params/v1.json`, and a test keeps the two identical.
+/// `Fixtures/karma/params/v2.json`, and a test keeps the two identical.
 public struct KarmaParameters: Sendable, Equatable {
-    /// The parameters file version; this implementation reads 1.
-    public var version: UInt16 = 1
+    /// The parameters file version; this implementation reads 2.
+    public var version: UInt16 = 2
 
     // MARK: Accrual rates (§5)
     /// µK per 10^6 multiply-accumulates of an inference shard served on time.
@@ -63,8 +63,17 @@ public struct KarmaParameters: Sendable, Equatable {
     /// Most unbonding entries a node may have at once.
     public var maxUnbondingEntries: UInt64
 
-    /// The v1 parameters (identical to `Fixtures/karma/params/v1.json`).
-    public static let v1 = KarmaParameters(
+    // MARK: Stake at risk (§5.0, §5.4, §5.5; version 2)
+    /// Bonded stake below which a node's accruals go to escrow instead of its balance, and which a
+    /// node needs to be paid uptime or to attest chunks as a seeding downloader.
+    public var minNodeBond: UInt64
+    /// How long after window `w` closes an uptime entry for `w` may still be appended.
+    public var uptimeGraceMs: UInt64
+    /// Most chunk bytes one downloader may attest (across all seeders) per heartbeat window.
+    public var seedingMaxBytesPerWindow: UInt64
+
+    /// The v2 parameters (identical to `Fixtures/karma/params/v2.json`).
+    public static let v2 = KarmaParameters(
         inferenceRatePerMegaMAC: 1_000, redundancyRatePerMegaMAC: 250, validationRatePerMegaMAC: 500,
         proofVerificationReward: 20_000, seedingRatePerMiB: 2_000, uptimeRewardPerWindow: 10_000,
         heartbeatWindowMs: 600_000, minHeartbeatsPerWindow: 3, maxHeartbeatsPerEntry: 64,
@@ -74,7 +83,8 @@ public struct KarmaParameters: Sendable, Equatable {
         wrongOutputSlashBps: 1_000, wrongOutputJailMs: 86_400_000,
         invalidProofSlashBps: 1_000, invalidProofJailMs: 86_400_000,
         correlationBpsPerPeer: 1_000, correlationMaxBps: 5_000,
-        unbondingPeriodMs: 1_209_600_000, minValidatorBond: 10_000_000_000, maxUnbondingEntries: 7)
+        unbondingPeriodMs: 1_209_600_000, minValidatorBond: 10_000_000_000, maxUnbondingEntries: 7,
+        minNodeBond: 100_000_000, uptimeGraceMs: 600_000, seedingMaxBytesPerWindow: 268_435_456)
 
     /// Memberwise initializer; call ``validate()`` before using values from outside.
     public init(
@@ -87,7 +97,8 @@ public struct KarmaParameters: Sendable, Equatable {
         wrongOutputSlashBps: UInt64, wrongOutputJailMs: UInt64,
         invalidProofSlashBps: UInt64, invalidProofJailMs: UInt64,
         correlationBpsPerPeer: UInt64, correlationMaxBps: UInt64,
-        unbondingPeriodMs: UInt64, minValidatorBond: UInt64, maxUnbondingEntries: UInt64
+        unbondingPeriodMs: UInt64, minValidatorBond: UInt64, maxUnbondingEntries: UInt64,
+        minNodeBond: UInt64, uptimeGraceMs: UInt64, seedingMaxBytesPerWindow: UInt64
     ) {
         self.inferenceRatePerMegaMAC = inferenceRatePerMegaMAC
         self.redundancyRatePerMegaMAC = redundancyRatePerMegaMAC
@@ -115,6 +126,9 @@ public struct KarmaParameters: Sendable, Equatable {
         self.unbondingPeriodMs = unbondingPeriodMs
         self.minValidatorBond = minValidatorBond
         self.maxUnbondingEntries = maxUnbondingEntries
+        self.minNodeBond = minNodeBond
+        self.uptimeGraceMs = uptimeGraceMs
+        self.seedingMaxBytesPerWindow = seedingMaxBytesPerWindow
     }
 
     /// Hard ceiling on list-length parameters, so one entry's work stays bounded.
@@ -123,7 +137,7 @@ public struct KarmaParameters: Sendable, Equatable {
     /// Checks the documented bounds (specs/karma.md §3).
     /// - Throws: ``KarmaError/invalidParameters(_:)`` naming the first field out of range.
     public func validate() throws(KarmaError) {
-        guard version == 1 else { throw .invalidParameters("version \(version) is not supported (want 1)") }
+        guard version == 2 else { throw .invalidParameters("version \(version) is not supported (want 2)") }
         for (name, bps) in [
             ("downtimeSlashBps", downtimeSlashBps), ("equivocationSlashBps", equivocationSlashBps),
             ("wrongOutputSlashBps", wrongOutputSlashBps), ("invalidProofSlashBps", invalidProofSlashBps),
@@ -149,6 +163,11 @@ public struct KarmaParameters: Sendable, Equatable {
         }
         guard maxChunkBytes >= 1, maxChunkBytes <= UInt64(UInt32.max) else {
             throw .invalidParameters("maxChunkBytes is \(maxChunkBytes); it must be in 1...\(UInt32.max)")
+        }
+        guard minNodeBond >= 1 else { throw .invalidParameters("minNodeBond must be positive") }
+        guard uptimeGraceMs >= 1 else { throw .invalidParameters("uptimeGraceMs must be positive") }
+        guard seedingMaxBytesPerWindow >= 1 else {
+            throw .invalidParameters("seedingMaxBytesPerWindow must be positive")
         }
     }
 
@@ -181,6 +200,9 @@ public struct KarmaParameters: Sendable, Equatable {
             ("unbondingPeriodMs", \.unbondingPeriodMs),
             ("minValidatorBond", \.minValidatorBond),
             ("maxUnbondingEntries", \.maxUnbondingEntries),
+            ("minNodeBond", \.minNodeBond),
+            ("uptimeGraceMs", \.uptimeGraceMs),
+            ("seedingMaxBytesPerWindow", \.seedingMaxBytesPerWindow),
         ]
     }
 
@@ -188,9 +210,39 @@ public struct KarmaParameters: Sendable, Equatable {
     /// - Throws: ``KarmaError/malformed(_:)`` for bad JSON or a missing/unknown field,
     ///   ``KarmaError/invalidParameters(_:)`` for a value out of range.
     public init(json: Data) throws(KarmaError) {
-        var r = try KarmaObjectReader(try KarmaJSON.parse(json), what: "parameters")
+        try self.init(jsonObject: try KarmaJSON.parse(json))
+    }
+
+    /// Canonical bytes (specs/karma.md §3.1): `version` u16, then every field as u64 in table order.
+    public var canonicalBytes: Data {
+        var w = CanonicalWriter()
+        encode(to: &w)
+        return w.bytes
+    }
+
+    func encode(to w: inout CanonicalWriter) {
+        w.u16(version)
+        for (_, path) in Self.fields { w.u64(self[keyPath: path]) }
+    }
+
+    /// Reads what ``encode(to:)`` writes; the values are validated.
+    init(from r: inout CanonicalReader) throws(KarmaError) {
+        var p = KarmaParameters.v2
+        let raw = try r.readU16("parameters.version")
+        guard raw == 2 else { throw .unsupportedVersion(what: "parameters", got: raw, want: 2) }
+        for (name, path) in Self.fields { p[keyPath: path] = try r.readU64("parameters.\(name)") }
+        try p.validate()
+        self = p
+    }
+
+    /// `TaggedHash("mesh/karma/parameters/v2", canonicalBytes)`: what the state hash commits to.
+    public var parametersHash: Digest32 { TaggedHash.hash(tag: "mesh/karma/parameters/v2", canonicalBytes) }
+
+    /// Reads the JSON object form (as in a parameters file).
+    init(jsonObject: JSONValue) throws(KarmaError) {
+        var r = try KarmaObjectReader(jsonObject, what: "parameters")
         let version = try r.number("version", max: UInt64(UInt16.max))
-        var p = KarmaParameters.v1
+        var p = KarmaParameters.v2
         p.version = UInt16(version)
         for (name, path) in Self.fields { p[keyPath: path] = try r.number(name) }
         try r.finish()
@@ -198,10 +250,13 @@ public struct KarmaParameters: Sendable, Equatable {
         self = p
     }
 
-    /// The JSON form, keys sorted, as written in `Fixtures/karma/params/v1.json`.
-    public func json() -> Data {
+    /// The JSON form, keys sorted, as written in `Fixtures/karma/params/v2.json`.
+    public func json() -> Data { JSONOutput.data(jsonObject()) }
+
+    /// The JSON object form.
+    public func jsonObject() -> JSONValue {
         var members: [String: JSONValue] = ["version": KarmaJSON.number(version)]
         for (name, path) in Self.fields { members[name] = KarmaJSON.number(self[keyPath: path]) }
-        return JSONOutput.data(.object(members))
+        return .object(members)
     }
 }

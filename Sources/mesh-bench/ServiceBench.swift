@@ -42,7 +42,7 @@ struct ServiceBench: AsyncParsableCommand {
             orchestrators: [orchestrator.publicKey.hex])
         config.settlement.sweepIntervalMs = 50
         config.logLevel = "error"
-        let executor = try KernelShardExecutor.open(modelDirectory: nil)
+        let executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         let model = try KernelShardExecutor.tinyModel()
         let deps = try await ValidatorDependencies.open(config: config, executor: executor)
         let server = try await RunningValidator.start(config: config, dependencies: deps, logLevel: "error")

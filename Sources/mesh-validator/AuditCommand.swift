@@ -31,7 +31,7 @@ struct AuditCommand: AsyncParsableCommand {
                     throw malformed("\(params): \(e)")
                 }
             } else {
-                parameters = .v1
+                parameters = .v2
             }
             let ledger: Ledger
             do { ledger = try Ledger(path: db, readOnly: true) } catch { throw malformed("\(db): \(error)") }

@@ -126,10 +126,11 @@ private struct Demo {
         config.settlement.mode = .verifyProofs
         config.logLevel = "error"
         // Genesis: the validator starts with its minimum bond (so its re-executions earn validation
-        // karma) and each node with 5 karma of bonded stake (so offences have stake to burn).
+        // karma) and each node with the minimum node bond (so its karma is spendable and offences have
+        // stake to burn; specs/karma.md §5.0).
         config.genesis =
-            [.init(node: validatorKey.publicKey.hex, balance: 0, bonded: KarmaParameters.v1.minValidatorBond)]
-            + nodes.map { .init(node: $0.publicKey.hex, balance: 0, bonded: 5_000_000) }
+            [.init(node: validatorKey.publicKey.hex, balance: 0, bonded: KarmaParameters.v2.minValidatorBond)]
+            + nodes.map { .init(node: $0.publicKey.hex, balance: 0, bonded: KarmaParameters.v2.minNodeBond) }
         let dependencies = try await ValidatorDependencies.open(config: config, executor: executor)
         let server = try await RunningValidator.start(
             config: config, dependencies: dependencies, logLevel: "error")
@@ -142,7 +143,7 @@ private struct Demo {
             print("  \(names[i])        \(short(key.publicKey.hex))")
         }
         print(
-            "Genesis: the validator is bonded \(KarmaParameters.v1.minValidatorBond) µK (the minimum); each node 5000000 µK."
+            "Genesis: the validator is bonded \(KarmaParameters.v2.minValidatorBond) µK (the minimum); each node 5000000 µK."
         )
         print("Node C is faulty: in job 2 it attaches a proof of another output, in job 3 it returns a")
         print("wrong output, in job 4 it stays silent. Nodes A and B collude in job 5. Every job is sent")

@@ -5,14 +5,16 @@ import Testing
 
 /// Engine behaviour beyond the fixtures: purity, formulas against a naive reference, parameters.
 @Suite struct EngineTests {
-    let engine = try! KarmaEngine(parameters: .v1)
+    let engine = try! KarmaEngine(parameters: .v2)
 
     @Test func applyDoesNotTouchItsInputAndRefusalLeavesNothing() throws {
         let pre = Build.genesis([(TestKeys.alice, Build.account(balance: 10))])
         let before = pre.stateHash
         let post = try engine.apply(Build.inference(TestKeys.alice), to: pre)
         #expect(pre.stateHash == before)
-        #expect(post.account(TestKeys.alice.publicKey).balance == 50_010)
+        // alice holds no node bond: the accrual goes to escrow, the balance is untouched (§5.0).
+        #expect(post.account(TestKeys.alice.publicKey).balance == 10)
+        #expect(post.account(TestKeys.alice.publicKey).escrow == 50_000)
         // A refused entry throws; the caller still holds the old state.
         #expect(throws: KarmaError.self) { try engine.apply(Build.inference(TestKeys.alice), to: post) }
     }
@@ -41,31 +43,32 @@ import Testing
     }
 
     @Test func parametersOutOfRangeAreRefused() {
-        var p = KarmaParameters.v1
+        var p = KarmaParameters.v2
         p.equivocationSlashBps = 10_001
         #expect(throws: KarmaError.self) { try KarmaEngine(parameters: p) }
-        p = .v1
+        p = .v2
         p.heartbeatWindowMs = 0
         #expect(throws: KarmaError.self) { try KarmaEngine(parameters: p) }
-        p = .v1
+        p = .v2
         p.minHeartbeatsPerWindow = p.maxHeartbeatsPerEntry + 1
         #expect(throws: KarmaError.self) { try KarmaEngine(parameters: p) }
     }
 
     @Test func parametersFileIsStrict() throws {
-        let good = KarmaParameters.v1.json()
-        #expect(try KarmaParameters(json: good) == .v1)
+        let good = KarmaParameters.v2.json()
+        #expect(try KarmaParameters(json: good) == .v2)
         let text = String(decoding: good, as: UTF8.self)
         let unknown = text.replacingOccurrences(of: "{", with: "{\"bonus\": 1,")
         #expect(throws: KarmaError.self) { try KarmaParameters(json: Data(unknown.utf8)) }
         let missing = text.replacingOccurrences(of: "\"downtimeSlashBps\": 10,", with: "")
         #expect(throws: KarmaError.self) { try KarmaParameters(json: Data(missing.utf8)) }
-        let v2 = text.replacingOccurrences(of: "\"version\": 1", with: "\"version\": 2")
-        #expect(throws: KarmaError.self) { try KarmaParameters(json: Data(v2.utf8)) }
+        let v3 = text.replacingOccurrences(of: "\"version\": 2", with: "\"version\": 3")
+        #expect(v3 != text)
+        #expect(throws: KarmaError.self) { try KarmaParameters(json: Data(v3.utf8)) }
     }
 
     @Test func eligibilityNeedsBondAndFreedom() {
-        let min = KarmaParameters.v1.minValidatorBond
+        let min = KarmaParameters.v2.minValidatorBond
         let key = TestKeys.erin.publicKey
         #expect(
             !engine.isEligibleValidator(
@@ -115,7 +118,7 @@ import Testing
 /// Every refusal of the fixture suite, applied in place, leaves the state byte-for-byte unchanged.
 @Suite struct AtomicityTests {
     @Test func refusedEntriesLeaveTheStateUntouched() throws {
-        let engine = try KarmaEngine(parameters: .v1)
+        let engine = try KarmaEngine(parameters: .v2)
         var checked = 0
         for c in FixtureCases.all where c.wantError != nil && c.editLastLine == nil {
             var state = c.pre

@@ -38,20 +38,20 @@ import Testing
         var bytes = Build.inference(TestKeys.alice).canonicalBytes
         bytes[0] = 0
         #expect(throws: KarmaError.unknownEntryType("tag 0")) { try KarmaEntry(canonicalBytes: bytes) }
-        bytes[0] = 13
-        #expect(throws: KarmaError.unknownEntryType("tag 13")) { try KarmaEntry(canonicalBytes: bytes) }
+        bytes[0] = 15
+        #expect(throws: KarmaError.unknownEntryType("tag 15")) { try KarmaEntry(canonicalBytes: bytes) }
         bytes[0] = 1
-        bytes[2] = 2  // version 0x0002
-        #expect(throws: KarmaError.unsupportedVersion(what: "entry", got: 2, want: 1)) {
+        bytes[2] = 3  // version 0x0003
+        #expect(throws: KarmaError.unsupportedVersion(what: "entry", got: 3, want: 2)) {
             try KarmaEntry(canonicalBytes: bytes)
         }
     }
 
     @Test func inferenceLayoutIsTheDocumentedOne() {
-        // specs/karma.md §4.4: type 01, version 0001, timestamp, node, job, receipt digest,
+        // specs/karma.md §4.4: type 01, version 0002, timestamp, node, job, receipt digest,
         // layerStart, layerEnd, macs, latency, sla — written out by hand here.
         let e = Build.inference(TestKeys.alice, layers: 2..<6, macs: 7, latencyMs: 8, slaMs: 9, at: 0x0102)
-        var want = Data([0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x01, 0x02])
+        var want = Data([0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0x01, 0x02])
         want += TestKeys.alice.publicKey.rawRepresentation
         want += Data(repeating: 0x11, count: 32) + Data(repeating: 0xEE, count: 32)
         want += Data([0, 0, 0, 2, 0, 0, 0, 6])
@@ -95,7 +95,7 @@ import Testing
 
     @Test func oversizedListsAreRefusedBeforeAllocation() {
         // A seeding entry claiming 2^32−1 receipts.
-        var bytes = Data([0x04, 0x00, 0x01]) + Data(count: 8) + TestKeys.alice.publicKey.rawRepresentation
+        var bytes = Data([0x04, 0x00, 0x02]) + Data(count: 8) + TestKeys.alice.publicKey.rawRepresentation
         bytes += Data([0xFF, 0xFF, 0xFF, 0xFF])
         #expect(throws: KarmaError.tooManyItems("receipts", got: Int(UInt32.max), limit: 4096)) {
             try KarmaEntry(canonicalBytes: bytes)

@@ -21,9 +21,9 @@ import Testing
     }
 
     @Test func parametersFileIsTheBuiltInV1() throws {
-        let data = try Data(contentsOf: Self.root.appendingPathComponent("params/v1.json"))
-        #expect(try KarmaParameters(json: data) == .v1)
-        #expect(KarmaParameters.v1.json() == data)
+        let data = try Data(contentsOf: Self.root.appendingPathComponent("params/v2.json"))
+        #expect(try KarmaParameters(json: data) == .v2)
+        #expect(KarmaParameters.v2.json() == data)
     }
 
     @Test func generatorReproducesFixtures() throws {
@@ -60,8 +60,8 @@ enum FixtureWriter {
         let fm = FileManager.default
         let params = root.appendingPathComponent("params")
         try fm.createDirectory(at: params, withIntermediateDirectories: true)
-        try KarmaParameters.v1.json().write(to: params.appendingPathComponent("v1.json"))
-        let engine = try KarmaEngine(parameters: .v1)
+        try KarmaParameters.v2.json().write(to: params.appendingPathComponent("v2.json"))
+        let engine = try KarmaEngine(parameters: .v2)
         for c in cases {
             let dir = root.appendingPathComponent(c.suite).appendingPathComponent(c.name)
             if fm.fileExists(atPath: dir.path) { try fm.removeItem(at: dir) }
@@ -69,7 +69,7 @@ enum FixtureWriter {
             var nodes: [String: JSONValue] = [:]
             for (alias, key) in TestKeys.aliases { nodes[alias] = .string(key.publicKey.hex) }
             var info: [String: JSONValue] = [
-                "desc": .string(c.desc), "params": .string("v1"), "nodes": .object(nodes),
+                "desc": .string(c.desc), "params": .string("v2"), "nodes": .object(nodes),
                 "expect": .object(c.expect.mapValues { .string($0) }),
             ]
             if let w = c.wantError { info["wantError"] = .string(w) }

@@ -84,7 +84,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func invariantsHoldOverRandomSequences(seed: UInt64) throws {
-        let engine = try KarmaEngine(parameters: .v1)
+        let engine = try KarmaEngine(parameters: .v2)
         var rng = SplitMix64(seed: seed)
         var state = Build.genesis(Self.keys.map { ($0, Build.account(balance: 20_000_000_000)) })
         let genesis = state

@@ -47,7 +47,7 @@ final class LiveHarness: @unchecked Sendable {
         config.limits = limits
         config.logLevel = "error"
         self.config = config
-        executor = try KernelShardExecutor.open(modelDirectory: nil)
+        executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         model = try KernelShardExecutor.tinyModel()
         try await start()
     }

@@ -8,7 +8,7 @@ import Testing
 
 /// The liveness sweep (specs/karma.md §5.5, §6.5) on the production ledger and heartbeat journal.
 @Suite struct LivenessTests {
-    let windowMs = KarmaParameters.v1.heartbeatWindowMs
+    let windowMs = KarmaParameters.v2.heartbeatWindowMs
     let alive = SchnorrSigningKey.generate()
     let silent = SchnorrSigningKey.generate()
     let directory: URL
@@ -53,10 +53,10 @@ import Testing
         #expect(credited.first?.node == alive.publicKey.hex)
         #expect(try await book.sweepLiveness().isEmpty)  // once per window
         let aliveAccount = try #require(try await book.account(of: alive.publicKey, recent: 0))
-        #expect(aliveAccount.scores["uptime"] == KarmaParameters.v1.uptimeRewardPerWindow)
+        #expect(aliveAccount.scores["uptime"] == KarmaParameters.v2.uptimeRewardPerWindow)
 
         // 36 missed windows (100 … 135) for the silent node; 35 (101 … 135) for the other.
-        setTime(window: 100 + KarmaParameters.v1.downtimeMissedWindows)
+        setTime(window: 100 + KarmaParameters.v2.downtimeMissedWindows)
         let slashed = try await book.sweepLiveness()
         #expect(slashed.map(\.type) == ["slash/downtime", "jail"])
         #expect(slashed.allSatisfy { $0.node == silent.publicKey.hex })
@@ -67,7 +67,7 @@ import Testing
         // After a restart (state replayed from the ledger) the same stretch is not charged again;
         // one window later the other node's stretch reaches the threshold.
         book = try openBook()
-        setTime(window: 101 + KarmaParameters.v1.downtimeMissedWindows)
+        setTime(window: 101 + KarmaParameters.v2.downtimeMissedWindows)
         let next = try await book.sweepLiveness()
         #expect(next.map(\.type) == ["slash/downtime", "jail"])
         #expect(next.allSatisfy { $0.node == alive.publicKey.hex })
@@ -91,14 +91,14 @@ import Testing
         let closing = try await heartbeat(book, at: 101 * windowMs + 1000, sequence: 4)
         #expect(closing.map(\.type) == ["uptime"])
         let account = try #require(try await book.account(of: alive.publicKey, recent: 0))
-        #expect(account.scores["uptime"] == KarmaParameters.v1.uptimeRewardPerWindow)
+        #expect(account.scores["uptime"] == KarmaParameters.v2.uptimeRewardPerWindow)
         // The closed window left the journal: after another restart only window 101's heartbeat
         // is pending, and closing it (one heartbeat: too few) credits nothing.
         book = try openBook()
         setTime(window: 102)
         #expect(try await book.sweepLiveness().isEmpty)
         let after = try #require(try await book.account(of: alive.publicKey, recent: 0))
-        #expect(after.scores["uptime"] == KarmaParameters.v1.uptimeRewardPerWindow)
+        #expect(after.scores["uptime"] == KarmaParameters.v2.uptimeRewardPerWindow)
     }
 
     /// A bonded validator heartbeats for itself on every sweep that is due: over more windows than
@@ -108,7 +108,7 @@ import Testing
         let validator = SchnorrSigningKey.generate()
         let book = try openBook(selfHeartbeatKey: validator)
         try await book.writeGenesis([(validator.publicKey, 0, 5_000_000), (silent.publicKey, 0, 5_000_000)])
-        let p = KarmaParameters.v1
+        let p = KarmaParameters.v2
         let step = p.heartbeatWindowMs / (p.minHeartbeatsPerWindow + 1)
         var entries: [RecordedEntry] = []
         let end = (100 + p.downtimeMissedWindows + 2) * windowMs

@@ -97,7 +97,7 @@ struct ServeProcessTests {
             "checkpointKey": ["hex": String(repeating: "5c", count: 32)],
             "orchestrators": [orchestrator.publicKey.hex],
             "settlement": ["mode": "re-execute", "sweepIntervalMs": 20],
-            "logLevel": "error",
+            "logLevel": "error", "tinyModel": true,
         ]
         let url = dir.appendingPathComponent("config.json")
         try JSONSerialization.data(withJSONObject: config).write(to: url)
@@ -113,7 +113,7 @@ struct ServeProcessTests {
         let binary = try #require(ServeBinary.url)
         let dir = try RepoPaths.temporaryDirectory(prefix: "serve-kill")
         let configURL = try writeConfig(dir)
-        let executor = try KernelShardExecutor.open(modelDirectory: nil)
+        let executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         let model = try KernelShardExecutor.tinyModel()
 
         var server = try ServeProcess(binary: binary, config: configURL)

@@ -165,8 +165,15 @@ extension KarmaEngine {
             }
             if e.amount > 0 { kept.append(e) }
         }
-        guard left == 0 else { throw .invalidState("slash exceeds slashable stake (internal inconsistency)") }
         a.unbonding = kept
+        // Then from escrow, then from the balance: earned karma is at risk too (§6.1).
+        let fromEscrow = min(left, a.escrow)
+        a.escrow -= fromEscrow
+        left -= fromEscrow
+        let fromBalance = min(left, a.balance)
+        a.balance -= fromBalance
+        left -= fromBalance
+        guard left == 0 else { throw .invalidState("slash exceeds slashable stake (internal inconsistency)") }
         // Everything that can fail is computed before the state changes.
         let slashed = try CheckedMath.add(s.slashed, assessment.amount, "total slashed")
         if case .downtime(let through) = x.offence {

@@ -21,12 +21,21 @@ extension KarmaEngine {
         }
         switch action {
         case .bond:
-            guard a.balance >= r.amount else {
-                throw .insufficientBalance(node: node.hex, have: a.balance, want: r.amount)
+            // Escrow first (it has no other use), then the balance (§7.1).
+            let available = try CheckedMath.add(a.escrow, a.balance, "escrow and balance of \(node.hex)")
+            guard available >= r.amount else {
+                throw .insufficientBalance(node: node.hex, have: available, want: r.amount)
             }
-            a.balance -= r.amount
+            let fromEscrow = min(a.escrow, r.amount)
+            a.escrow -= fromEscrow
+            a.balance -= r.amount - fromEscrow
             a.bonded = try CheckedMath.add(a.bonded, r.amount, "bonded stake of \(node.hex)")
             if a.nextLivenessWindow == nil { a.nextLivenessWindow = window(containing: now) }
+            // Holding the node bond releases what was earned in escrow (§5.0).
+            if a.bonded >= parameters.minNodeBond, a.escrow > 0 {
+                a.balance = try CheckedMath.add(a.balance, a.escrow, "balance of \(node.hex)")
+                a.escrow = 0
+            }
         case .unbond:
             guard a.bonded >= r.amount else {
                 throw .insufficientBonded(node: node.hex, have: a.bonded, want: r.amount)

@@ -17,7 +17,7 @@ public struct KarmaEngine: Sendable {
     public static let offenceTag = "mesh/karma/offence/v1"
 
     /// - Throws: ``KarmaError/invalidParameters(_:)`` when `parameters` break a documented bound.
-    public init(parameters: KarmaParameters = .v1) throws(KarmaError) {
+    public init(parameters: KarmaParameters = .v2) throws(KarmaError) {
         try parameters.validate()
         self.parameters = parameters
     }
@@ -39,7 +39,13 @@ public struct KarmaEngine: Sendable {
     /// Every rule checks everything (and computes every checked sum) before it changes the state,
     /// so a refusal never leaves a partial update behind (specs/karma.md §8.6).
     /// - Throws: a ``KarmaError`` naming the broken rule.
+    ///
+    /// The parameters that apply are the state's (set by the last `parameters` entry) when it has
+    /// any, else this engine's: a ledger is always replayed under the parameters it recorded.
     public func apply(_ entry: KarmaEntry, to s: inout KarmaState) throws(KarmaError) {
+        if let recorded = s.parameters, recorded != parameters {
+            return try KarmaEngine(parameters: recorded).apply(entry, to: &s)
+        }
         let now = entry.timestampMs
         guard now >= s.lastTimestampMs else {
             throw .timestampRegressed(got: now, last: s.lastTimestampMs)
@@ -57,6 +63,10 @@ public struct KarmaEngine: Sendable {
         case .slash(let x): try applySlash(x, now: now, &s)
         case .jail(let j): try applyJail(j, now: now, &s)
         case .genesis(let g): try applyGenesis(g, now: now, &s)
+        case .model(let m): try applyModel(m, &s)
+        case .parameters(let p):
+            try p.validate()
+            s.parameters = p
         }
         s.lastTimestampMs = now
         for node in entry.nodes where s.account(node).isEmpty { s.accounts[node] = nil }
@@ -108,23 +118,36 @@ public struct KarmaEngine: Sendable {
             try CheckedMath.add(w, 1, "window index"), parameters.heartbeatWindowMs, "window closing time")
     }
 
-    /// Stake that a slash at ledger time `now` can reach: bonded plus unbonding entries that have
-    /// not matured (`maturesAtMs > now`) (§6.1).
+    /// What a slash at ledger time `now` can reach (§6.1): bonded stake, unbonding entries that
+    /// have not matured (`maturesAtMs > now`), escrow and the liquid balance — everything the node
+    /// holds except matured unbonding stake.
     public func slashableStake(of account: Account, now: UInt64) throws(KarmaError) -> MicroKarma {
-        try CheckedMath.add(
-            account.bonded,
-            try CheckedMath.sum(account.unbonding.filter { $0.maturesAtMs > now }.map(\.amount), "unbonding"),
-            "slashable stake")
+        let unbonding = try CheckedMath.sum(
+            account.unbonding.filter { $0.maturesAtMs > now }.map(\.amount), "unbonding")
+        let stake = try CheckedMath.add(account.bonded, unbonding, "slashable stake")
+        let earned = try CheckedMath.add(account.escrow, account.balance, "slashable stake")
+        return try CheckedMath.add(stake, earned, "slashable stake")
+    }
+
+    /// Whether `node` holds the bond that makes its accruals spendable (§5.0).
+    public func holdsNodeBond(_ node: XOnlyPublicKey, in state: KarmaState) -> Bool {
+        state.account(node).bonded >= parameters.minNodeBond
     }
 
     // MARK: Accruals (§5)
 
+    /// Credits an accrual (§5.0): to the balance when the node holds `minNodeBond` bonded, else to
+    /// its escrow, which is slashable and can only be bonded.
     private func credit(
         _ node: XOnlyPublicKey, _ amount: MicroKarma, _ score: WritableKeyPath<Scores, UInt64>,
         _ s: inout KarmaState
     ) throws(KarmaError) {
         var a = s.account(node)
-        a.balance = try CheckedMath.add(a.balance, amount, "balance of \(node.hex)")
+        if a.bonded >= parameters.minNodeBond {
+            a.balance = try CheckedMath.add(a.balance, amount, "balance of \(node.hex)")
+        } else {
+            a.escrow = try CheckedMath.add(a.escrow, amount, "escrow of \(node.hex)")
+        }
         a.scores[keyPath: score] = try CheckedMath.add(
             a.scores[keyPath: score], amount, "score of \(node.hex)")
         s.minted = try CheckedMath.add(s.minted, amount, "total minted")
@@ -202,9 +225,12 @@ public struct KarmaEngine: Sendable {
             throw .tooManyItems("receipts", got: a.receipts.count, limit: limit)
         }
         try requireNotJailed(a.seeder, s)
+        let w = window(containing: now)
         var bytes: UInt64 = 0
         var keys = Set<Digest32>()
-        for (i, signed) in a.receipts.enumerated() {
+        var allowances: [XOnlyPublicKey: SeedingAllowance] = [:]
+        for (i, attestation) in a.receipts.enumerated() {
+            let signed = attestation.receipt
             let r = signed.message
             guard r.seeder == a.seeder else {
                 throw .invalidEvidence("chunk receipt \(i) names seeder \(r.seeder.hex), not \(a.seeder.hex)")
@@ -212,33 +238,76 @@ public struct KarmaEngine: Sendable {
             guard r.downloader != r.seeder else {
                 throw .invalidEvidence("chunk receipt \(i): a node cannot download from itself")
             }
-            guard r.chunkBytes >= 1, UInt64(r.chunkBytes) <= parameters.maxChunkBytes else {
+            guard let model = s.models[r.modelID] else { throw .unknownModel(r.modelID) }
+            guard r.chunkRoot == model.chunkRoot else {
+                throw .invalidEvidence(
+                    "chunk receipt \(i) names chunk root \(r.chunkRoot.hex); model \(r.modelID.hex) has \(model.chunkRoot.hex)"
+                )
+            }
+            guard let length = model.chunkLength(UInt64(r.chunkIndex)) else {
+                throw .invalidField(
+                    "receipts[\(i)].chunkIndex",
+                    reason: "\(r.chunkIndex) is not below the model's \(model.chunkCount) chunks")
+            }
+            guard UInt64(r.chunkBytes) == length, length <= parameters.maxChunkBytes else {
                 throw .invalidField(
                     "receipts[\(i)].chunkBytes",
-                    reason: "\(r.chunkBytes) is not in 1...\(parameters.maxChunkBytes)")
+                    reason: "\(r.chunkBytes) claimed; chunk \(r.chunkIndex) of the model is \(length) bytes")
             }
             guard r.servedAtMs <= now else {
                 throw .invalidEvidence(
                     "chunk receipt \(i) is dated \(r.servedAtMs) ms, after the entry (\(now) ms)")
             }
+            guard
+                MerkleTree.rootFromInclusionProof(
+                    index: UInt64(r.chunkIndex), size: model.chunkCount, leafHash: r.chunkHash,
+                    proof: attestation.proof) == model.chunkRoot
+            else {
+                throw .invalidEvidence(
+                    "chunk receipt \(i): the proof does not place hash \(r.chunkHash.hex) at chunk \(r.chunkIndex) under the model's chunk root"
+                )
+            }
+            let downloader = s.account(r.downloader)
+            guard downloader.bonded >= parameters.minNodeBond else {
+                throw .insufficientBond(
+                    node: r.downloader.hex, bonded: downloader.bonded, minimum: parameters.minNodeBond)
+            }
             guard signed.isValid else {
                 throw .invalidSignature(
                     "chunk receipt \(i) is not signed by its downloader \(r.downloader.hex)")
             }
-            var w = CanonicalWriter()
-            w.u8(4)
-            w.publicKey(r.seeder)
-            w.publicKey(r.downloader)
-            w.digest(r.chunkRoot)
-            w.u32(r.chunkIndex)
-            let key = TaggedHash.hash(tag: Self.claimTag, w.bytes)
+            let key = Self.seedingClaimKey(downloader: r.downloader, modelID: r.modelID, chunkIndex: r.chunkIndex)
             try requireUnclaimed("seeding", key, s)
             guard keys.insert(key).inserted else { throw .duplicateClaim(kind: "seeding", claim: key) }
-            bytes = try CheckedMath.add(bytes, UInt64(r.chunkBytes), "seeded bytes")
+            // The downloader's allowance for this window (§5.4): reset when a new window starts.
+            var allowance =
+                allowances[r.downloader] ?? downloader.seeding.flatMap { $0.window == w ? $0 : nil }
+                ?? SeedingAllowance(window: w, bytes: 0)
+            allowance.bytes = try CheckedMath.add(allowance.bytes, length, "seeded bytes")
+            guard allowance.bytes <= parameters.seedingMaxBytesPerWindow else {
+                throw .seedingCapExceeded(
+                    downloader: r.downloader.hex, window: w, bytes: allowance.bytes,
+                    cap: parameters.seedingMaxBytesPerWindow)
+            }
+            allowances[r.downloader] = allowance
+            bytes = try CheckedMath.add(bytes, length, "seeded bytes")
         }
         let amount = try CheckedMath.mulDiv(bytes, parameters.seedingRatePerMiB, 1 << 20, "seeding reward")
         try credit(a.seeder, amount, \.seeding, &s)
         s.claims.formUnion(keys)
+        for (node, allowance) in allowances { s.accounts[node, default: Account()].seeding = allowance }
+    }
+
+    /// Registers a model package (§4.3 `model`): once per model id.
+    private func applyModel(_ m: ModelRegistration, _ s: inout KarmaState) throws(KarmaError) {
+        guard s.models[m.modelID] == nil else { throw .modelAlreadyRegistered(m.modelID) }
+        guard m.chunkSize.nonzeroBitCount == 1, m.chunkSize >= 4096, m.chunkSize <= 1 << 26 else {
+            throw .invalidField("chunkSize", reason: "\(m.chunkSize) is not a power of two in [4096, 2^26]")
+        }
+        guard m.payloadBytes >= 1, m.registered.chunkCount <= UInt64(UInt32.max) + 1 else {
+            throw .invalidField("payloadBytes", reason: "\(m.payloadBytes) gives no chunk or more than 2^32")
+        }
+        s.models[m.modelID] = m.registered
     }
 
     private func applyUptime(_ a: UptimeAccrual, now: UInt64, _ s: inout KarmaState) throws(KarmaError) {
@@ -247,10 +316,21 @@ public struct KarmaEngine: Sendable {
             throw .tooManyItems("heartbeats", got: a.heartbeats.count, limit: limit)
         }
         try requireNotJailed(a.node, s)
+        let account = s.account(a.node)
+        let bonded = account.bonded >= parameters.minNodeBond
+        guard let next = account.nextLivenessWindow else {
+            guard bonded else {
+                throw .insufficientBond(node: a.node.hex, bonded: account.bonded, minimum: parameters.minNodeBond)
+            }
+            throw .noLivenessRecord(node: a.node.hex)
+        }
         let closes = try closingTime(ofWindow: a.window)
         guard closes <= now else { throw .windowNotClosed(window: a.window, closesAtMs: closes, nowMs: now) }
-        if let next = s.account(a.node).nextLivenessWindow, a.window < next {
-            throw .windowAlreadyJudged(window: a.window, next: next)
+        guard a.window >= next else { throw .windowAlreadyJudged(window: a.window, next: next) }
+        let deadline = try CheckedMath.add(closes, parameters.uptimeGraceMs, "uptime deadline")
+        guard now < deadline else { throw .windowExpired(window: a.window, deadlineMs: deadline, nowMs: now) }
+        guard bonded else {
+            throw .insufficientBond(node: a.node.hex, bonded: account.bonded, minimum: parameters.minNodeBond)
         }
         var previous: UInt64?
         for (i, beat) in a.heartbeats.enumerated() {
@@ -274,16 +354,16 @@ public struct KarmaEngine: Sendable {
                 "window \(a.window) has \(a.heartbeats.count) heartbeats; \(parameters.minHeartbeatsPerWindow) needed"
             )
         }
-        let next = try CheckedMath.add(a.window, 1, "window index")
+        let following = try CheckedMath.add(a.window, 1, "window index")
         try credit(a.node, parameters.uptimeRewardPerWindow, \.uptime, &s)
-        s.accounts[a.node, default: Account()].nextLivenessWindow = next
+        s.accounts[a.node, default: Account()].nextLivenessWindow = following
     }
 
     /// Genesis (§5.6): only on the empty state; allocations sorted by node key, no duplicates.
     private func applyGenesis(_ allocations: [GenesisAllocation], now: UInt64, _ s: inout KarmaState)
         throws(KarmaError)
     {
-        guard s.isEmpty else { throw .genesisNotFirst }
+        guard s.holdsNoKarma else { throw .genesisNotFirst }
         guard !allocations.isEmpty else {
             throw .invalidField("allocations", reason: "at least one is needed")
         }
@@ -303,6 +383,16 @@ public struct KarmaEngine: Sendable {
         }
         s.minted = minted
         s.accounts = accounts
+    }
+
+    /// Claim key of a seeding attestation (§8.3): one per (downloader, model, chunk).
+    static func seedingClaimKey(downloader: XOnlyPublicKey, modelID: Digest32, chunkIndex: UInt32) -> Digest32 {
+        var k = CanonicalWriter()
+        k.u8(4)
+        k.publicKey(downloader)
+        k.digest(modelID)
+        k.u32(chunkIndex)
+        return TaggedHash.hash(tag: claimTag, k.bytes)
     }
 
     // MARK: Claim keys (§8.3)

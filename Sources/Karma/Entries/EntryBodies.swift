@@ -98,17 +98,63 @@ public struct ValidationAccrual: Equatable, Sendable {
     }
 }
 
-/// Pay for model chunks a node served, proven by downloader-signed receipts (specs/karma.md §5.4).
+/// One downloader-signed chunk receipt with the RFC 9162 inclusion proof of its `chunkHash` at
+/// `chunkIndex` under the model's registered chunk root (specs/karma.md §5.4).
 ///
-/// Canonical fields: `seeder` 32, `count` u32, then each signed chunk receipt (message, signature).
+/// Canonical fields: the signed receipt (message, signature), then `u32` count and the proof's
+/// hashes (at most ``maxProofHashes``), bottom-up.
+public struct ChunkAttestation: Equatable, Sendable {
+    /// A chunk tree of at most 2^32 leaves needs at most 32 hashes; more is malformed.
+    public static let maxProofHashes = 64
+
+    public var receipt: SignedSeedingChunkReceipt
+    /// The audit path of the chunk in the model's chunk tree.
+    public var proof: [Digest32]
+
+    public init(receipt: SignedSeedingChunkReceipt, proof: [Digest32]) {
+        self.receipt = receipt
+        self.proof = proof
+    }
+}
+
+/// Pay for model chunks a node served, proven by downloader-signed receipts with chunk proofs
+/// (specs/karma.md §5.4).
+///
+/// Canonical fields: `seeder` 32, `count` u32, then each ``ChunkAttestation``.
 public struct SeedingAccrual: Equatable, Sendable {
     public var seeder: XOnlyPublicKey
-    /// One or more receipts, each signed by its downloader and naming `seeder`.
-    public var receipts: [SignedSeedingChunkReceipt]
+    /// One or more attestations, each signed by its downloader and naming `seeder`.
+    public var receipts: [ChunkAttestation]
 
-    public init(seeder: XOnlyPublicKey, receipts: [SignedSeedingChunkReceipt]) {
+    public init(seeder: XOnlyPublicKey, receipts: [ChunkAttestation]) {
         self.seeder = seeder
         self.receipts = receipts
+    }
+}
+
+/// A model package the validator holds, registered so that seeding receipts can be checked
+/// against it by anyone replaying the ledger (specs/karma.md §4.3, type 13).
+///
+/// Canonical fields: `modelID` 32, `chunkRoot` 32, `chunkSize` u32, `payloadBytes` u64 — the
+/// manifest's `payload` (specs/model-package.md §3), which anyone holding the manifest can check.
+public struct ModelRegistration: Equatable, Sendable {
+    public var modelID: Digest32
+    public var chunkRoot: Digest32
+    /// A power of two in [4096, 2^26].
+    public var chunkSize: UInt32
+    /// Positive; at most 2^32 chunks.
+    public var payloadBytes: UInt64
+
+    public init(modelID: Digest32, chunkRoot: Digest32, chunkSize: UInt32, payloadBytes: UInt64) {
+        self.modelID = modelID
+        self.chunkRoot = chunkRoot
+        self.chunkSize = chunkSize
+        self.payloadBytes = payloadBytes
+    }
+
+    /// What the state records.
+    public var registered: RegisteredModel {
+        RegisteredModel(chunkRoot: chunkRoot, chunkSize: chunkSize, payloadBytes: payloadBytes)
     }
 }
 

@@ -1,16 +1,16 @@
 import Foundation
 import Receipts
 
-/// One karma ledger entry: the type tag, version 1, the ledger time and the type's fields
+/// One karma ledger entry: the type tag, version 2, the ledger time and the type's fields
 /// (specs/karma.md §4).
 ///
 /// Canonical bytes (what the Merkle ledger stores as the leaf's data): `type` u8, `version` u16
-/// (= 1), `timestampMs` u64, then the body's fields in the order its type documents. Entries are
+/// (= 2), `timestampMs` u64, then the body's fields in the order its type documents. Entries are
 /// applied in ledger order by ``KarmaEngine/apply(_:to:)``; `timestampMs` is *ledger time* (ms since
 /// the Unix epoch, assigned by the validator that appends the entry) and never decreases.
 public struct KarmaEntry: Equatable, Sendable {
-    /// The only entry version this implementation speaks.
-    public static let version: UInt16 = 1
+    /// The only entry version this implementation speaks (karma rules version 2).
+    public static let version: UInt16 = 2
     /// Domain tag of ``entryID``.
     public static let idTag = "mesh/karma/entry/v1"
     /// Largest canonical entry accepted, in bytes.
@@ -50,8 +50,12 @@ public struct KarmaEntry: Equatable, Sendable {
         case slash(Slash)
         case jail(Jail)
         case unjail(SignedStakingRequest)
-        /// Initial allocations; only as the very first entry of a ledger.
+        /// Initial allocations; only before any karma exists (§5.6).
         case genesis([GenesisAllocation])
+        /// A model package the validator holds (§5.4).
+        case model(ModelRegistration)
+        /// The parameters in force from this entry on (§3).
+        case parameters(KarmaParameters)
     }
 
     /// Entry type tags (the first canonical byte) and JSON names.
@@ -68,6 +72,8 @@ public struct KarmaEntry: Equatable, Sendable {
         case jail = 10
         case unjail = 11
         case genesis = 12
+        case model = 13
+        case parameters = 14
 
         public var description: String {
             switch self {
@@ -83,6 +89,8 @@ public struct KarmaEntry: Equatable, Sendable {
             case .jail: "jail"
             case .unjail: "unjail"
             case .genesis: "genesis"
+            case .model: "model"
+            case .parameters: "parameters"
             }
         }
     }
@@ -101,11 +109,14 @@ public struct KarmaEntry: Equatable, Sendable {
         case .jail: .jail
         case .unjail: .unjail
         case .genesis: .genesis
+        case .model: .model
+        case .parameters: .parameters
         }
     }
 
-    /// The node whose account the entry changes (seeders, not downloaders; the slashed node; the
-    /// first allocation of a genesis entry).
+    /// The node whose account the entry changes (the seeder of a seeding entry; the slashed node;
+    /// the first allocation of a genesis entry; a placeholder for `model` and `parameters`, which
+    /// change no account).
     public var node: XOnlyPublicKey {
         switch body {
         case .inference(let a): a.node
@@ -117,13 +128,19 @@ public struct KarmaEntry: Equatable, Sendable {
         case .slash(let s): s.node
         case .jail(let j): j.node
         case .genesis(let g): g.first?.node ?? Self.noNode
+        case .model, .parameters: Self.noNode
         }
     }
 
-    /// All nodes whose accounts the entry may change.
+    /// All nodes whose accounts the entry may change (downloaders too, whose seeding allowance a
+    /// seeding entry counts).
     public var nodes: [XOnlyPublicKey] {
-        if case .genesis(let g) = body { return g.map(\.node) }
-        return [node]
+        switch body {
+        case .genesis(let g): g.map(\.node)
+        case .seeding(let a): [a.seeder] + a.receipts.map(\.receipt.message.downloader)
+        case .model, .parameters: []
+        default: [node]
+        }
     }
 
     /// Placeholder for an empty genesis (refused when applied): the generator point's x.
@@ -173,7 +190,11 @@ extension KarmaEntry {
         case .seeding(let a):
             w.publicKey(a.seeder)
             w.u32(UInt32(clamping: a.receipts.count))
-            for r in a.receipts { r.encode(to: &w) }
+            for r in a.receipts {
+                r.receipt.encode(to: &w)
+                w.u32(UInt32(clamping: r.proof.count))
+                for h in r.proof { w.digest(h) }
+            }
         case .uptime(let a):
             w.publicKey(a.node)
             w.u64(a.window)
@@ -211,6 +232,13 @@ extension KarmaEntry {
                 w.u64(a.balance)
                 w.u64(a.bonded)
             }
+        case .model(let m):
+            w.digest(m.modelID)
+            w.digest(m.chunkRoot)
+            w.u32(m.chunkSize)
+            w.u64(m.payloadBytes)
+        case .parameters(let p):
+            p.encode(to: &w)
         }
     }
 
@@ -257,8 +285,14 @@ extension KarmaEntry {
         case .seeding:
             let seeder = try r.readPublicKey("seeder")
             let n = try r.readCount("receipts", limit: limit)
-            var receipts: [SignedSeedingChunkReceipt] = []
-            for _ in 0..<n { receipts.append(try SignedSeedingChunkReceipt(from: &r)) }
+            var receipts: [ChunkAttestation] = []
+            for _ in 0..<n {
+                let receipt = try SignedSeedingChunkReceipt(from: &r)
+                let m = try r.readCount("receipt.proof", limit: ChunkAttestation.maxProofHashes)
+                var proof: [Digest32] = []
+                for _ in 0..<m { proof.append(try r.readDigest("receipt.proof[]")) }
+                receipts.append(ChunkAttestation(receipt: receipt, proof: proof))
+            }
             body = .seeding(SeedingAccrual(seeder: seeder, receipts: receipts))
         case .uptime:
             let node = try r.readPublicKey("node")
@@ -312,6 +346,13 @@ extension KarmaEntry {
                         bonded: try r.readU64("allocation.bonded")))
             }
             body = .genesis(allocations)
+        case .model:
+            body = .model(
+                ModelRegistration(
+                    modelID: try r.readDigest("modelID"), chunkRoot: try r.readDigest("chunkRoot"),
+                    chunkSize: try r.readU32("chunkSize"), payloadBytes: try r.readU64("payloadBytes")))
+        case .parameters:
+            body = .parameters(try KarmaParameters(from: &r))
         }
         try r.finishKarma()
     }
@@ -350,7 +391,10 @@ extension KarmaEntry {
             m["macs"] = KarmaJSON.u64(a.macs)
         case .seeding(let a):
             m["seeder"] = KarmaJSON.hex(a.seeder)
-            m["receipts"] = .array(a.receipts.map { $0.jsonObject() })
+            m["receipts"] = .array(
+                a.receipts.map {
+                    .object(["receipt": $0.receipt.jsonObject(), "proof": .array($0.proof.map(KarmaJSON.hex))])
+                })
         case .uptime(let a):
             m["node"] = KarmaJSON.hex(a.node)
             m["window"] = KarmaJSON.u64(a.window)
@@ -389,6 +433,13 @@ extension KarmaEntry {
                         "bonded": KarmaJSON.u64($0.bonded),
                     ])
                 })
+        case .model(let x):
+            m["modelID"] = KarmaJSON.hex(x.modelID)
+            m["chunkRoot"] = KarmaJSON.hex(x.chunkRoot)
+            m["chunkSize"] = KarmaJSON.number(x.chunkSize)
+            m["payloadBytes"] = KarmaJSON.u64(x.payloadBytes)
+        case .parameters(let p):
+            m["parameters"] = p.jsonObject()
         }
         return .object(m)
     }
@@ -434,8 +485,22 @@ extension KarmaEntry {
             let seeder = try r.publicKey("seeder")
             let items = try r.array("receipts")
             try Self.checkListLength(items, "receipts")
-            var receipts: [SignedSeedingChunkReceipt] = []
-            for item in items { receipts.append(try SignedSeedingChunkReceipt(jsonObject: item)) }
+            var receipts: [ChunkAttestation] = []
+            for item in items {
+                var a = try KarmaObjectReader(item, what: "receipts[]")
+                let receipt = try SignedSeedingChunkReceipt(jsonObject: try a.value("receipt"))
+                let hashes = try a.array("proof")
+                guard hashes.count <= ChunkAttestation.maxProofHashes else {
+                    throw .tooManyItems("proof", got: hashes.count, limit: ChunkAttestation.maxProofHashes)
+                }
+                var proof: [Digest32] = []
+                for h in hashes {
+                    guard case .string(let hex) = h else { throw .malformed("receipts[].proof: items must be hex") }
+                    do { proof.append(try Digest32(hex: hex, field: "proof")) } catch { throw KarmaError(error) }
+                }
+                try a.finish()
+                receipts.append(ChunkAttestation(receipt: receipt, proof: proof))
+            }
             body = .seeding(SeedingAccrual(seeder: seeder, receipts: receipts))
         case .uptime:
             let node = try r.publicKey("node")
@@ -493,6 +558,14 @@ extension KarmaEntry {
                 try a.finish()
             }
             body = .genesis(allocations)
+        case .model:
+            body = .model(
+                ModelRegistration(
+                    modelID: try r.digest("modelID"), chunkRoot: try r.digest("chunkRoot"),
+                    chunkSize: UInt32(try r.number("chunkSize", max: UInt64(UInt32.max))),
+                    payloadBytes: try r.u64("payloadBytes")))
+        case .parameters:
+            body = .parameters(try KarmaParameters(jsonObject: try r.value("parameters")))
         }
         try r.finish()
     }

@@ -6,7 +6,7 @@ import Receipts
 /// cases, `post.json`.
 ///
 /// `case.json` holds `desc` (what is expected and why), `params` (the parameters file name under a
-/// `params/` folder of an ancestor directory, e.g. `v1`), `nodes` (aliases → keys), `expect`
+/// `params/` folder of an ancestor directory, e.g. `v2`), `nodes` (aliases → keys), `expect`
 /// (hand-derived figures, `"alice.balance": "50000"`), and for `invalid_*` cases `wantError`
 /// (a ``KarmaError/code``): every event but the last must apply and the last must be refused with
 /// that error.
@@ -183,7 +183,7 @@ public enum KarmaFixtures {
     }
 
     /// One figure of a state by its `expect` key: `minted`, `slashed`, `claims`, `offences`,
-    /// `lastTimestampMs`, or `<alias>.<field>` with field `balance`, `bonded`, `unbonding` (total),
+    /// `models`, `lastTimestampMs`, or `<alias>.<field>` with field `balance`, `escrow`, `bonded`, `unbonding` (total),
     /// `unbondingEntries`, `jailedUntilMs` (`null` when free), `nonce`, `nextLivenessWindow`,
     /// `score.<category>`, or `<alias>.correlationBps.<jobhex>`.
     static func figure(_ key: String, _ nodes: [String: XOnlyPublicKey], _ s: KarmaState) throws -> String {
@@ -192,6 +192,7 @@ public enum KarmaFixtures {
         case "slashed": return String(s.slashed)
         case "claims": return String(s.claims.count)
         case "offences": return String(s.offences.count)
+        case "models": return String(s.models.count)
         case "lastTimestampMs": return String(s.lastTimestampMs)
         default: break
         }
@@ -202,6 +203,7 @@ public enum KarmaFixtures {
         let a = s.account(node)
         switch parts[1] {
         case "balance": return String(a.balance)
+        case "escrow": return String(a.escrow)
         case "bonded": return String(a.bonded)
         case "unbonding": return String(try a.unbondingTotal())
         case "unbondingEntries": return String(a.unbonding.count)

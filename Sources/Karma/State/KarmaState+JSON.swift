@@ -15,6 +15,7 @@ extension KarmaState {
             for (name, path) in Scores.fields { scores[name] = KarmaJSON.u64(a.scores[keyPath: path]) }
             accountsJSON[node.hex] = .object([
                 "balance": KarmaJSON.u64(a.balance),
+                "escrow": KarmaJSON.u64(a.escrow),
                 "bonded": KarmaJSON.u64(a.bonded),
                 "unbonding": .array(
                     a.unbonding.map {
@@ -26,6 +27,9 @@ extension KarmaState {
                 "nonce": KarmaJSON.u64(a.nonce),
                 "scores": .object(scores),
                 "nextLivenessWindow": a.nextLivenessWindow.map(KarmaJSON.u64) ?? .null,
+                "seeding": a.seeding.map {
+                    .object(["window": KarmaJSON.u64($0.window), "bytes": KarmaJSON.u64($0.bytes)])
+                } ?? .null,
             ])
         }
         var offencesJSON: [String: JSONValue] = [:]
@@ -33,6 +37,13 @@ extension KarmaState {
             offencesJSON[id.hex] = .object([
                 "node": KarmaJSON.hex(o.node), "kind": .string(o.kind.description),
                 "jobID": o.jobID.map(KarmaJSON.hex) ?? .null,
+            ])
+        }
+        var modelsJSON: [String: JSONValue] = [:]
+        for (id, m) in models {
+            modelsJSON[id.hex] = .object([
+                "chunkRoot": KarmaJSON.hex(m.chunkRoot), "chunkSize": KarmaJSON.number(m.chunkSize),
+                "payloadBytes": KarmaJSON.u64(m.payloadBytes),
             ])
         }
         var jobsJSON: [String: JSONValue] = [:]
@@ -46,7 +57,9 @@ extension KarmaState {
             "lastTimestampMs": KarmaJSON.u64(lastTimestampMs),
             "minted": KarmaJSON.u64(minted),
             "slashed": KarmaJSON.u64(slashed),
+            "parameters": parameters?.jsonObject() ?? .null,
             "accounts": .object(accountsJSON),
+            "models": .object(modelsJSON),
             "claims": .array(claims.sorted().map(KarmaJSON.hex)),
             "offences": .object(offencesJSON),
             "jobs": .object(jobsJSON),
@@ -71,6 +84,18 @@ extension KarmaState {
         lastTimestampMs = try Self.optionalU64(&r, "lastTimestampMs")
         minted = try Self.optionalU64(&r, "minted")
         slashed = try Self.optionalU64(&r, "slashed")
+        if let p = r.optionalValue("parameters") { parameters = try KarmaParameters(jsonObject: p) }
+        if r.has("models") {
+            for (hex, value) in try r.object("models") {
+                var m = try KarmaObjectReader(value, what: "models.\(hex)")
+                let model = RegisteredModel(
+                    chunkRoot: try m.digest("chunkRoot"),
+                    chunkSize: UInt32(try m.number("chunkSize", max: UInt64(UInt32.max))),
+                    payloadBytes: try m.u64("payloadBytes"))
+                try m.finish()
+                models[try Self.digest(hex, "models key")] = model
+            }
+        }
         if r.has("accounts") {
             for (hex, value) in try r.object("accounts") {
                 let node: XOnlyPublicKey
@@ -134,6 +159,7 @@ extension KarmaState {
         var r = try KarmaObjectReader(value, what: what)
         var a = Account()
         a.balance = try optionalU64(&r, "balance")
+        a.escrow = try optionalU64(&r, "escrow")
         a.bonded = try optionalU64(&r, "bonded")
         if r.has("unbonding") {
             for item in try r.array("unbonding") {
@@ -154,6 +180,11 @@ extension KarmaState {
         }
         if let v = r.optionalValue("nextLivenessWindow") {
             a.nextLivenessWindow = try KarmaObjectReader.u64(v, field: "\(what).nextLivenessWindow")
+        }
+        if let v = r.optionalValue("seeding") {
+            var s = try KarmaObjectReader(v, what: "\(what).seeding")
+            a.seeding = SeedingAllowance(window: try s.u64("window"), bytes: try s.u64("bytes"))
+            try s.finish()
         }
         try r.finish()
         return a

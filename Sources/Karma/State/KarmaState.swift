@@ -43,10 +43,54 @@ public struct UnbondingEntry: Equatable, Sendable {
     }
 }
 
+/// Chunk bytes a downloader attested in one heartbeat window (specs/karma.md §5.4).
+public struct SeedingAllowance: Equatable, Sendable {
+    /// The heartbeat window of the entry that last counted bytes.
+    public var window: UInt64
+    /// Bytes attested in that window so far.
+    public var bytes: UInt64
+
+    public init(window: UInt64, bytes: UInt64) {
+        self.window = window
+        self.bytes = bytes
+    }
+}
+
+/// A model package the validator holds, as registered in the ledger (specs/karma.md §4.3, `model`):
+/// what a seeding chunk receipt is checked against.
+public struct RegisteredModel: Equatable, Sendable {
+    /// The root of the package's chunk tree (specs/model-package.md §4).
+    public var chunkRoot: Digest32
+    /// Bytes per chunk (a power of two); the last chunk may be shorter.
+    public var chunkSize: UInt32
+    /// Payload bytes in all.
+    public var payloadBytes: UInt64
+
+    public init(chunkRoot: Digest32, chunkSize: UInt32, payloadBytes: UInt64) {
+        self.chunkRoot = chunkRoot
+        self.chunkSize = chunkSize
+        self.payloadBytes = payloadBytes
+    }
+
+    /// `ceil(payloadBytes / chunkSize)`.
+    public var chunkCount: UInt64 { (payloadBytes + UInt64(chunkSize) - 1) / UInt64(chunkSize) }
+
+    /// The length of chunk `index` (`nil` when there is no such chunk).
+    public func chunkLength(_ index: UInt64) -> UInt64? {
+        guard index < chunkCount else { return nil }
+        return min(UInt64(chunkSize), payloadBytes - index * UInt64(chunkSize))
+    }
+}
+
 /// One node's karma account (specs/karma.md §8.1).
 public struct Account: Equatable, Sendable {
-    /// Liquid µK: earned by accruals, spent by bonding, refilled by withdrawals.
+    /// Liquid µK: earned by accruals while the node holds `minNodeBond`, spent by bonding,
+    /// refilled by withdrawals.
     public var balance: MicroKarma = 0
+    /// µK earned while the node held less than `minNodeBond` bonded: slashable, not spendable; it
+    /// can only be bonded, and it moves to `balance` once the node's bond reaches `minNodeBond`
+    /// (§5.0).
+    public var escrow: MicroKarma = 0
     /// µK of collateral; slashable.
     public var bonded: MicroKarma = 0
     /// Unbonding stake in the order it was requested.
@@ -59,6 +103,8 @@ public struct Account: Equatable, Sendable {
     /// The first heartbeat window not yet judged (credited up, or counted as missed by a downtime
     /// slash); nil until the node first bonds or is credited uptime (§5.5, §6.5).
     public var nextLivenessWindow: UInt64?
+    /// Chunk bytes this node attested as a downloader in its latest window (§5.4).
+    public var seeding: SeedingAllowance?
 
     public init() {}
 
@@ -94,7 +140,7 @@ public struct OffenceRecord: Equatable, Sendable {
 /// states are equal exactly when their ``stateHash`` is equal.
 public struct KarmaState: Equatable, Sendable {
     /// State encoding version.
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     /// Domain tag of ``stateHash``.
     public static let hashTag = "mesh/karma/state/v1"
 
@@ -104,6 +150,11 @@ public struct KarmaState: Equatable, Sendable {
     public var accounts: [XOnlyPublicKey: Account] = [:]
     /// Claim keys of credited work, chunks and windows, and of applied jails (§8.3).
     public var claims: Set<Digest32> = []
+    /// The parameters in force, set by the last `parameters` entry (nil until one is applied; the
+    /// engine's own parameters apply then).
+    public var parameters: KarmaParameters?
+    /// Model packages registered by `model` entries, by model id (§5.4).
+    public var models: [Digest32: RegisteredModel] = [:]
     /// Slashed offences by offence id (§6.7).
     public var offences: [Digest32: OffenceRecord] = [:]
     /// For each job with job-linked slashes: the slashed quorum members and the correlation penalty
@@ -120,13 +171,20 @@ public struct KarmaState: Equatable, Sendable {
     /// Whether this is the empty state (nothing recorded, all totals zero).
     public var isEmpty: Bool {
         lastTimestampMs == 0 && minted == 0 && slashed == 0 && claims.isEmpty && offences.isEmpty
-            && jobs.isEmpty && accounts.values.allSatisfy(\.isEmpty)
+            && jobs.isEmpty && parameters == nil && models.isEmpty && accounts.values.allSatisfy(\.isEmpty)
+    }
+
+    /// Whether no karma exists yet (no account, nothing minted or slashed): a `genesis` entry is
+    /// valid only then, after any `parameters` and `model` entries (§5.6).
+    public var holdsNoKarma: Bool {
+        minted == 0 && slashed == 0 && claims.isEmpty && offences.isEmpty && jobs.isEmpty
+            && accounts.values.allSatisfy(\.isEmpty)
     }
 
     /// The account of `node` (an empty account when it has none).
     public func account(_ node: XOnlyPublicKey) -> Account { accounts[node] ?? Account() }
 
-    /// Checks the supply invariant `minted = Σ balance + Σ bonded + Σ unbonding + slashed` and the
+    /// Checks the supply invariant `minted = Σ balance + Σ escrow + Σ bonded + Σ unbonding + slashed` and the
     /// shape rules (no empty accounts, no zero unbonding entries), with checked arithmetic.
     /// - Throws: ``KarmaError/invalidState(_:)`` naming what does not hold.
     public func checkInvariants() throws(KarmaError) {
@@ -138,6 +196,7 @@ public struct KarmaState: Equatable, Sendable {
             }
             do {
                 total = try CheckedMath.add(total, a.balance, "supply")
+                total = try CheckedMath.add(total, a.escrow, "supply")
                 total = try CheckedMath.add(total, a.bonded, "supply")
                 total = try CheckedMath.add(total, try a.unbondingTotal(), "supply")
             } catch { throw .invalidState("supply sum overflows 64 bits") }
@@ -145,7 +204,7 @@ public struct KarmaState: Equatable, Sendable {
         let (withSlashed, overflow) = total.addingReportingOverflow(slashed)
         guard !overflow, withSlashed == minted else {
             throw .invalidState(
-                "minted \(minted) µK ≠ balances + bonded + unbonding \(total) µK + slashed \(slashed) µK")
+                "minted \(minted) µK ≠ balances + escrow + bonded + unbonding \(total) µK + slashed \(slashed) µK")
         }
     }
 
@@ -158,22 +217,16 @@ public struct KarmaState: Equatable, Sendable {
         w.u64(lastTimestampMs)
         w.u64(minted)
         w.u64(slashed)
+        w.optional(parameters) { $0.digest($1.parametersHash) }
         let nodes = accounts.filter { !$0.value.isEmpty }.keys.sorted(by: Self.keyOrder)
         w.u32(UInt32(clamping: nodes.count))
-        for node in nodes {
-            let a = account(node)
-            w.publicKey(node)
-            w.u64(a.balance)
-            w.u64(a.bonded)
-            w.u32(UInt32(clamping: a.unbonding.count))
-            for e in a.unbonding {
-                w.u64(e.amount)
-                w.u64(e.maturesAtMs)
-            }
-            w.optional(a.jailedUntilMs) { $0.u64($1) }
-            w.u64(a.nonce)
-            for (_, path) in Scores.fields { w.u64(a.scores[keyPath: path]) }
-            w.optional(a.nextLivenessWindow) { $0.u64($1) }
+        for node in nodes { Self.encodeAccount(node, account(node), to: &w) }
+        w.u32(UInt32(clamping: models.count))
+        for (id, m) in models.sorted(by: { $0.key < $1.key }) {
+            w.digest(id)
+            w.digest(m.chunkRoot)
+            w.u32(m.chunkSize)
+            w.u64(m.payloadBytes)
         }
         w.u32(UInt32(clamping: claims.count))
         for c in claims.sorted() { w.digest(c) }
@@ -194,6 +247,28 @@ public struct KarmaState: Equatable, Sendable {
             }
         }
         return w.bytes
+    }
+
+    /// One account's canonical bytes as they appear in the state encoding (§8.4): the node key, then
+    /// every account field. Also the leaf data of the account tree.
+    public static func encodeAccount(_ node: XOnlyPublicKey, _ a: Account, to w: inout CanonicalWriter) {
+        w.publicKey(node)
+        w.u64(a.balance)
+        w.u64(a.escrow)
+        w.u64(a.bonded)
+        w.u32(UInt32(clamping: a.unbonding.count))
+        for e in a.unbonding {
+            w.u64(e.amount)
+            w.u64(e.maturesAtMs)
+        }
+        w.optional(a.jailedUntilMs) { $0.u64($1) }
+        w.u64(a.nonce)
+        for (_, path) in Scores.fields { w.u64(a.scores[keyPath: path]) }
+        w.optional(a.nextLivenessWindow) { $0.u64($1) }
+        w.optional(a.seeding) {
+            $0.u64($1.window)
+            $0.u64($1.bytes)
+        }
     }
 
     /// `TaggedHash("mesh/karma/state/v1", canonicalBytes)`: equal for two replays exactly when their

@@ -7,6 +7,10 @@ extension CanonicalReader {
         do { return try u8(field) } catch { throw KarmaError(error) }
     }
 
+    mutating func readU16(_ field: String) throws(KarmaError) -> UInt16 {
+        do { return try u16(field) } catch { throw KarmaError(error) }
+    }
+
     mutating func readU32(_ field: String) throws(KarmaError) -> UInt32 {
         do { return try u32(field) } catch { throw KarmaError(error) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Karma
 import Kernel
 import Models
 import Receipts
@@ -18,6 +19,24 @@ public final class KernelShardExecutor: ShardExecutor {
         public var name: String
         public var model: QuantizedModel
         public var tokenizer: Tokenizer?
+        /// The package manifest: chunk hashes and root, for seeding receipts (specs/karma.md §5.4).
+        public var manifest: PackageManifest
+
+        /// The ledger's `model` entry and the chunk leaf hashes of this package (specs/karma.md §5.4,
+        /// specs/model-package.md §4).
+        public func catalogEntry() throws(ValidatorError) -> HeldChunks {
+            do {
+                return HeldChunks(
+                    registration: ModelRegistration(
+                        modelID: id, chunkRoot: try Digest32(bytes: manifest.chunkRoot, field: "chunk_root"),
+                        chunkSize: UInt32(manifest.chunkSize), payloadBytes: UInt64(manifest.payloadBytes)),
+                    chunkHashes: try manifest.chunkHashes.map { (h) throws(ReceiptError) in
+                        try Digest32(bytes: h, field: "chunk_hashes")
+                    })
+            } catch {
+                throw .internalFailure("model \(id.hex): manifest chunk hashes: \(error)")
+            }
+        }
     }
 
     public let models: [Digest32: HeldModel]
@@ -49,18 +68,19 @@ public final class KernelShardExecutor: ShardExecutor {
                 source: ["format": "tiny", "seed": String(seed)], chunkSize: 4096)
             return HeldModel(
                 id: try Digest32(bytes: manifest.modelID.bytes), name: "tiny-llama-seed\(seed)", model: model,
-                tokenizer: tokenizer)
+                tokenizer: tokenizer, manifest: manifest)
         } catch {
             throw .internalFailure("building the tiny model: \(error)")
         }
     }
 
     /// Loads every package under `directory` (each subdirectory holding `manifest.json`, or the
-    /// directory itself), plus the tiny model when `includeTiny`.
+    /// directory itself), plus the tiny test model only when `includeTiny` (a production validator
+    /// holds, registers and pays seeding for exactly the packages it was given).
     ///
     /// - Throws: `ValidatorError.unknownModel` naming a package that does not load (a bad chunk,
     ///   a manifest mismatch).
-    public static func open(modelDirectory directory: String?, includeTiny: Bool = true)
+    public static func open(modelDirectory directory: String?, includeTiny: Bool)
         throws(ValidatorError)
         -> KernelShardExecutor
     {
@@ -87,7 +107,7 @@ public final class KernelShardExecutor: ShardExecutor {
                         HeldModel(
                             id: try Digest32(bytes: loaded.id.bytes), name: loaded.manifest.name,
                             model: loaded.model,
-                            tokenizer: loaded.tokenizer))
+                            tokenizer: loaded.tokenizer, manifest: loaded.manifest))
                 } catch {
                     throw .unknownModel("package \(dir.path) does not load: \(error)")
                 }

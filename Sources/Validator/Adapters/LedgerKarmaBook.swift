@@ -30,6 +30,14 @@ public actor LedgerKarmaBook: KarmaLedger {
     private let selfHeartbeatKey: SchnorrSigningKey?
     private var lastSelfHeartbeatMs: UInt64?
     private let nowMs: @Sendable () -> UInt64
+    /// How far a heartbeat's own timestamp may be from ledger time when it arrives (specs/service.md
+    /// §5.3): older or newer heartbeats are refused, so no window can be claimed after the fact.
+    public nonisolated let heartbeatToleranceMs: UInt64
+    /// The model packages this validator holds, by model id: seeding receipts are accepted only for
+    /// their chunks, with the chunk proof built from these hashes.
+    private var heldChunks: [Digest32: HeldChunks] = [:]
+    /// Held from staging to publishing by every step that writes (see ``serialized(_:)``).
+    private var gate = SerialGate()
     private static let recentLimit = 200
     static let keyTag = "mesh/validator/entry-key/v1"
 
@@ -44,10 +52,12 @@ public actor LedgerKarmaBook: KarmaLedger {
     ///     in memory and a restart loses them).
     ///   - selfHeartbeatKey: the validator's identity key; `sweepLiveness` then heartbeats for it.
     public init(
-        path: String, origin: String, checkpointSeed32: Data, parameters: KarmaParameters = .v1,
+        path: String, origin: String, checkpointSeed32: Data, parameters: KarmaParameters = .v2,
         heartbeats: (any HeartbeatJournal)? = nil, selfHeartbeatKey: SchnorrSigningKey? = nil,
+        heartbeatToleranceMs: UInt64 = 30_000,
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) throws(ValidatorError) {
+        self.heartbeatToleranceMs = heartbeatToleranceMs
         do {
             let signer = try NoteSigner(name: origin, ed25519Seed32: checkpointSeed32)
             ledger = try Ledger(path: path, origin: origin, signer: signer)
@@ -92,13 +102,23 @@ public actor LedgerKarmaBook: KarmaLedger {
         self.recent = recent
     }
 
-    /// Appends the genesis entry when the ledger is empty (does nothing otherwise).
+    /// Records the karma parameters when the ledger has none or others (specs/karma.md §3: the log
+    /// says which rules it was written under), then the genesis entry when no karma exists yet.
     ///
     /// - Throws: `.rejectedByKarma` for invalid allocations, `.storage` when the append fails.
     public func writeGenesis(_ allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)])
         async throws(ValidatorError)
     {
-        guard ledger.size == 0, !allocations.isEmpty else { return }
+        try await serialized { () async throws(ValidatorError) in try await writeGenesisHoldingGate(allocations) }
+    }
+
+    private func writeGenesisHoldingGate(_ allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)])
+        async throws(ValidatorError)
+    {
+        if state.parameters != engine.parameters {
+            _ = try await append([KarmaEntry(timestampMs: ledgerTime(), body: .parameters(engine.parameters))])
+        }
+        guard state.holdsNoKarma, !allocations.isEmpty else { return }
         let sorted = allocations.sorted {
             $0.node.rawRepresentation.lexicographicallyPrecedes($1.node.rawRepresentation)
         }
@@ -107,6 +127,43 @@ public actor LedgerKarmaBook: KarmaLedger {
             body: .genesis(
                 sorted.map { GenesisAllocation(node: $0.node, balance: $0.balance, bonded: $0.bonded) }))
         _ = try await append([entry])
+    }
+
+    /// Runs `body` holding the book's write gate, after every earlier writer has finished.
+    ///
+    /// Every step that stages from `state`, appends to the ledger and then publishes the staged
+    /// state runs inside this, so the ledger order, the ledger times (never decreasing) and the
+    /// published state are exactly those of one-at-a-time application: the live state is the
+    /// auditor's replay of the same entries.
+    private func serialized<T>(_ body: () async throws(ValidatorError) -> T) async throws(ValidatorError) -> T {
+        if !gate.tryTake() { await withCheckedContinuation { gate.wait($0) } }
+        defer { gate.leave() }
+        return try await body()
+    }
+
+    /// Registers the model packages this validator holds: appends a `model` entry for each one the
+    /// ledger does not know yet (specs/karma.md §5.4), and accepts seeding receipts for their chunks
+    /// from now on.
+    ///
+    /// - Throws: `.rejectedByKarma` when the ledger registered the same model id with other chunk
+    ///   data, `.storage` when the append fails.
+    public func register(models: [HeldChunks]) async throws(ValidatorError) {
+        try await serialized { () async throws(ValidatorError) in
+            var entries: [KarmaEntry] = []
+            for held in models.sorted(by: { $0.registration.modelID < $1.registration.modelID }) {
+                let r = held.registration
+                if let known = state.models[r.modelID] {
+                    guard known == r.registered else {
+                        throw .rejectedByKarma(
+                            "model \(r.modelID.hex) is registered in the ledger with other chunk data")
+                    }
+                } else {
+                    entries.append(KarmaEntry(timestampMs: ledgerTime(), body: .model(r)))
+                }
+                heldChunks[r.modelID] = held
+            }
+            _ = try await append(entries)
+        }
     }
 
     /// The karma state after every entry (for audits and tests).
@@ -127,6 +184,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         _ entry: KarmaEntry, index: UInt64, before: Account, after: Account,
         in recent: inout [XOnlyPublicKey: [NodeAccount.Entry]]
     ) {
+        if entry.nodes.isEmpty { return }  // `model` and `parameters` entries change no account
         let delta = Int64(clamping: after.balance) &- Int64(clamping: before.balance)
         var list = recent[entry.node] ?? []
         list.append(.init(index: index, type: entry.type.description, delta: delta, detail: detail(entry)))
@@ -167,6 +225,10 @@ public actor LedgerKarmaBook: KarmaLedger {
     private func ledgerTime() -> UInt64 { max(nowMs(), state.lastTimestampMs) }
 
     public func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
+        try await serialized { () async throws(ValidatorError) in try await recordHoldingGate(events) }
+    }
+
+    private func recordHoldingGate(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
         let t = ledgerTime()
         var staged = state
         var planned: [Planned] = []
@@ -357,6 +419,12 @@ public actor LedgerKarmaBook: KarmaLedger {
     // MARK: Node requests
 
     public func submit(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError) -> [RecordedEntry] {
+        try await serialized { () async throws(ValidatorError) in try await submitHoldingGate(kind, body: body) }
+    }
+
+    private func submitHoldingGate(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError)
+        -> [RecordedEntry]
+    {
         let value: JSONValue
         do { value = try StrictJSON.parse(body) } catch { throw .malformedBody("\(kind.rawValue): \(error)") }
         let t = ledgerTime()
@@ -372,7 +440,8 @@ public actor LedgerKarmaBook: KarmaLedger {
                 guard receipt.isValid else { throw ValidatorError.invalidSignature("seeding chunk receipt") }
                 entry = KarmaEntry(
                     timestampMs: t,
-                    body: .seeding(SeedingAccrual(seeder: receipt.message.seeder, receipts: [receipt])))
+                    body: .seeding(
+                        SeedingAccrual(seeder: receipt.message.seeder, receipts: [try attestation(receipt)])))
             case .bond, .unbond, .withdraw:
                 let request = try SignedStakingRequest(jsonObject: value)
                 guard request.isValid else { throw ValidatorError.invalidSignature("staking request") }
@@ -402,6 +471,19 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// duplicate entry (same entry key) and changes nothing.
     private func acceptHeartbeat(_ beat: SignedHeartbeat) async throws(ValidatorError) -> [RecordedEntry] {
         let node = beat.message.node
+        let now = ledgerTime()
+        let t = beat.message.timestampMs
+        guard t <= now + heartbeatToleranceMs, t + heartbeatToleranceMs >= now else {
+            throw .rejectedByKarma(
+                "heartbeat at \(t) ms is \(t > now ? t - now : now - t) ms from ledger time \(now) ms; the tolerance is \(heartbeatToleranceMs) ms"
+            )
+        }
+        let account = state.account(node)
+        guard account.bonded >= engine.parameters.minNodeBond, account.nextLivenessWindow != nil else {
+            throw .rejectedByKarma(
+                "\(KarmaError.insufficientBond(node: node.hex, bonded: account.bonded, minimum: engine.parameters.minNodeBond)): uptime is paid to bonded nodes only"
+            )
+        }
         let window = engine.window(containing: beat.message.timestampMs)
         var list = pendingHeartbeats[node] ?? []
         if let last = list.last, last.message.timestampMs >= beat.message.timestampMs {
@@ -465,6 +547,24 @@ public actor LedgerKarmaBook: KarmaLedger {
         return try await commit(planned, staged: staged)
     }
 
+    /// A seeding receipt with its chunk proof, for a chunk of a model this validator holds.
+    ///
+    /// - Throws: `.rejectedByKarma` naming the model or chunk this validator does not hold.
+    private func attestation(_ receipt: SignedSeedingChunkReceipt) throws(ValidatorError) -> ChunkAttestation {
+        let r = receipt.message
+        guard let held = heldChunks[r.modelID] else {
+            throw .rejectedByKarma("seeding receipt: this validator does not hold model \(r.modelID.hex)")
+        }
+        guard
+            let proof = MerkleTree.inclusionProof(index: Int(r.chunkIndex), leafHashes: held.chunkHashes)
+        else {
+            throw .rejectedByKarma(
+                "seeding receipt: model \(r.modelID.hex) has \(held.chunkHashes.count) chunks; index \(r.chunkIndex) is not one"
+            )
+        }
+        return ChunkAttestation(receipt: receipt, proof: proof)
+    }
+
     // MARK: Liveness
 
     /// How often the validator heartbeats for itself: `minHeartbeatsPerWindow + 1` times a window,
@@ -482,6 +582,10 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// First, when a `selfHeartbeatKey` is set and `selfHeartbeatIntervalMs` has passed since the
     /// last one, it takes a heartbeat of the validator itself, signed with that key.
     public func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry] {
+        try await serialized { () async throws(ValidatorError) in try await sweepLivenessHoldingGate() }
+    }
+
+    private func sweepLivenessHoldingGate() async throws(ValidatorError) -> [RecordedEntry] {
         let t = ledgerTime()
         var written: [RecordedEntry] = []
         if let key = selfHeartbeatKey, lastSelfHeartbeatMs.map({ t >= $0 + selfHeartbeatIntervalMs }) ?? true

@@ -4,8 +4,9 @@ import Receipts
 
 extension ValidatorDependencies {
     /// The production set for `config`: `validator.sqlite` and `ledger.sqlite` in the data
-    /// directory (created if missing), the kernel with the configured models (and the tiny model),
-    /// karma parameters from the configured file (or the built-in v1), and the signing keys.
+    /// directory (created if missing), the kernel with the configured models (and the tiny model
+    /// when `tinyModel` is set), karma parameters from the configured file (or the built-in v2)
+    /// recorded in the ledger, the held models registered there, and the signing keys.
     ///
     /// - Throws: `ValidatorConfig.Problem` for anything a person must fix in the configuration.
     ///
@@ -28,7 +29,7 @@ extension ValidatorDependencies {
         do { validatorKey = try SchnorrSigningKey(rawRepresentation: identity) } catch {
             throw ValidatorConfig.Problem("identityKey: \(error)")
         }
-        var parameters = KarmaParameters.v1
+        var parameters = KarmaParameters.v2
         if let file = config.karmaParametersFile {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ValidatorConfig.Problem("cannot read karma parameters file \(file)")
@@ -41,7 +42,7 @@ extension ValidatorDependencies {
         let karma = try LedgerKarmaBook(
             path: base.appendingPathComponent("ledger.sqlite").path, origin: config.logOrigin,
             checkpointSeed32: checkpointSeed, parameters: parameters, heartbeats: repository,
-            selfHeartbeatKey: validatorKey, nowMs: nowMs)
+            selfHeartbeatKey: validatorKey, heartbeatToleranceMs: config.heartbeatToleranceMs, nowMs: nowMs)
         var allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)] = []
         for g in config.genesis {
             guard let key = try? XOnlyPublicKey(hex: g.node) else {
@@ -52,7 +53,15 @@ extension ValidatorDependencies {
         do { try await karma.writeGenesis(allocations) } catch {
             throw ValidatorConfig.Problem("genesis: \(error)")
         }
-        var executor = try executor ?? KernelShardExecutor.open(modelDirectory: config.modelDirectory)
+        var executor =
+            try executor
+            ?? KernelShardExecutor.open(modelDirectory: config.modelDirectory, includeTiny: config.tinyModel)
+        do {
+            try await karma.register(
+                models: try executor.models.values.map { (m) throws(ValidatorError) in try m.catalogEntry() })
+        } catch {
+            throw ValidatorConfig.Problem("registering the held models in the ledger: \(error)")
+        }
         if let circuits = config.circuitDirectory {
             do { executor = try executor.registering(circuitDirectory: circuits) } catch {
                 throw ValidatorConfig.Problem("circuitDirectory: \(error)")

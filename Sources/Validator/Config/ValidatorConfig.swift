@@ -154,14 +154,22 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     public var logLevel: String
     /// Allocations of the genesis entry, used only when the ledger is empty.
     public var genesis: [GenesisAllocation]
+    /// Also hold the project's seeded tiny test model (for demos and tests; default `false`).
+    public var tinyModel: Bool
+    /// How far a heartbeat's timestamp may be from the validator's clock when it arrives, in ms
+    /// (default 30,000; specs/service.md §5.3).
+    public var heartbeatToleranceMs: UInt64
 
     public init(
         listen: Listen = Listen(), dataDirectory: String, identityKey: SecretKey, checkpointKey: SecretKey,
         logOrigin: String = "mesh-validator.local/log", orchestrators: [String],
         modelDirectory: String? = nil, circuitDirectory: String? = nil,
         karmaParametersFile: String? = nil, settlement: Settlement = Settlement(), limits: Limits = Limits(),
-        logLevel: String = "info", genesis: [GenesisAllocation] = []
+        logLevel: String = "info", genesis: [GenesisAllocation] = [], tinyModel: Bool = false,
+        heartbeatToleranceMs: UInt64 = 30_000
     ) {
+        self.tinyModel = tinyModel
+        self.heartbeatToleranceMs = heartbeatToleranceMs
         self.listen = listen
         self.dataDirectory = dataDirectory
         self.identityKey = identityKey
@@ -179,7 +187,8 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case listen, dataDirectory, identityKey, checkpointKey, logOrigin, orchestrators, modelDirectory
-        case circuitDirectory, karmaParametersFile, settlement, limits, logLevel, genesis
+        case circuitDirectory, karmaParametersFile, settlement, limits, logLevel, genesis, tinyModel
+        case heartbeatToleranceMs
     }
 
     /// Decodes with defaults for the optional sections.
@@ -198,6 +207,8 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? Limits()
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? "info"
         genesis = try c.decodeIfPresent([GenesisAllocation].self, forKey: .genesis) ?? []
+        tinyModel = try c.decodeIfPresent(Bool.self, forKey: .tinyModel) ?? false
+        heartbeatToleranceMs = try c.decodeIfPresent(UInt64.self, forKey: .heartbeatToleranceMs) ?? 30_000
     }
 
     /// A configuration problem a person can fix by editing the file.

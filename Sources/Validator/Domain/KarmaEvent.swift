@@ -96,7 +96,8 @@ public struct InferenceCredit: Sendable, Equatable {
     public var receiptDigest: Digest32
     public var layers: Range<UInt32>
     public var multiplyAccumulates: UInt64
-    /// finishedAtMs − startedAtMs of the receipt (0 when inverted).
+    /// Milliseconds from the validator storing the job's announcement to receiving this receipt
+    /// (the node's own start and finish times are not trusted).
     public var latencyMs: UInt64
     public var slaMs: UInt64
 

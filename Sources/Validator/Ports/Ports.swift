@@ -150,6 +150,18 @@ public struct RecordOutcome: Sendable, Equatable {
 /// to the ledger durably, in order, all or nothing, before returning. It is idempotent: an event
 /// whose canonical entry is already in the ledger is not appended again and is reported with its
 /// existing index and `duplicate == true` (settlement relies on this to resume after a crash).
+/// The chunks of a model package the validator holds: its ledger registration and every chunk's
+/// leaf hash, from which the validator builds the chunk proofs of seeding receipts.
+public struct HeldChunks: Sendable, Equatable {
+    public var registration: ModelRegistration
+    public var chunkHashes: [Digest32]
+
+    public init(registration: ModelRegistration, chunkHashes: [Digest32]) {
+        self.registration = registration
+        self.chunkHashes = chunkHashes
+    }
+}
+
 public protocol KarmaLedger: Sendable {
     /// Applies and durably appends `events`; see the protocol's contract.
     ///

@@ -232,8 +232,8 @@ struct Settler: Sendable {
         let established = truth ?? .unavailable("no truth")
         let judgement = Judge.judge(assigned: a.nodes, claims: claims, truth: established.output)
         let events = Self.events(
-            for: judgement, job: a, byNode: byNode, truth: established, validator: validatorKey,
-            notes: proofNotes)
+            for: judgement, job: a, announcedAtMs: job.createdMs, byNode: byNode, truth: established,
+            validator: validatorKey, notes: proofNotes)
 
         return Plan(
             id: id, readyAt: readyAt, claims: claims, truth: established, judgement: judgement,
@@ -268,8 +268,13 @@ struct Settler: Sendable {
 
     /// The karma events for a judgement, in a fixed order: per assigned node (announcement order)
     /// its inference and redundancy credit, slash or SLA miss; then the validator's own credit.
+    ///
+    /// A node's latency is measured by the validator, never taken from the receipt: from when the
+    /// validator stored the job's announcement (`announcedAtMs`) to when it received the node's
+    /// first receipt (0 when the receipt came first) (specs/service.md §4.5).
     static func events(
-        for judgement: Judge.Judgement, job a: JobAnnouncement, byNode: [XOnlyPublicKey: [StoredReceipt]],
+        for judgement: Judge.Judgement, job a: JobAnnouncement, announcedAtMs: UInt64,
+        byNode: [XOnlyPublicKey: [StoredReceipt]],
         truth: Truth, validator: XOnlyPublicKey, notes: [String]
     ) -> [KarmaEvent] {
         var events: [KarmaEvent] = []
@@ -286,13 +291,12 @@ struct Settler: Sendable {
             switch outcome {
             case .agreed:
                 guard let stored = receipts.first, let agreed = truth.output else { continue }
-                let r = stored.signed.receipt
                 events.append(
                     .inference(
                         InferenceCredit(
                             node: node, job: a.jobID, receiptDigest: stored.digest, layers: a.layers,
                             multiplyAccumulates: macs,
-                            latencyMs: r.finishedAtMs >= r.startedAtMs ? r.finishedAtMs - r.startedAtMs : 0,
+                            latencyMs: stored.receivedMs >= announcedAtMs ? stored.receivedMs - announcedAtMs : 0,
                             slaMs: a.slaMs)))
                 if quorum {
                     events.append(

@@ -25,7 +25,7 @@ struct GeneratedCase {
 /// equivocation 500 bps + 7 d jail, wrong output and invalid proof 1000 bps + 1 d jail, correlation
 /// 1000 bps per other slashed member (cap 5000), unbonding 14 d, validator bond 10,000 karma.
 enum FixtureCases {
-    static let engine = try! KarmaEngine(parameters: .v1)
+    static let engine = try! KarmaEngine(parameters: .v2)
     static let t0 = Build.t0
     static let (alice, bob, carol, dave, erin) = (
         TestKeys.alice, TestKeys.bob, TestKeys.carol, TestKeys.dave, TestKeys.erin
@@ -47,8 +47,8 @@ enum FixtureCases {
     }
 
     static var all: [GeneratedCase] {
-        genesis + inference + redundancy + validation + seeding + uptime + staking + slashing + correlation
-            + downtime + ordering
+        genesis + inference + redundancy + validation + seeding + model + uptime + staking + slashing
+            + correlation + downtime + ordering
     }
 
     // MARK: genesis
@@ -67,6 +67,16 @@ enum FixtureCases {
                     "erin.nextLivenessWindow": "3000000", "minted": "10001020000",
                     "alice.score.inference": "0",
                 ]),
+            GeneratedCase(
+                suite: "genesis", name: "after_parameters_and_model",
+                desc:
+                    "A ledger records its rules first: a `parameters` entry (the v2 parameters) and a `model` entry may precede genesis, which is valid while no karma exists.",
+                pre: KarmaState(),
+                events: [
+                    KarmaEntry(timestampMs: t0, body: .parameters(.v2)), Build.modelEntry(),
+                    Build.genesisEntry(allocations),
+                ],
+                expect: ["alice.balance": "1000000", "erin.bonded": "10000000000", "models": "1"]),
             GeneratedCase(
                 suite: "genesis", name: "invalid_not_first",
                 desc: "Genesis is only valid on the empty state, as the ledger's first entry.",
@@ -98,46 +108,53 @@ enum FixtureCases {
             GeneratedCase(
                 suite: "inference", name: "on_time",
                 desc:
-                    "50,000,000 MACs at 1000 µK per 10^6 MACs = 50,000 µK; latency 800 ms ≤ SLA 1000 ms pays in full.",
+                    "50,000,000 MACs at 1000 µK per 10^6 MACs = 50,000 µK; latency 800 ms ≤ SLA 1000 ms pays in full, to escrow (alice holds no node bond).",
                 pre: empty, events: [Build.inference(alice)],
                 expect: [
-                    "alice.balance": "50000", "alice.score.inference": "50000", "minted": "50000",
+                    "alice.escrow": "50000", "alice.score.inference": "50000", "minted": "50000",
                     "claims": "1",
                 ]),
+            GeneratedCase(
+                suite: "inference", name: "bonded_node_paid_to_balance",
+                desc:
+                    "alice holds the node bond (100 karma): 50,000 µK go to her balance (the other cases pay unbonded nodes, whose accruals go to escrow, §5.0).",
+                pre: Build.genesis([(alice, Build.account(bonded: 100_000_000, nextLivenessWindow: 3_000_000))]),
+                events: [Build.inference(alice)],
+                expect: ["alice.balance": "50000", "alice.escrow": "0", "minted": "100050000"]),
             GeneratedCase(
                 suite: "inference", name: "late_quarter",
                 desc: "Base 50,000 µK; 250 ms late on a 1000 ms SLA pays floor(50000·750/1000) = 37,500 µK.",
                 pre: empty, events: [Build.inference(alice, latencyMs: 1_250)],
-                expect: ["alice.balance": "37500", "alice.score.inference": "37500", "minted": "37500"]),
+                expect: ["alice.escrow": "37500", "alice.score.inference": "37500", "minted": "37500"]),
             GeneratedCase(
                 suite: "inference", name: "rounding_down_twice",
                 desc:
                     "1,234,567 MACs: base floor(1234567·1000/10^6) = 1234; 700 ms late: floor(1234·300/1000) = floor(370.2) = 370 µK.",
                 pre: empty, events: [Build.inference(alice, macs: 1_234_567, latencyMs: 1_700)],
-                expect: ["alice.balance": "370", "minted": "370"]),
+                expect: ["alice.escrow": "370", "minted": "370"]),
             GeneratedCase(
                 suite: "inference", name: "late_double_sla_pays_zero",
                 desc:
                     "Latency 2000 ms = 2·SLA: late by a full SLA pays 0; the claim is still used (claims 1) and the empty account is omitted.",
                 pre: empty, events: [Build.inference(alice, latencyMs: 2_000)],
-                expect: ["alice.balance": "0", "minted": "0", "claims": "1"]),
+                expect: ["alice.escrow": "0", "minted": "0", "claims": "1"]),
             GeneratedCase(
                 suite: "inference", name: "two_shards_same_job",
                 desc: "Layers [0,8) and [8,16) of one job are separate claims: 2 × 50,000 = 100,000 µK.",
                 pre: empty,
                 events: [Build.inference(alice, layers: 0..<8), Build.inference(alice, layers: 8..<16)],
-                expect: ["alice.balance": "100000", "claims": "2"]),
+                expect: ["alice.escrow": "100000", "claims": "2"]),
             GeneratedCase(
                 suite: "inference", name: "max_macs_exact",
                 desc:
                     "macs = 2^64−1: the 128-bit product gives floor((2^64−1)·1000/10^6) = 18446744073709551 µK exactly, no overflow.",
                 pre: empty, events: [Build.inference(alice, macs: .max)],
-                expect: ["alice.balance": "18446744073709551", "minted": "18446744073709551"]),
+                expect: ["alice.escrow": "18446744073709551", "minted": "18446744073709551"]),
             GeneratedCase(
                 suite: "inference", name: "invalid_duplicate",
                 desc: "The same accrual twice: the second is a replay of claim (alice, job, [0,8)).",
                 pre: empty, events: [Build.inference(alice), Build.inference(alice)],
-                expect: ["alice.balance": "50000"], wantError: "duplicateClaim"),
+                expect: ["alice.escrow": "50000"], wantError: "duplicateClaim"),
             GeneratedCase(
                 suite: "inference", name: "invalid_duplicate_other_figures",
                 desc: "Same node, job and layers with different MACs and latency: still one claim, refused.",
@@ -179,13 +196,13 @@ enum FixtureCases {
                 suite: "redundancy", name: "bonus",
                 desc: "40,000,000 MACs at 250 µK per 10^6 = 10,000 µK, scored as redundancy.",
                 pre: KarmaState(), events: [Build.redundancy(bob)],
-                expect: ["bob.balance": "10000", "bob.score.redundancy": "10000", "bob.score.inference": "0"]),
+                expect: ["bob.escrow": "10000", "bob.score.redundancy": "10000", "bob.score.inference": "0"]),
             GeneratedCase(
                 suite: "redundancy", name: "with_inference_same_job",
                 desc:
                     "Inference and redundancy for the same job and layers are different claims: 50,000 + 10,000.",
                 pre: KarmaState(), events: [Build.inference(bob), Build.redundancy(bob)],
-                expect: ["bob.balance": "60000", "claims": "2"]),
+                expect: ["bob.escrow": "60000", "claims": "2"]),
             GeneratedCase(
                 suite: "redundancy", name: "invalid_duplicate",
                 desc: "A second bonus for the same (node, job, layers).",
@@ -228,38 +245,56 @@ enum FixtureCases {
     }
 
     // MARK: seeding
+    /// dave and bob hold the node bond (100 karma) and the fixtures' model is registered: the
+    /// state a seeding receipt is judged against (specs/karma.md §5.4).
+    static var seedingPre: KarmaState {
+        let bonded = Build.account(bonded: KarmaParameters.v2.minNodeBond, nextLivenessWindow: 3_000_000)
+        return Build.genesis([(dave, bonded), (bob, bonded)], withModel: true)
+    }
+
     static var seeding: [GeneratedCase] {
         let c0 = Build.chunk(seeder: alice, downloader: dave, index: 0)
         let c1 = Build.chunk(seeder: alice, downloader: dave, index: 1)
+        let pre = seedingPre
+        let minted = "200000000"  // the two 100-karma bonds of the pre-state
         return [
             GeneratedCase(
                 suite: "seeding", name: "two_chunks",
                 desc:
-                    "dave signs receipts for two 4 MiB chunks alice served: 8 MiB × 2000 µK/MiB = 16,000 µK.",
-                pre: KarmaState(), events: [Build.seeding(alice, [c0, c1])],
+                    "dave (bonded) signs receipts for chunks 0 and 1 (4 MiB each, proofs against the registered root) that alice served: 8 MiB × 2000 µK/MiB = 16,000 µK, to alice's escrow since alice holds no node bond.",
+                pre: pre, events: [Build.seeding(alice, [c0, c1])],
                 expect: [
-                    "alice.balance": "16000", "alice.score.seeding": "16000", "dave.balance": "0",
-                    "claims": "2",
+                    "alice.escrow": "16000", "alice.balance": "0", "alice.score.seeding": "16000",
+                    "dave.balance": "0", "claims": "2", "minted": "200016000",
                 ]),
             GeneratedCase(
                 suite: "seeding", name: "rounding_down",
-                desc: "1,000,000 bytes: floor(1000000·2000/1048576) = floor(1907.35) = 1907 µK.",
-                pre: KarmaState(),
-                events: [
-                    Build.seeding(
-                        alice, [Build.chunk(seeder: alice, downloader: dave, index: 5, bytes: 1_000_000)])
-                ],
-                expect: ["alice.balance": "1907"]),
+                desc:
+                    "The model's last chunk (index 9) is 1,000,000 bytes: floor(1000000·2000/1048576) = floor(1907.35) = 1907 µK.",
+                pre: pre,
+                events: [Build.seeding(alice, [Build.chunk(seeder: alice, downloader: dave, index: 9)])],
+                expect: ["alice.escrow": "1907"]),
             GeneratedCase(
                 suite: "seeding", name: "same_chunk_two_downloaders",
                 desc: "Chunk 0 served to dave and to bob: two claims, 8 MiB → 16,000 µK.",
-                pre: KarmaState(),
+                pre: pre,
                 events: [Build.seeding(alice, [c0, Build.chunk(seeder: alice, downloader: bob, index: 0)])],
-                expect: ["alice.balance": "16000", "claims": "2"]),
+                expect: ["alice.escrow": "16000", "claims": "2"]),
+            GeneratedCase(
+                suite: "seeding", name: "bonded_seeder_paid_to_balance",
+                desc:
+                    "A seeder holding the node bond is paid to its balance: 4 MiB → 8,000 µK; dave's allowance for window 3,000,000 counts 4,194,304 bytes.",
+                pre: {
+                    var s = pre
+                    s.accounts[bob.publicKey]!.bonded += 0
+                    return s
+                }(),
+                events: [Build.seeding(bob, [Build.chunk(seeder: bob, downloader: dave, index: 3)])],
+                expect: ["bob.balance": "8000", "bob.escrow": "0", "minted": "200008000"]),
             GeneratedCase(
                 suite: "seeding", name: "invalid_bad_signature",
                 desc: "A receipt naming dave as downloader but signed by alice (the seeder) is refused.",
-                pre: KarmaState(),
+                pre: pre,
                 events: [
                     Build.seeding(
                         alice, [Build.chunk(seeder: alice, downloader: dave, index: 0, signer: alice)])
@@ -268,32 +303,32 @@ enum FixtureCases {
             GeneratedCase(
                 suite: "seeding", name: "invalid_self_download",
                 desc: "A node cannot earn seeding karma for chunks it 'served' to itself.",
-                pre: KarmaState(),
-                events: [Build.seeding(alice, [Build.chunk(seeder: alice, downloader: alice, index: 0)])],
+                pre: pre,
+                events: [Build.seeding(dave, [Build.chunk(seeder: dave, downloader: dave, index: 0)])],
                 wantError: "invalidEvidence"),
             GeneratedCase(
                 suite: "seeding", name: "invalid_seeder_mismatch",
                 desc: "bob claims a receipt that names alice as the seeder.",
-                pre: KarmaState(), events: [Build.seeding(bob, [c0])], wantError: "invalidEvidence"),
+                pre: pre, events: [Build.seeding(bob, [c0])], wantError: "invalidEvidence"),
             GeneratedCase(
                 suite: "seeding", name: "invalid_replayed_chunk",
                 desc:
-                    "The same (seeder, downloader, root, index) in a later entry, even re-signed with a new time.",
-                pre: KarmaState(),
+                    "The same (downloader, model, chunk) in a later entry, even re-signed with a new time and paid to another seeder: a downloader pays for a chunk once.",
+                pre: pre,
                 events: [
                     Build.seeding(alice, [c0]),
                     Build.seeding(
-                        alice, [Build.chunk(seeder: alice, downloader: dave, index: 0, servedAtMs: t0)]),
+                        erin, [Build.chunk(seeder: erin, downloader: dave, index: 0, servedAtMs: t0)]),
                 ],
-                expect: ["alice.balance": "8000"], wantError: "duplicateClaim"),
+                expect: ["alice.escrow": "8000"], wantError: "duplicateClaim"),
             GeneratedCase(
                 suite: "seeding", name: "invalid_duplicate_in_entry",
                 desc: "The same chunk twice in one entry.",
-                pre: KarmaState(), events: [Build.seeding(alice, [c0, c0])], wantError: "duplicateClaim"),
+                pre: pre, events: [Build.seeding(alice, [c0, c0])], wantError: "duplicateClaim"),
             GeneratedCase(
                 suite: "seeding", name: "invalid_served_after_entry",
                 desc: "A receipt dated after the entry's ledger time.",
-                pre: KarmaState(),
+                pre: pre,
                 events: [
                     Build.seeding(
                         alice, [Build.chunk(seeder: alice, downloader: dave, index: 0, servedAtMs: t0 + 1)])
@@ -302,7 +337,85 @@ enum FixtureCases {
             GeneratedCase(
                 suite: "seeding", name: "invalid_empty",
                 desc: "A seeding entry with no receipts.",
-                pre: KarmaState(), events: [Build.seeding(alice, [])], wantError: "invalidField"),
+                pre: pre, events: [Build.seeding(alice, [])], wantError: "invalidField"),
+            // The attacks of issue 12: seeding from nothing mints nothing.
+            GeneratedCase(
+                suite: "seeding", name: "invalid_unknown_model",
+                desc: "A receipt for a model no `model` entry registered (the validator does not hold it).",
+                pre: Build.genesis(
+                    [(dave, Build.account(bonded: KarmaParameters.v2.minNodeBond, nextLivenessWindow: 3_000_000))]),
+                events: [Build.seeding(alice, [c0])], wantError: "unknownModel"),
+            GeneratedCase(
+                suite: "seeding", name: "invalid_chunk_index_past_end",
+                desc: "Chunk index 999 of a 10-chunk model.",
+                pre: pre, events: [Build.seeding(alice, [Build.chunk(seeder: alice, downloader: dave, index: 999)])],
+                wantError: "invalidField"),
+            GeneratedCase(
+                suite: "seeding", name: "invalid_bytes_inflated",
+                desc: "chunkBytes claimed as 16 MiB for a 4 MiB chunk: the byte count must be the manifest's.",
+                pre: pre,
+                events: [
+                    Build.seeding(alice, [Build.chunk(seeder: alice, downloader: dave, index: 0, bytes: 16_777_216)])
+                ],
+                wantError: "invalidField"),
+            GeneratedCase(
+                suite: "seeding", name: "invalid_random_chunk_hash",
+                desc: "A chunk hash that is not the model's chunk 0: the chunk proof does not lead to the registered root.",
+                pre: pre,
+                events: [
+                    Build.seeding(
+                        alice, [Build.chunk(seeder: alice, downloader: dave, index: 0, hash: Build.digest(0xEE))])
+                ],
+                wantError: "invalidEvidence"),
+            GeneratedCase(
+                suite: "seeding", name: "invalid_unbonded_downloader",
+                desc: "erin holds no node bond: a throwaway downloader key cannot attest chunks.",
+                pre: pre,
+                events: [Build.seeding(alice, [Build.chunk(seeder: alice, downloader: erin, index: 0)])],
+                wantError: "insufficientBond"),
+            GeneratedCase(
+                suite: "seeding", name: "invalid_over_window_cap",
+                desc:
+                    "dave already attested 252 MiB in window 3,000,000; 4 MiB more would pass the 256 MiB (268,435,456-byte) cap per downloader per window.",
+                pre: {
+                    var s = pre
+                    s.accounts[dave.publicKey]!.seeding = SeedingAllowance(
+                        window: 3_000_000, bytes: 268_435_456 - 4_194_303)
+                    return s
+                }(),
+                events: [Build.seeding(alice, [c0])], wantError: "seedingCapExceeded"),
+            GeneratedCase(
+                suite: "seeding", name: "cap_resets_next_window",
+                desc:
+                    "The same full allowance dated window 2,999,999 does not count in window 3,000,000: chunk 0 is paid (8,000 µK) and the allowance restarts at 4,194,304 bytes.",
+                pre: {
+                    var s = pre
+                    s.accounts[dave.publicKey]!.seeding = SeedingAllowance(window: 2_999_999, bytes: 268_435_456)
+                    return s
+                }(),
+                events: [Build.seeding(alice, [c0])], expect: ["alice.escrow": "8000"]),
+        ]
+    }
+
+    // MARK: model
+    static var model: [GeneratedCase] {
+        [
+            GeneratedCase(
+                suite: "model", name: "register_then_seed",
+                desc:
+                    "A `model` entry registers the package (10 chunks of 4 MiB, the last 1,000,000 bytes); a receipt for its chunk 2 then pays alice 8,000 µK (escrow).",
+                pre: Build.genesis(
+                    [(dave, Build.account(bonded: KarmaParameters.v2.minNodeBond, nextLivenessWindow: 3_000_000))]),
+                events: [
+                    Build.modelEntry(),
+                    Build.seeding(alice, [Build.chunk(seeder: alice, downloader: dave, index: 2)]),
+                ],
+                expect: ["alice.escrow": "8000", "models": "1"]),
+            GeneratedCase(
+                suite: "model", name: "invalid_registered_twice",
+                desc: "A model id is registered once.",
+                pre: KarmaState(), events: [Build.modelEntry(), Build.modelEntry()],
+                wantError: "modelAlreadyRegistered"),
         ]
     }
 
@@ -315,12 +428,15 @@ enum FixtureCases {
             Build.heartbeat(carol, at: t0 + 200_000, sequence: 2),
             Build.heartbeat(carol, at: t0 + 400_000, sequence: 3),
         ]
+        // carol holds the node bond since window w (uptime is paid to bonded nodes only, §5.5).
+        let bondedCarol = Build.genesis(
+            [(carol, Build.account(bonded: KarmaParameters.v2.minNodeBond, nextLivenessWindow: w))])
         return [
             GeneratedCase(
                 suite: "uptime", name: "window_credit",
                 desc:
                     "Window 3,000,000 = [t0, t0+600000) holds 3 heartbeats (the minimum); credited at its close: 10,000 µK, next open window 3,000,001.",
-                pre: KarmaState(), events: [Build.uptime(carol, window: w, beats: beats, at: close)],
+                pre: bondedCarol, events: [Build.uptime(carol, window: w, beats: beats, at: close)],
                 expect: [
                     "carol.balance": "10000", "carol.score.uptime": "10000",
                     "carol.nextLivenessWindow": "3000001",
@@ -328,7 +444,7 @@ enum FixtureCases {
             GeneratedCase(
                 suite: "uptime", name: "two_windows",
                 desc: "Windows w and w+1 each with 3 heartbeats: 20,000 µK.",
-                pre: KarmaState(),
+                pre: bondedCarol,
                 events: [
                     Build.uptime(carol, window: w, beats: beats, at: close),
                     Build.uptime(
@@ -343,18 +459,18 @@ enum FixtureCases {
             GeneratedCase(
                 suite: "uptime", name: "invalid_too_few_heartbeats",
                 desc: "Two heartbeats are below the minimum of three.",
-                pre: KarmaState(),
+                pre: bondedCarol,
                 events: [Build.uptime(carol, window: w, beats: Array(beats.prefix(2)), at: close)],
                 wantError: "invalidEvidence"),
             GeneratedCase(
                 suite: "uptime", name: "invalid_window_not_closed",
                 desc: "The window closes at t0+600000; an entry at t0+599999 is early.",
-                pre: KarmaState(), events: [Build.uptime(carol, window: w, beats: beats, at: close - 1)],
+                pre: bondedCarol, events: [Build.uptime(carol, window: w, beats: beats, at: close - 1)],
                 wantError: "windowNotClosed"),
             GeneratedCase(
                 suite: "uptime", name: "invalid_window_replayed",
                 desc: "A window can be credited once: the second entry is for a window already judged.",
-                pre: KarmaState(),
+                pre: bondedCarol,
                 events: [
                     Build.uptime(carol, window: w, beats: beats, at: close),
                     Build.uptime(carol, window: w, beats: beats, at: close),
@@ -363,7 +479,7 @@ enum FixtureCases {
             GeneratedCase(
                 suite: "uptime", name: "invalid_heartbeat_outside_window",
                 desc: "A heartbeat at t0+600000 belongs to window 3,000,001, not 3,000,000.",
-                pre: KarmaState(),
+                pre: bondedCarol,
                 events: [
                     Build.uptime(
                         carol, window: w, beats: beats + [Build.heartbeat(carol, at: close, sequence: 4)],
@@ -373,7 +489,7 @@ enum FixtureCases {
             GeneratedCase(
                 suite: "uptime", name: "invalid_heartbeat_bad_signature",
                 desc: "The third heartbeat is signed by bob.",
-                pre: KarmaState(),
+                pre: bondedCarol,
                 events: [
                     Build.uptime(
                         carol, window: w,
@@ -385,9 +501,40 @@ enum FixtureCases {
             GeneratedCase(
                 suite: "uptime", name: "invalid_heartbeats_out_of_order",
                 desc: "Heartbeat timestamps must strictly increase (no counting one heartbeat twice).",
-                pre: KarmaState(),
+                pre: bondedCarol,
                 events: [Build.uptime(carol, window: w, beats: [beats[0], beats[0], beats[1]], at: close)],
                 wantError: "invalidEvidence"),
+            // The attacks of issue 12: uptime from the past, uptime with nothing at risk.
+            GeneratedCase(
+                suite: "uptime", name: "invalid_unbonded_node",
+                desc:
+                    "A fresh key with no bond cannot be paid uptime: it has nothing a downtime slash could take (needs minNodeBond = 100 karma bonded).",
+                pre: KarmaState(), events: [Build.uptime(carol, window: w, beats: beats, at: close)],
+                wantError: "insufficientBond"),
+            GeneratedCase(
+                suite: "uptime", name: "invalid_window_before_bond",
+                desc:
+                    "carol bonded in window 3,000,000; back-dated heartbeats for window 2,999,000 (before the bond) are a window already judged.",
+                pre: bondedCarol,
+                events: [
+                    Build.uptime(
+                        carol, window: w - 1_000,
+                        beats: (1...3).map {
+                            Build.heartbeat(carol, at: (w - 1_000) * 600_000 + UInt64($0) * 1_000, sequence: UInt64($0))
+                        }, at: close)
+                ],
+                wantError: "windowAlreadyJudged"),
+            GeneratedCase(
+                suite: "uptime", name: "invalid_window_expired",
+                desc:
+                    "Window 3,000,000 closes at t0+600000 and may be judged until t0+1200000 (uptimeGraceMs 600000); an entry at t0+1200000 is too late.",
+                pre: bondedCarol, events: [Build.uptime(carol, window: w, beats: beats, at: close + 600_000)],
+                wantError: "windowExpired"),
+            GeneratedCase(
+                suite: "uptime", name: "last_moment_of_grace",
+                desc: "An entry at t0+1199999, one ms before the grace ends, is paid 10,000 µK.",
+                pre: bondedCarol, events: [Build.uptime(carol, window: w, beats: beats, at: close + 599_999)],
+                expect: ["carol.balance": "10000"]),
         ]
     }
 
@@ -406,6 +553,29 @@ enum FixtureCases {
                     "alice.balance": "2000000", "alice.bonded": "3000000", "alice.nonce": "1",
                     "alice.nextLivenessWindow": "3000000", "minted": "5000000",
                 ]),
+            GeneratedCase(
+                suite: "staking", name: "bond_from_escrow_releases_the_rest",
+                desc:
+                    "alice earned 150 karma in escrow without a bond. Bonding 100 karma takes it from escrow; with 100 karma (minNodeBond) bonded the remaining 50 karma of escrow moves to the balance.",
+                pre: Build.genesis([(alice, Build.account(escrow: 150_000_000))]),
+                events: [Build.staking(alice, .bond, amount: 100_000_000, nonce: 1)],
+                expect: [
+                    "alice.bonded": "100000000", "alice.escrow": "0", "alice.balance": "50000000",
+                    "minted": "150000000",
+                ]),
+            GeneratedCase(
+                suite: "staking", name: "bond_below_minimum_keeps_escrow",
+                desc:
+                    "Bonding 50 karma of 60 in escrow leaves 10 karma in escrow: the bond is below minNodeBond (100 karma), so nothing is released.",
+                pre: Build.genesis([(alice, Build.account(escrow: 60_000_000))]),
+                events: [Build.staking(alice, .bond, amount: 50_000_000, nonce: 1)],
+                expect: ["alice.bonded": "50000000", "alice.escrow": "10000000", "alice.balance": "0"]),
+            GeneratedCase(
+                suite: "staking", name: "invalid_withdraw_escrow",
+                desc: "Escrow cannot be withdrawn or spent other than by bonding: withdraw finds nothing matured.",
+                pre: Build.genesis([(alice, Build.account(escrow: 60_000_000))]),
+                events: [Build.staking(alice, .withdraw, amount: 1, nonce: 1)],
+                wantError: "insufficientMatured"),
             GeneratedCase(
                 suite: "staking", name: "unbond_then_withdraw",
                 desc:
@@ -683,6 +853,22 @@ enum FixtureCases {
                 events: [Build.slash(alice, .wrongOutput(receipt: rA, reexecutedOutput: outB), amount: 0)],
                 expect: ["slashed": "0", "offences": "1"]),
             GeneratedCase(
+                suite: "slashing", name: "unbonded_node_loses_earned_karma",
+                desc:
+                    "No bond is no escape (§6.1): alice holds 10,000 µK in escrow and 990,000 µK of balance; wrong output burns 1000 bps of 1,000,000 = 100,000 µK: all 10,000 of the escrow, then 90,000 of the balance.",
+                pre: Build.genesis([(alice, Build.account(balance: 990_000, escrow: 10_000))]),
+                events: [Build.slash(alice, .wrongOutput(receipt: rA, reexecutedOutput: outB), amount: 100_000)],
+                expect: [
+                    "alice.escrow": "0", "alice.balance": "900000", "slashed": "100000", "minted": "1000000",
+                ]),
+            GeneratedCase(
+                suite: "slashing", name: "reaches_balance_after_stake",
+                desc:
+                    "Bonded 100,000, balance 900,000: slashable 1,000,000; wrong output burns 100,000 = the whole bond, nothing of the balance (stake goes first).",
+                pre: Build.genesis([(alice, Build.account(balance: 900_000, bonded: 100_000))]),
+                events: [Build.slash(alice, .wrongOutput(receipt: rA, reexecutedOutput: outB), amount: 100_000)],
+                expect: ["alice.bonded": "0", "alice.balance": "900000", "slashed": "100000"]),
+            GeneratedCase(
                 suite: "slashing", name: "invalid_jail_twice",
                 desc: "One jail per offence.",
                 pre: stake,
@@ -873,9 +1059,9 @@ enum FixtureCases {
                 wantError: "timestampRegressed"),
             GeneratedCase(
                 suite: "ordering", name: "invalid_unknown_version",
-                desc: "An entry with version 2 is not understood by a v1 implementation.",
+                desc: "An entry with version 3 is not understood by a version-2 implementation.",
                 pre: KarmaState(), events: [Build.inference(alice)], wantError: "unsupportedVersion",
-                editLastLine: { $0.replacingOccurrences(of: "\"version\":1", with: "\"version\":2") }),
+                editLastLine: { $0.replacingOccurrences(of: "\"version\":2", with: "\"version\":3") }),
             GeneratedCase(
                 suite: "ordering", name: "invalid_unknown_type",
                 desc: "An entry type this version does not define.",

@@ -37,12 +37,13 @@ enum Build {
     static func digest(_ byte: UInt8) -> Digest32 { try! Digest32(bytes: Data(repeating: byte, count: 32)) }
 
     static func account(
-        balance: UInt64 = 0, bonded: UInt64 = 0, unbonding: [UnbondingEntry] = [],
+        balance: UInt64 = 0, escrow: UInt64 = 0, bonded: UInt64 = 0, unbonding: [UnbondingEntry] = [],
         jailedUntilMs: UInt64? = nil,
         nonce: UInt64 = 0, nextLivenessWindow: UInt64? = nil
     ) -> Account {
         var a = Account()
         a.balance = balance
+        a.escrow = escrow
         a.bonded = bonded
         a.unbonding = unbonding
         a.jailedUntilMs = jailedUntilMs
@@ -53,14 +54,16 @@ enum Build {
 
     /// A genesis state holding `accounts`, with `minted` set so the supply invariant holds.
     static func genesis(
-        _ accounts: [(SchnorrSigningKey, Account)], lastTimestampMs: UInt64 = 0, slashed: UInt64 = 0
+        _ accounts: [(SchnorrSigningKey, Account)], lastTimestampMs: UInt64 = 0, slashed: UInt64 = 0,
+        withModel: Bool = false
     ) -> KarmaState {
         var s = KarmaState()
+        if withModel { s.models[modelID] = model }
         s.lastTimestampMs = lastTimestampMs
         var minted = slashed
         for (k, a) in accounts {
             s.accounts[k.publicKey] = a
-            minted += a.balance + a.bonded + a.unbonding.reduce(0) { $0 + $1.amount }
+            minted += a.balance + a.escrow + a.bonded + a.unbonding.reduce(0) { $0 + $1.amount }
         }
         s.minted = minted
         s.slashed = slashed
@@ -101,23 +104,48 @@ enum Build {
                 ValidationAccrual(validator: key.publicKey, jobID: job, method: method, macs: macs)))
     }
 
+    /// The fixtures' model package: ten chunks of 4 MiB except the last, 1,000,000 bytes; chunk
+    /// `i` hashes to 32 bytes of `0x60 + i`.
+    static let modelID = digest(0x4D)
+    static let chunkHashes = (0..<10).map { digest(UInt8(0x60 + $0)) }
+    static let model = RegisteredModel(
+        chunkRoot: MerkleTree.root(leafHashes: chunkHashes), chunkSize: 4_194_304,
+        payloadBytes: 9 * 4_194_304 + 1_000_000)
+
+    /// The `model` entry registering ``model``.
+    static func modelEntry(at t: UInt64 = t0) -> KarmaEntry {
+        KarmaEntry(
+            timestampMs: t,
+            body: .model(
+                ModelRegistration(
+                    modelID: modelID, chunkRoot: model.chunkRoot, chunkSize: model.chunkSize,
+                    payloadBytes: model.payloadBytes)))
+    }
+
+    /// A downloader-signed receipt for chunk `index` of ``model`` (its true length and hash unless
+    /// overridden).
     static func chunk(
-        seeder: SchnorrSigningKey, downloader: SchnorrSigningKey, index: UInt32, bytes: UInt32 = 4_194_304,
-        servedAtMs: UInt64 = t0 - 1_000, signer: SchnorrSigningKey? = nil
+        seeder: SchnorrSigningKey, downloader: SchnorrSigningKey, index: UInt32, bytes: UInt32? = nil,
+        hash: Digest32? = nil, servedAtMs: UInt64 = t0 - 1_000, signer: SchnorrSigningKey? = nil
     ) -> SignedSeedingChunkReceipt {
+        let length = model.chunkLength(UInt64(index)) ?? 4_194_304
         let r = SeedingChunkReceipt(
-            seeder: seeder.publicKey, downloader: downloader.publicKey, modelID: digest(0x4D),
-            chunkRoot: digest(0x52),
-            chunkIndex: index, chunkBytes: bytes, chunkHash: digest(UInt8(truncatingIfNeeded: 0x60 &+ index)),
-            servedAtMs: servedAtMs)
+            seeder: seeder.publicKey, downloader: downloader.publicKey, modelID: modelID,
+            chunkRoot: model.chunkRoot, chunkIndex: index, chunkBytes: bytes ?? UInt32(length),
+            chunkHash: hash ?? digest(UInt8(truncatingIfNeeded: 0x60 &+ index)), servedAtMs: servedAtMs)
         return try! Signed.sign(r, with: signer ?? downloader, auxiliaryRandom32: TestKeys.aux)
     }
 
+    /// A seeding entry; each receipt carries the true chunk proof of its index (none past the end).
     static func seeding(
         _ seeder: SchnorrSigningKey, _ receipts: [SignedSeedingChunkReceipt], at t: UInt64 = t0
     ) -> KarmaEntry {
-        KarmaEntry(
-            timestampMs: t, body: .seeding(SeedingAccrual(seeder: seeder.publicKey, receipts: receipts)))
+        let attested = receipts.map {
+            ChunkAttestation(
+                receipt: $0,
+                proof: MerkleTree.inclusionProof(index: Int($0.message.chunkIndex), leafHashes: chunkHashes) ?? [])
+        }
+        return KarmaEntry(timestampMs: t, body: .seeding(SeedingAccrual(seeder: seeder.publicKey, receipts: attested)))
     }
 
     static func heartbeat(
