@@ -26,6 +26,9 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
     case jobAlreadySettled(String)
     /// Another announcement with the same job id but different content exists.
     case conflictingAnnouncement(String)
+    /// The node's equivocation for this job is already proven by two stored receipts; more
+    /// receipts with other outputs add no evidence and are not stored (specs/service.md §4.3).
+    case equivocationAlreadyHeld(node: String, job: String)
     // MARK: Unprocessable (422)
     case invalidSignature(String)
     /// A field of the receipt does not match the announced job (model, layers, input).
@@ -56,6 +59,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .notFound: "not-found"
         case .jobAlreadySettled: "job-settled"
         case .conflictingAnnouncement: "conflicting-announcement"
+        case .equivocationAlreadyHeld: "equivocation-already-held"
         case .invalidSignature: "invalid-signature"
         case .receiptMismatch: "receipt-mismatch"
         case .commitmentMismatch: "commitment-mismatch"
@@ -77,7 +81,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .bodyTooLarge: 413
         case .unknownOrchestrator, .nodeNotAssigned: 403
         case .unknownJob, .unknownNode, .notFound: 404
-        case .jobAlreadySettled, .conflictingAnnouncement: 409
+        case .jobAlreadySettled, .conflictingAnnouncement, .equivocationAlreadyHeld: 409
         case .invalidSignature, .receiptMismatch, .commitmentMismatch, .invalidAnnouncement, .invalidTensor,
             .unknownModel, .rejectedByKarma, .proofRefMismatch:
             422
@@ -97,6 +101,8 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .unknownJob(let job): "no job \(job) has been announced to this validator"
         case .unknownNode(let node): "node \(node) has no ledger history"
         case .notFound(let what): "not found: \(what)"
+        case .equivocationAlreadyHeld(let node, let job):
+            "node \(node) already has two receipts with different outputs stored for job \(job) (equivocation is proven); further receipts are not stored"
         case .jobAlreadySettled(let job): "job \(job) is already settled; it accepts no more receipts"
         case .conflictingAnnouncement(let job):
             "job \(job) was already announced with different content"

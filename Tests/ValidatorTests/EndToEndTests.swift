@@ -24,7 +24,7 @@ final class LiveHarness: @unchecked Sendable {
     /// - Parameter circuits: circuit files (under Circuits/) to register.
     init(
         limits: ValidatorConfig.Limits = .init(), mode: ValidatorConfig.Settlement.Mode = .reExecute,
-        circuits: [String] = []
+        circuits: [String] = [], genesis: [ValidatorConfig.GenesisAllocation] = []
     ) async throws {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-live")
         var config = ValidatorConfig(
@@ -46,6 +46,7 @@ final class LiveHarness: @unchecked Sendable {
         config.settlement.sweepIntervalMs = 20
         config.limits = limits
         config.logLevel = "error"
+        config.genesis = genesis
         self.config = config
         executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         model = try KernelShardExecutor.tinyModel()

@@ -17,11 +17,12 @@ import Testing
         let directory = try RepoPaths.temporaryDirectory(prefix: "book-concurrency")
         let clock = TestClock()
         clock.set(100 * windowMs + 5)
-        let repository = try SQLiteJobRepository(path: directory.appendingPathComponent("validator.sqlite").path)
+        let repository = try SQLiteJobRepository(
+            path: directory.appendingPathComponent("validator.sqlite").path)
         let ledgerPath = directory.appendingPathComponent("ledger.sqlite").path
         let book = try LedgerKarmaBook(
             path: ledgerPath, origin: "test.local/log", checkpointSeed32: Data(repeating: 7, count: 32),
-            heartbeats: repository, nowMs: { clock.now })
+            heartbeats: repository, heartbeatToleranceMs: windowMs, nowMs: { clock.now })
         let nodes = (0..<12).map { _ in SchnorrSigningKey.generate() }
         try await book.writeGenesis(
             nodes.map { ($0.publicKey, 0, KarmaParameters.v2.minNodeBond) })
@@ -63,13 +64,15 @@ import Testing
             #expect(entry.timestampMs >= last, "ledger time went backwards at entry \(replayer.count)")
             last = entry.timestampMs
             if case .uptime(let u) = entry.body {
-                #expect(windows.insert("\(u.node.hex)/\(u.window)").inserted, "window \(u.window) credited twice")
+                #expect(
+                    windows.insert("\(u.node.hex)/\(u.window)").inserted, "window \(u.window) credited twice")
             }
             try replayer.apply(canonicalBytes: blob)
         }
         #expect(windows.count >= nodes.count * 4, "most windows were credited (got \(windows.count))")
         let live = await book.currentState
-        #expect(live.stateHash == replayer.state.stateHash, "seed \(seed): live state differs from the replay")
+        #expect(
+            live.stateHash == replayer.state.stateHash, "seed \(seed): live state differs from the replay")
         for node in nodes {
             let account = try #require(try await book.account(of: node.publicKey, recent: 0))
             #expect(account.balance == replayer.state.account(node.publicKey).balance)

@@ -39,7 +39,10 @@ import Testing
 
     @Test func closedWindowsAreCreditedAndLongSilenceIsSlashedOnce() async throws {
         var book = try openBook()
-        try await book.writeGenesis([(alive.publicKey, 0, 5_000_000), (silent.publicKey, 0, 5_000_000)])
+        try await book.writeGenesis([
+            (alive.publicKey, 0, KarmaParameters.v2.minNodeBond),
+            (silent.publicKey, 0, KarmaParameters.v2.minNodeBond),
+        ])
         for k in UInt64(1)...3 {
             #expect(try await heartbeat(book, at: 100 * windowMs + k * 1000, sequence: k).isEmpty)
         }
@@ -62,7 +65,7 @@ import Testing
         #expect(slashed.allSatisfy { $0.node == silent.publicKey.hex })
         let silentAccount = try #require(try await book.account(of: silent.publicKey, recent: 0))
         #expect(silentAccount.jailed)
-        #expect(silentAccount.bonded < 5_000_000)
+        #expect(silentAccount.bonded < KarmaParameters.v2.minNodeBond)
 
         // After a restart (state replayed from the ledger) the same stretch is not charged again;
         // one window later the other node's stretch reaches the threshold.
@@ -77,7 +80,7 @@ import Testing
     /// the window is credited once when the next window's heartbeat arrives.
     @Test func journaledHeartbeatsSurviveARestart() async throws {
         var book = try openBook()
-        try await book.writeGenesis([(alive.publicKey, 0, 5_000_000)])
+        try await book.writeGenesis([(alive.publicKey, 0, KarmaParameters.v2.minNodeBond)])
         for k in UInt64(1)...3 {
             #expect(try await heartbeat(book, at: 100 * windowMs + k * 1000, sequence: k).isEmpty)
         }
@@ -107,7 +110,10 @@ import Testing
     @Test func theValidatorHeartbeatsForItself() async throws {
         let validator = SchnorrSigningKey.generate()
         let book = try openBook(selfHeartbeatKey: validator)
-        try await book.writeGenesis([(validator.publicKey, 0, 5_000_000), (silent.publicKey, 0, 5_000_000)])
+        try await book.writeGenesis([
+            (validator.publicKey, 0, KarmaParameters.v2.minNodeBond),
+            (silent.publicKey, 0, KarmaParameters.v2.minNodeBond),
+        ])
         let p = KarmaParameters.v2
         let step = p.heartbeatWindowMs / (p.minHeartbeatsPerWindow + 1)
         var entries: [RecordedEntry] = []
@@ -124,7 +130,7 @@ import Testing
         #expect(entries.filter { $0.node == silent.publicKey.hex }.map(\.type) == ["slash/downtime", "jail"])
         let account = try #require(try await book.account(of: validator.publicKey, recent: 0))
         #expect(!account.jailed)
-        #expect(account.bonded == 5_000_000)
+        #expect(account.bonded == KarmaParameters.v2.minNodeBond)
         #expect(account.scores["uptime"] == UInt64(mine.count) * p.uptimeRewardPerWindow)
     }
 }

@@ -276,7 +276,8 @@ public struct KarmaEngine: Sendable {
                 throw .invalidSignature(
                     "chunk receipt \(i) is not signed by its downloader \(r.downloader.hex)")
             }
-            let key = Self.seedingClaimKey(downloader: r.downloader, modelID: r.modelID, chunkIndex: r.chunkIndex)
+            let key = Self.seedingClaimKey(
+                downloader: r.downloader, modelID: r.modelID, chunkIndex: r.chunkIndex)
             try requireUnclaimed("seeding", key, s)
             guard keys.insert(key).inserted else { throw .duplicateClaim(kind: "seeding", claim: key) }
             // The downloader's allowance for this window (§5.4): reset when a new window starts.
@@ -320,7 +321,8 @@ public struct KarmaEngine: Sendable {
         let bonded = account.bonded >= parameters.minNodeBond
         guard let next = account.nextLivenessWindow else {
             guard bonded else {
-                throw .insufficientBond(node: a.node.hex, bonded: account.bonded, minimum: parameters.minNodeBond)
+                throw .insufficientBond(
+                    node: a.node.hex, bonded: account.bonded, minimum: parameters.minNodeBond)
             }
             throw .noLivenessRecord(node: a.node.hex)
         }
@@ -386,7 +388,8 @@ public struct KarmaEngine: Sendable {
     }
 
     /// Claim key of a seeding attestation (§8.3): one per (downloader, model, chunk).
-    static func seedingClaimKey(downloader: XOnlyPublicKey, modelID: Digest32, chunkIndex: UInt32) -> Digest32 {
+    static func seedingClaimKey(downloader: XOnlyPublicKey, modelID: Digest32, chunkIndex: UInt32) -> Digest32
+    {
         var k = CanonicalWriter()
         k.u8(4)
         k.publicKey(downloader)

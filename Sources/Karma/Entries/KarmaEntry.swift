@@ -393,7 +393,9 @@ extension KarmaEntry {
             m["seeder"] = KarmaJSON.hex(a.seeder)
             m["receipts"] = .array(
                 a.receipts.map {
-                    .object(["receipt": $0.receipt.jsonObject(), "proof": .array($0.proof.map(KarmaJSON.hex))])
+                    .object([
+                        "receipt": $0.receipt.jsonObject(), "proof": .array($0.proof.map(KarmaJSON.hex)),
+                    ])
                 })
         case .uptime(let a):
             m["node"] = KarmaJSON.hex(a.node)
@@ -495,8 +497,12 @@ extension KarmaEntry {
                 }
                 var proof: [Digest32] = []
                 for h in hashes {
-                    guard case .string(let hex) = h else { throw .malformed("receipts[].proof: items must be hex") }
-                    do { proof.append(try Digest32(hex: hex, field: "proof")) } catch { throw KarmaError(error) }
+                    guard case .string(let hex) = h else {
+                        throw .malformed("receipts[].proof: items must be hex")
+                    }
+                    do { proof.append(try Digest32(hex: hex, field: "proof")) } catch {
+                        throw KarmaError(error)
+                    }
                 }
                 try a.finish()
                 receipts.append(ChunkAttestation(receipt: receipt, proof: proof))

@@ -204,7 +204,8 @@ public struct KarmaState: Equatable, Sendable {
         let (withSlashed, overflow) = total.addingReportingOverflow(slashed)
         guard !overflow, withSlashed == minted else {
             throw .invalidState(
-                "minted \(minted) µK ≠ balances + escrow + bonded + unbonding \(total) µK + slashed \(slashed) µK")
+                "minted \(minted) µK ≠ balances + escrow + bonded + unbonding \(total) µK + slashed \(slashed) µK"
+            )
         }
     }
 

@@ -109,14 +109,19 @@ public actor LedgerKarmaBook: KarmaLedger {
     public func writeGenesis(_ allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)])
         async throws(ValidatorError)
     {
-        try await serialized { () async throws(ValidatorError) in try await writeGenesisHoldingGate(allocations) }
+        try await serialized { () async throws(ValidatorError) in
+            try await writeGenesisHoldingGate(allocations)
+        }
     }
 
-    private func writeGenesisHoldingGate(_ allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)])
+    private func writeGenesisHoldingGate(
+        _ allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)]
+    )
         async throws(ValidatorError)
     {
         if state.parameters != engine.parameters {
-            _ = try await append([KarmaEntry(timestampMs: ledgerTime(), body: .parameters(engine.parameters))])
+            _ = try await append([KarmaEntry(timestampMs: ledgerTime(), body: .parameters(engine.parameters))]
+            )
         }
         guard state.holdsNoKarma, !allocations.isEmpty else { return }
         let sorted = allocations.sorted {
@@ -135,7 +140,8 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// state runs inside this, so the ledger order, the ledger times (never decreasing) and the
     /// published state are exactly those of one-at-a-time application: the live state is the
     /// auditor's replay of the same entries.
-    private func serialized<T>(_ body: () async throws(ValidatorError) -> T) async throws(ValidatorError) -> T {
+    private func serialized<T>(_ body: () async throws(ValidatorError) -> T) async throws(ValidatorError) -> T
+    {
         if !gate.tryTake() { await withCheckedContinuation { gate.wait($0) } }
         defer { gate.leave() }
         return try await body()
@@ -419,7 +425,9 @@ public actor LedgerKarmaBook: KarmaLedger {
     // MARK: Node requests
 
     public func submit(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError) -> [RecordedEntry] {
-        try await serialized { () async throws(ValidatorError) in try await submitHoldingGate(kind, body: body) }
+        try await serialized { () async throws(ValidatorError) in
+            try await submitHoldingGate(kind, body: body)
+        }
     }
 
     private func submitHoldingGate(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError)
@@ -550,7 +558,8 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// A seeding receipt with its chunk proof, for a chunk of a model this validator holds.
     ///
     /// - Throws: `.rejectedByKarma` naming the model or chunk this validator does not hold.
-    private func attestation(_ receipt: SignedSeedingChunkReceipt) throws(ValidatorError) -> ChunkAttestation {
+    private func attestation(_ receipt: SignedSeedingChunkReceipt) throws(ValidatorError) -> ChunkAttestation
+    {
         let r = receipt.message
         guard let held = heldChunks[r.modelID] else {
             throw .rejectedByKarma("seeding receipt: this validator does not hold model \(r.modelID.hex)")

@@ -296,7 +296,8 @@ struct Settler: Sendable {
                         InferenceCredit(
                             node: node, job: a.jobID, receiptDigest: stored.digest, layers: a.layers,
                             multiplyAccumulates: macs,
-                            latencyMs: stored.receivedMs >= announcedAtMs ? stored.receivedMs - announcedAtMs : 0,
+                            latencyMs: stored.receivedMs >= announcedAtMs
+                                ? stored.receivedMs - announcedAtMs : 0,
                             slaMs: a.slaMs)))
                 if quorum {
                     events.append(

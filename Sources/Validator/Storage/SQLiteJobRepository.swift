@@ -331,6 +331,11 @@ public final class SQLiteJobRepository: JobRepository {
                 ($0["digest"] as Data) == item.digest.bytes || ($0["output"] as Data) == output
             }) {
                 disposition = .duplicate
+            } else if prior.count >= 2 {
+                // The first receipt and one equivocating receipt prove the offence; storing more
+                // would let one node grow the store without bound (specs/service.md §4.3).
+                results.append(.failure(.equivocationAlreadyHeld(node: r.node.hex, job: r.jobID.hex)))
+                continue
             } else {
                 disposition = prior.isEmpty ? .accepted : .equivocation
                 try insert.execute(arguments: [

@@ -118,7 +118,9 @@ enum FixtureCases {
                 suite: "inference", name: "bonded_node_paid_to_balance",
                 desc:
                     "alice holds the node bond (100 karma): 50,000 µK go to her balance (the other cases pay unbonded nodes, whose accruals go to escrow, §5.0).",
-                pre: Build.genesis([(alice, Build.account(bonded: 100_000_000, nextLivenessWindow: 3_000_000))]),
+                pre: Build.genesis([
+                    (alice, Build.account(bonded: 100_000_000, nextLivenessWindow: 3_000_000))
+                ]),
                 events: [Build.inference(alice)],
                 expect: ["alice.balance": "50000", "alice.escrow": "0", "minted": "100050000"]),
             GeneratedCase(
@@ -343,28 +345,39 @@ enum FixtureCases {
                 suite: "seeding", name: "invalid_unknown_model",
                 desc: "A receipt for a model no `model` entry registered (the validator does not hold it).",
                 pre: Build.genesis(
-                    [(dave, Build.account(bonded: KarmaParameters.v2.minNodeBond, nextLivenessWindow: 3_000_000))]),
+                    [
+                        (
+                            dave,
+                            Build.account(
+                                bonded: KarmaParameters.v2.minNodeBond, nextLivenessWindow: 3_000_000)
+                        )
+                    ]),
                 events: [Build.seeding(alice, [c0])], wantError: "unknownModel"),
             GeneratedCase(
                 suite: "seeding", name: "invalid_chunk_index_past_end",
                 desc: "Chunk index 999 of a 10-chunk model.",
-                pre: pre, events: [Build.seeding(alice, [Build.chunk(seeder: alice, downloader: dave, index: 999)])],
+                pre: pre,
+                events: [Build.seeding(alice, [Build.chunk(seeder: alice, downloader: dave, index: 999)])],
                 wantError: "invalidField"),
             GeneratedCase(
                 suite: "seeding", name: "invalid_bytes_inflated",
-                desc: "chunkBytes claimed as 16 MiB for a 4 MiB chunk: the byte count must be the manifest's.",
+                desc:
+                    "chunkBytes claimed as 16 MiB for a 4 MiB chunk: the byte count must be the manifest's.",
                 pre: pre,
                 events: [
-                    Build.seeding(alice, [Build.chunk(seeder: alice, downloader: dave, index: 0, bytes: 16_777_216)])
+                    Build.seeding(
+                        alice, [Build.chunk(seeder: alice, downloader: dave, index: 0, bytes: 16_777_216)])
                 ],
                 wantError: "invalidField"),
             GeneratedCase(
                 suite: "seeding", name: "invalid_random_chunk_hash",
-                desc: "A chunk hash that is not the model's chunk 0: the chunk proof does not lead to the registered root.",
+                desc:
+                    "A chunk hash that is not the model's chunk 0: the chunk proof does not lead to the registered root.",
                 pre: pre,
                 events: [
                     Build.seeding(
-                        alice, [Build.chunk(seeder: alice, downloader: dave, index: 0, hash: Build.digest(0xEE))])
+                        alice,
+                        [Build.chunk(seeder: alice, downloader: dave, index: 0, hash: Build.digest(0xEE))])
                 ],
                 wantError: "invalidEvidence"),
             GeneratedCase(
@@ -390,7 +403,8 @@ enum FixtureCases {
                     "The same full allowance dated window 2,999,999 does not count in window 3,000,000: chunk 0 is paid (8,000 µK) and the allowance restarts at 4,194,304 bytes.",
                 pre: {
                     var s = pre
-                    s.accounts[dave.publicKey]!.seeding = SeedingAllowance(window: 2_999_999, bytes: 268_435_456)
+                    s.accounts[dave.publicKey]!.seeding = SeedingAllowance(
+                        window: 2_999_999, bytes: 268_435_456)
                     return s
                 }(),
                 events: [Build.seeding(alice, [c0])], expect: ["alice.escrow": "8000"]),
@@ -405,7 +419,13 @@ enum FixtureCases {
                 desc:
                     "A `model` entry registers the package (10 chunks of 4 MiB, the last 1,000,000 bytes); a receipt for its chunk 2 then pays alice 8,000 µK (escrow).",
                 pre: Build.genesis(
-                    [(dave, Build.account(bonded: KarmaParameters.v2.minNodeBond, nextLivenessWindow: 3_000_000))]),
+                    [
+                        (
+                            dave,
+                            Build.account(
+                                bonded: KarmaParameters.v2.minNodeBond, nextLivenessWindow: 3_000_000)
+                        )
+                    ]),
                 events: [
                     Build.modelEntry(),
                     Build.seeding(alice, [Build.chunk(seeder: alice, downloader: dave, index: 2)]),
@@ -520,7 +540,8 @@ enum FixtureCases {
                     Build.uptime(
                         carol, window: w - 1_000,
                         beats: (1...3).map {
-                            Build.heartbeat(carol, at: (w - 1_000) * 600_000 + UInt64($0) * 1_000, sequence: UInt64($0))
+                            Build.heartbeat(
+                                carol, at: (w - 1_000) * 600_000 + UInt64($0) * 1_000, sequence: UInt64($0))
                         }, at: close)
                 ],
                 wantError: "windowAlreadyJudged"),
@@ -572,7 +593,8 @@ enum FixtureCases {
                 expect: ["alice.bonded": "50000000", "alice.escrow": "10000000", "alice.balance": "0"]),
             GeneratedCase(
                 suite: "staking", name: "invalid_withdraw_escrow",
-                desc: "Escrow cannot be withdrawn or spent other than by bonding: withdraw finds nothing matured.",
+                desc:
+                    "Escrow cannot be withdrawn or spent other than by bonding: withdraw finds nothing matured.",
                 pre: Build.genesis([(alice, Build.account(escrow: 60_000_000))]),
                 events: [Build.staking(alice, .withdraw, amount: 1, nonce: 1)],
                 wantError: "insufficientMatured"),
@@ -857,7 +879,9 @@ enum FixtureCases {
                 desc:
                     "No bond is no escape (§6.1): alice holds 10,000 µK in escrow and 990,000 µK of balance; wrong output burns 1000 bps of 1,000,000 = 100,000 µK: all 10,000 of the escrow, then 90,000 of the balance.",
                 pre: Build.genesis([(alice, Build.account(balance: 990_000, escrow: 10_000))]),
-                events: [Build.slash(alice, .wrongOutput(receipt: rA, reexecutedOutput: outB), amount: 100_000)],
+                events: [
+                    Build.slash(alice, .wrongOutput(receipt: rA, reexecutedOutput: outB), amount: 100_000)
+                ],
                 expect: [
                     "alice.escrow": "0", "alice.balance": "900000", "slashed": "100000", "minted": "1000000",
                 ]),
@@ -866,7 +890,9 @@ enum FixtureCases {
                 desc:
                     "Bonded 100,000, balance 900,000: slashable 1,000,000; wrong output burns 100,000 = the whole bond, nothing of the balance (stake goes first).",
                 pre: Build.genesis([(alice, Build.account(balance: 900_000, bonded: 100_000))]),
-                events: [Build.slash(alice, .wrongOutput(receipt: rA, reexecutedOutput: outB), amount: 100_000)],
+                events: [
+                    Build.slash(alice, .wrongOutput(receipt: rA, reexecutedOutput: outB), amount: 100_000)
+                ],
                 expect: ["alice.bonded": "0", "alice.balance": "900000", "slashed": "100000"]),
             GeneratedCase(
                 suite: "slashing", name: "invalid_jail_twice",

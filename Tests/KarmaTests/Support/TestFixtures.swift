@@ -143,9 +143,11 @@ enum Build {
         let attested = receipts.map {
             ChunkAttestation(
                 receipt: $0,
-                proof: MerkleTree.inclusionProof(index: Int($0.message.chunkIndex), leafHashes: chunkHashes) ?? [])
+                proof: MerkleTree.inclusionProof(index: Int($0.message.chunkIndex), leafHashes: chunkHashes)
+                    ?? [])
         }
-        return KarmaEntry(timestampMs: t, body: .seeding(SeedingAccrual(seeder: seeder.publicKey, receipts: attested)))
+        return KarmaEntry(
+            timestampMs: t, body: .seeding(SeedingAccrual(seeder: seeder.publicKey, receipts: attested)))
     }
 
     static func heartbeat(
