@@ -15,7 +15,7 @@ import Testing
         try #require(h.server.core.karma as? LedgerKarmaBook)
     }
 
-    func minted(_ h: LiveHarness) async throws -> UInt64 { await try book(h).currentState.minted }
+    func minted(_ h: LiveHarness) async throws -> UInt64 { try await book(h).currentState.minted }
 
     func heartbeat(_ key: SchnorrSigningKey, at ms: UInt64, sequence: UInt64) throws -> Data {
         try Signed.sign(Heartbeat(node: key.publicKey, timestampMs: ms, sequence: sequence), with: key).json()

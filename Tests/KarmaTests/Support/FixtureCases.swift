@@ -258,7 +258,6 @@ enum FixtureCases {
         let c0 = Build.chunk(seeder: alice, downloader: dave, index: 0)
         let c1 = Build.chunk(seeder: alice, downloader: dave, index: 1)
         let pre = seedingPre
-        let minted = "200000000"  // the two 100-karma bonds of the pre-state
         return [
             GeneratedCase(
                 suite: "seeding", name: "two_chunks",
@@ -286,11 +285,7 @@ enum FixtureCases {
                 suite: "seeding", name: "bonded_seeder_paid_to_balance",
                 desc:
                     "A seeder holding the node bond is paid to its balance: 4 MiB → 8,000 µK; dave's allowance for window 3,000,000 counts 4,194,304 bytes.",
-                pre: {
-                    var s = pre
-                    s.accounts[bob.publicKey]!.bonded += 0
-                    return s
-                }(),
+                pre: pre,
                 events: [Build.seeding(bob, [Build.chunk(seeder: bob, downloader: dave, index: 3)])],
                 expect: ["bob.balance": "8000", "bob.escrow": "0", "minted": "200008000"]),
             GeneratedCase(
