@@ -316,9 +316,9 @@ private struct Demo {
                 switch o.outcome {
                 case "agreed": "✓ agreed with the verdict"
                 case "absent": "– absent: SLA miss (no receipt before the deadline)"
-                case "wrong-output": "✗ wrong output: slashed"
+                case "wrongOutput": "✗ wrong output: slashed"
                 case "equivocation": "✗ equivocation: slashed"
-                case "invalid-proof": "✗ invalid proof: slashed"
+                case "invalidProof": "✗ invalid proof: slashed"
                 default: o.outcome
                 }
             print("    \(name(of: o.node))  \(mark)")

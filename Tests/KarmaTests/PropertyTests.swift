@@ -86,7 +86,16 @@ import Testing
     func invariantsHoldOverRandomSequences(seed: UInt64) throws {
         let engine = try KarmaEngine(parameters: .v2)
         var rng = SplitMix64(seed: seed)
-        var state = Build.genesis(Self.keys.map { ($0, Build.account(balance: 20_000_000_000)) })
+        // Every node starts well above the node bond, with a liveness record, so uptime can be paid.
+        var state = Build.genesis(
+            Self.keys.map {
+                (
+                    $0,
+                    Build.account(
+                        balance: 15_000_000_000, bonded: 5_000_000_000,
+                        nextLivenessWindow: Build.t0 / 600_000)
+                )
+            })
         let genesis = state
         var accepted: [KarmaEntry] = []
         var nonce = [UInt64](repeating: 0, count: 4)

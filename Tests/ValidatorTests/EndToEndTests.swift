@@ -180,7 +180,7 @@ final class LiveHarness: @unchecked Sendable {
         try await h.post(j2, node: 2)
         let v2 = try await h.settled(j2)
         #expect(v2.status == .disputed)
-        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "wrong-output", "agreed"])
+        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "wrongOutput", "agreed"])
         #expect(types(v2, node: h.nodes[1]) == ["slash/wrongOutput", "jail"])
         let slashIndex = try #require(v2.settlement?.offences.first?.ledgerIndex)
         #expect(
@@ -196,7 +196,7 @@ final class LiveHarness: @unchecked Sendable {
         try await h.post(j3, node: 1, output: KernelShardExecutor.perturb(j3.honest.output, delta: 3)!)
         try await h.post(j3, node: 2, output: KernelShardExecutor.perturb(j3.honest.output, delta: 5)!)
         let v3 = try await h.settled(j3)
-        #expect(v3.settlement?.outcomes.map(\.outcome) == ["agreed", "wrong-output", "wrong-output"])
+        #expect(v3.settlement?.outcomes.map(\.outcome) == ["agreed", "wrongOutput", "wrongOutput"])
         #expect(v3.settlement?.correlated == true)
         #expect(types(v3, node: h.nodes[2]).contains("slash/correlation"))
 
@@ -227,7 +227,7 @@ final class LiveHarness: @unchecked Sendable {
         try await h.post(j6, node: 2, output: colluding)
         let v6 = try await h.settled(j6)
         #expect(v6.settlement?.majorityOverruled == true)
-        #expect(v6.settlement?.outcomes.map(\.outcome) == ["agreed", "wrong-output", "wrong-output"])
+        #expect(v6.settlement?.outcomes.map(\.outcome) == ["agreed", "wrongOutput", "wrongOutput"])
 
         // Replays after settlement change nothing.
         let before = try await h.client.send("GET", "/v1/status").text
@@ -291,7 +291,7 @@ final class LiveHarness: @unchecked Sendable {
         let v2 = try await h.settled(j2)
         #expect(v2.status == .disputed)
         #expect(v2.settlement?.method == "proof")
-        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "invalid-proof", "agreed"])
+        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "invalidProof", "agreed"])
         #expect(types(v2, node: h.nodes[1]).first == "slash/invalidProof")
 
         // 3. No proofs: the validator re-executes the circuit and judges the outputs.
@@ -302,7 +302,7 @@ final class LiveHarness: @unchecked Sendable {
         try await h.post(j3, node: 2, output: KernelShardExecutor.perturb(j3.honest.output, delta: 2)!)
         let v3 = try await h.settled(j3)
         #expect(v3.settlement?.method == "re-execution")
-        #expect(v3.settlement?.outcomes.map(\.outcome) == ["agreed", "agreed", "wrong-output"])
+        #expect(v3.settlement?.outcomes.map(\.outcome) == ["agreed", "agreed", "wrongOutput"])
 
         // 4. A circuit that is not registered is refused like an unknown model.
         let other = try Digest32(bytes: Data(repeating: 0x5a, count: 32))

@@ -1,4 +1,5 @@
 import Foundation
+import Karma
 import Ledger
 import Receipts
 import Synchronization
@@ -67,32 +68,67 @@ struct FakeProofChecker: ProofChecker {
     }
 }
 
-/// An in-memory karma ledger that records events (idempotently) and keeps simple balances.
+/// An in-memory karma ledger: the real karma rules (`KarmaEngine.plan`) over an in-memory state,
+/// with the entries kept in a list instead of the Merkle log.
 final class RecordingKarmaLedger: KarmaLedger {
     struct State {
-        var events: [KarmaEvent] = []
+        var karma: KarmaState
+        var entries: [KarmaEntry] = []
+        var keys: [Digest32: UInt64] = [:]
         var requests: [(NodeRequestKind, Data)] = []
+        var clock: UInt64 = 1_700_000_000_000
     }
 
-    let state = Mutex(State())
+    let state: Mutex<State>
+    let engine = try! KarmaEngine(parameters: .v2)
 
-    var events: [KarmaEvent] { state.withLock { $0.events } }
+    /// - Parameter bonded: nodes that start with the validator bond (the settling validator).
+    init(bonded: [XOnlyPublicKey] = []) {
+        var s = KarmaState()
+        for node in bonded {
+            var a = Account()
+            a.bonded = KarmaParameters.v2.minValidatorBond
+            s.accounts[node] = a
+            s.minted += a.bonded
+        }
+        state = Mutex(State(karma: s))
+    }
 
-    func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
-        state.withLock { s in
-            RecordOutcome(
-                entries: events.map { event in
-                    let node = event.subject.hex
-                    if let i = s.events.firstIndex(of: event) {
-                        return RecordedEntry(
-                            index: UInt64(i), type: event.kind, node: node, duplicate: true,
-                            job: event.job.hex)
-                    }
-                    s.events.append(event)
-                    return RecordedEntry(
-                        index: UInt64(s.events.count - 1), type: event.kind, node: node, duplicate: false,
-                        job: event.job.hex)
-                })
+    /// Every entry recorded, in order.
+    var entries: [KarmaEntry] { state.withLock { $0.entries } }
+
+    /// The slash entries recorded, in order.
+    var slashes: [Slash] {
+        entries.compactMap {
+            if case .slash(let s) = $0.body { return s }
+            return nil
+        }
+    }
+
+    func record(_ settlements: [JobSettlement]) async throws(ValidatorError) -> RecordOutcome {
+        try state.withLock { (s) throws(ValidatorError) -> RecordOutcome in
+            s.clock += 1
+            let plan: KarmaPlan
+            do { plan = try engine.plan(settlements: settlements, at: s.clock, on: s.karma) } catch {
+                throw .rejectedByKarma("\(error)")
+            }
+            var out: [RecordedEntry] = []
+            for step in plan.steps {
+                let index = UInt64(s.entries.count)
+                s.entries.append(step.entry)
+                s.keys[LedgerKarmaBook.key(step.entry)] = index
+                out.append(RecordedEntry(step.entry, index: index, duplicate: false, job: step.jobID))
+            }
+            var skipped: [SkippedEvent] = []
+            for left in plan.left {
+                if left.alreadyApplied, let index = s.keys[LedgerKarmaBook.key(left.entry)] {
+                    out.append(RecordedEntry(left.entry, index: index, duplicate: true, job: left.jobID))
+                } else if !left.alreadyApplied {
+                    skipped.append(SkippedEvent(job: left.jobID?.hex, reason: "\(left.reason)"))
+                }
+            }
+            s.karma = plan.state
+            return RecordOutcome(entries: out, skipped: skipped)
         }
     }
 
@@ -101,38 +137,34 @@ final class RecordingKarmaLedger: KarmaLedger {
         return state.withLock { s in
             s.requests.append((kind, body))
             return [
-                RecordedEntry(index: UInt64(s.events.count), type: kind.rawValue, node: "", duplicate: false)
+                RecordedEntry(index: UInt64(s.entries.count), type: kind.rawValue, node: "", duplicate: false)
             ]
         }
     }
 
     func account(of node: XOnlyPublicKey, recent: Int) async throws(ValidatorError) -> NodeAccount? {
-        let mine = events.filter { $0.subject == node }
-        if mine.isEmpty { return nil }
-        var balance: UInt64 = 0
-        var offences: UInt64 = 0
-        for e in mine {
-            switch e {
-            case .inference, .redundancy, .validation: balance += 10
-            case .slash: offences += 1
-            case .slaMiss: break
-            }
+        let (a, known, offences) = state.withLock {
+            (
+                $0.karma.account(node), $0.entries.contains { $0.nodes.contains(node) },
+                UInt64($0.karma.offences.values.filter { $0.node == node }.count)
+            )
         }
+        guard known else { return nil }
         return NodeAccount(
-            node: node.hex, balance: balance, bonded: 0, unbonding: 0, jailed: false, jailedUntilMs: nil,
-            scores: [:], offences: offences, recentEntries: [])
+            node: node.hex, balance: a.balance, bonded: a.bonded, unbonding: 0, jailed: a.isJailed,
+            jailedUntilMs: a.jailedUntilMs, scores: [:], offences: offences, recentEntries: [])
     }
 
     func accounts() async throws(ValidatorError) -> [NodeAccount] { [] }
     func checkpoint() async throws(ValidatorError) -> String {
-        "fake.log\n\(events.count)\nAAAA\n\n— fake sig\n"
+        "fake.log\n\(entries.count)\nAAAA\n\n— fake sig\n"
     }
     func tile(path: String) async throws(ValidatorError) -> Data {
         guard path == "0/000.p/1" else { throw .notFound("tile \(path)") }
         return Data(count: 32)
     }
     func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError) -> InclusionProofDocument {
-        let n = UInt64(events.count)
+        let n = UInt64(entries.count)
         guard index < (size ?? n), (size ?? n) <= n else {
             throw .badParameter(name: "index", reason: "index \(index) is not below size \(size ?? n)")
         }
@@ -141,7 +173,7 @@ final class RecordingKarmaLedger: KarmaLedger {
             root: Self.zeroHash)
     }
     func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError) -> ConsistencyProofDocument {
-        guard old <= new, new <= UInt64(events.count) else {
+        guard old <= new, new <= UInt64(entries.count) else {
             throw .badParameter(name: "new", reason: "beyond size")
         }
         return ConsistencyProofDocument(
@@ -153,6 +185,6 @@ final class RecordingKarmaLedger: KarmaLedger {
         // 32 bytes is always a valid hash.
         (try? MerkleHash(bytes: Data(count: 32)))!
     }
-    func size() async throws(ValidatorError) -> UInt64 { UInt64(events.count) }
+    func size() async throws(ValidatorError) -> UInt64 { UInt64(entries.count) }
     func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry] { [] }
 }

@@ -16,7 +16,7 @@ final class Harness: Sendable {
     let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
     let validatorKey = SchnorrSigningKey.generate()
     let model = FakeExecutor.sha(Data("model".utf8))
-    let karma = RecordingKarmaLedger()
+    let karma: RecordingKarmaLedger
     let clock = TestClock()
     let core: ValidatorCore
     let config: ValidatorConfig
@@ -25,6 +25,7 @@ final class Harness: Sendable {
     init(mode: ValidatorConfig.Settlement.Mode = .reExecute, limits: ValidatorConfig.Limits = .init()) throws
     {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-test")
+        karma = RecordingKarmaLedger(bonded: [validatorKey.publicKey])
         var config = ValidatorConfig(
             dataDirectory: directory.path,
             identityKey: .init(hex: Hex.encode(validatorKey.rawRepresentation)),

@@ -128,7 +128,7 @@ import Testing
         try await h.post(j2, node: 1, output: wrong(j2))
         try await h.post(j2, node: 2)
         let v2 = try await h.settled(j2)
-        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "wrong-output", "agreed"])
+        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "wrongOutput", "agreed"])
         let after = try await book(h).currentState.account(h.nodes[1].publicKey)
         let burned = earned.escrow * KarmaParameters.v2.wrongOutputSlashBps / 10_000
         #expect(burned > 0)

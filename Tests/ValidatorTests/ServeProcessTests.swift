@@ -212,7 +212,7 @@ struct ServeProcessTests {
             let s = try #require(view.settlement)
             #expect(
                 s.outcomes.map(\.outcome)
-                    == (n % 3 == 0 ? ["agreed", "agreed", "wrong-output"] : ["agreed", "agreed", "agreed"]))
+                    == (n % 3 == 0 ? ["agreed", "agreed", "wrongOutput"] : ["agreed", "agreed", "agreed"]))
             for entry in s.entries {
                 #expect(indices.insert(entry.index).inserted, "ledger index \(entry.index) credited twice")
             }

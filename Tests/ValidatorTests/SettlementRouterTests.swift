@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Karma
 import Receipts
 import Testing
 
@@ -9,17 +10,19 @@ import Testing
 /// Every settlement case of specs/service.md §4 through the router (`app.test(.router)`), with the
 /// real SQLite repository, the fake kernel and a recording karma ledger.
 @Suite struct SettlementRouterTests {
-    func slashes(_ h: Harness) -> [(XOnlyPublicKey, Offence, UInt32)] {
-        h.karma.events.compactMap {
-            if case .slash(let node, _, let offence, let correlated, _) = $0 {
-                return (node, offence, correlated)
-            }
-            return nil
-        }
+    /// The primary slashes recorded (not correlation penalties): node and offence kind.
+    func slashes(_ h: Harness) -> [(XOnlyPublicKey, OffenceKind)] {
+        h.karma.slashes.filter { $0.offence.kind != .correlation }.map { ($0.node, $0.offence.kind) }
     }
 
+    /// The nodes charged a correlation penalty.
+    func correlated(_ h: Harness) -> [XOnlyPublicKey] {
+        h.karma.slashes.filter { $0.offence.kind == .correlation }.map(\.node)
+    }
+
+    /// The entry types recorded for `node` (`inference`, `slash/wrongOutput`, `jail`, ...).
     func kinds(_ h: Harness, for node: XOnlyPublicKey) -> [String] {
-        h.karma.events.filter { $0.subject == node }.map(\.kind)
+        h.karma.entries.filter { $0.nodes.contains(node) }.map(RecordedEntry.typeName)
     }
 
     @Test func allThreeAgree() async throws {
@@ -57,25 +60,25 @@ import Testing
             let view = try await client.send(.get, "/v1/jobs/\(h.jobID(2).hex)").decode(JobView.self)
             #expect(view.status == .disputed)
             let s = try #require(view.settlement)
-            #expect(s.outcomes.map(\.outcome) == ["agreed", "wrong-output", "agreed"])
+            #expect(s.outcomes.map(\.outcome) == ["agreed", "wrongOutput", "agreed"])
             #expect(s.offences.count == 1)
             #expect(s.offences.first?.node == h.nodes[1].publicKey.hex)
-            #expect(s.offences.first?.offence == "wrong-output")
+            #expect(s.offences.first?.offence == "wrongOutput")
             #expect(s.offences.first?.ledgerIndex != nil)
             let slash = slashes(h)
             #expect(slash.count == 1)
             #expect(slash.first?.0 == h.nodes[1].publicKey)
-            #expect(slash.first?.2 == 1)
+            #expect(correlated(h).isEmpty)
             // The evidence is the faulty node's own signed receipt and the re-executed output.
-            let evidence = h.karma.events.compactMap { e -> OffenceEvidence? in
-                if case .slash(_, _, _, _, let ev) = e { return ev }
-                return nil
-            }.first
-            #expect(evidence?.receipts.first?.receipt.outputCommitment == FakeExecutor.sha(bad))
-            #expect(evidence?.receipts.first?.verify() == .valid)
-            #expect(evidence?.truth == FakeExecutor.sha(h.honestOutput(h.input(2))))
+            guard case .wrongOutput(let receipt, let truth)? = h.karma.slashes.first?.offence else {
+                Issue.record("no wrong-output slash with evidence")
+                return
+            }
+            #expect(receipt.receipt.outputCommitment == FakeExecutor.sha(bad))
+            #expect(receipt.verify() == .valid)
+            #expect(truth == FakeExecutor.sha(h.honestOutput(h.input(2))))
             #expect(kinds(h, for: h.nodes[0].publicKey) == ["inference", "redundancy"])
-            #expect(kinds(h, for: h.nodes[1].publicKey) == ["slash"])
+            #expect(kinds(h, for: h.nodes[1].publicKey) == ["slash/wrongOutput", "jail"])
         }
     }
 
@@ -91,10 +94,10 @@ import Testing
             try await h.core.settle(h.jobID(3))
             let s = try #require(
                 try await client.send(.get, "/v1/jobs/\(h.jobID(3).hex)").decode(JobView.self).settlement)
-            #expect(s.outcomes.map(\.outcome) == ["wrong-output", "agreed", "wrong-output"])
+            #expect(s.outcomes.map(\.outcome) == ["wrongOutput", "agreed", "wrongOutput"])
             #expect(s.majority == nil)
             #expect(s.correlated)
-            #expect(slashes(h).map(\.2) == [2, 2])
+            #expect(correlated(h) == [h.nodes[0].publicKey, h.nodes[2].publicKey].sorted { $0.hex < $1.hex })
             // A lone agreeing node earns inference but no redundancy bonus.
             #expect(kinds(h, for: h.nodes[1].publicKey) == ["inference"])
         }
@@ -118,7 +121,8 @@ import Testing
             #expect(s.majorityOverruled)
             #expect(s.correlated)
             #expect(slashes(h).map(\.0) == [h.nodes[0].publicKey, h.nodes[1].publicKey])
-            #expect(slashes(h).allSatisfy { $0.1 == .wrongOutput && $0.2 == 2 })
+            #expect(slashes(h).allSatisfy { $0.1 == .wrongOutput })
+            #expect(Set(correlated(h)) == [h.nodes[0].publicKey, h.nodes[1].publicKey])
             #expect(kinds(h, for: h.nodes[2].publicKey) == ["inference"])
         }
     }
@@ -137,15 +141,16 @@ import Testing
             let view = try await client.send(.get, "/v1/jobs/\(h.jobID(5).hex)").decode(JobView.self)
             #expect(view.status == .settled)
             #expect(view.settlement?.outcomes.map(\.outcome) == ["absent", "agreed", "absent"])
-            #expect(kinds(h, for: h.nodes[0].publicKey) == ["sla-miss"])
+            // An SLA miss is recorded in the settlement only: no ledger entry (specs/service.md §4.5).
+            #expect(kinds(h, for: h.nodes[0].publicKey).isEmpty)
             #expect(kinds(h, for: h.nodes[1].publicKey) == ["inference"])
-            #expect(kinds(h, for: h.nodes[2].publicKey) == ["sla-miss"])
+            #expect(kinds(h, for: h.nodes[2].publicKey).isEmpty)
             // A late receipt after settlement is refused and changes nothing.
-            let before = h.karma.events.count
+            let before = h.karma.entries.count
             let late = try await client.send(.post, "/v1/receipts", h.receiptBody(job: 5, node: 0))
             #expect(late.status == 409)
             #expect(late.errorCode == "job-settled")
-            #expect(h.karma.events.count == before)
+            #expect(h.karma.entries.count == before)
         }
     }
 
@@ -185,12 +190,11 @@ import Testing
                 try await client.send(.get, "/v1/jobs/\(h.jobID(7).hex)").decode(JobView.self).settlement)
             #expect(s.outcomes.map(\.outcome) == ["equivocation", "agreed", "agreed"])
             #expect(slashes(h).map(\.1) == [.equivocation])
-            let evidence = h.karma.events.compactMap { e -> OffenceEvidence? in
-                if case .slash(_, _, _, _, let ev) = e { return ev }
-                return nil
-            }.first
-            #expect(evidence?.receipts.count == 2)
-            #expect(Set(evidence?.receipts.map(\.receipt.outputCommitment) ?? []).count == 2)
+            guard case .equivocation(let first, let second)? = h.karma.slashes.first?.offence else {
+                Issue.record("no equivocation slash with evidence")
+                return
+            }
+            #expect(first.receipt.outputCommitment != second.receipt.outputCommitment)
         }
     }
 
@@ -266,7 +270,7 @@ import Testing
             // Nothing was stored or credited.
             let view = try await client.send(.get, "/v1/jobs/\(h.jobID(9).hex)").decode(JobView.self)
             #expect(view.receipts.isEmpty)
-            #expect(h.karma.events.isEmpty)
+            #expect(h.karma.entries.isEmpty)
         }
     }
 
@@ -286,13 +290,16 @@ import Testing
                 try await client.send(.get, "/v1/jobs/\(h.jobID(10).hex)").decode(JobView.self).settlement)
             #expect(s.method == "proof")
             #expect(s.truth == FakeExecutor.sha(honest).hex)
-            #expect(s.outcomes.map(\.outcome) == ["agreed", "agreed", "invalid-proof"])
+            #expect(s.outcomes.map(\.outcome) == ["agreed", "agreed", "invalidProof"])
             #expect(slashes(h).map(\.1) == [.invalidProof])
             #expect(
-                h.karma.events.contains(
-                    .validation(
-                        validator: h.validatorKey.publicKey, job: h.jobID(10), byProof: true,
-                        multiplyAccumulates: 2000)))
+                h.karma.entries.contains {
+                    $0.body
+                        == .validation(
+                            ValidationAccrual(
+                                validator: h.validatorKey.publicKey, jobID: h.jobID(10), method: .proof,
+                                macs: 2000))
+                })
         }
     }
 

@@ -193,16 +193,10 @@ public actor LedgerKarmaBook: KarmaLedger {
         if entry.nodes.isEmpty { return }  // `model` and `parameters` entries change no account
         let delta = Int64(clamping: after.balance) &- Int64(clamping: before.balance)
         var list = recent[entry.node] ?? []
-        list.append(.init(index: index, type: entry.type.description, delta: delta, detail: detail(entry)))
+        list.append(
+            .init(index: index, type: RecordedEntry.typeName(entry), delta: delta, detail: detail(entry)))
         if list.count > recentLimit { list.removeFirst(list.count - recentLimit) }
         recent[entry.node] = list
-    }
-
-    /// The entry type name reported in `RecordedEntry`: the specs/karma.md type, and for slashes
-    /// the offence (`slash/wrongOutput`, `slash/correlation`, ...).
-    static func typeName(_ entry: KarmaEntry) -> String {
-        if case .slash(let s) = entry.body { return "slash/\(s.offence.kind)" }
-        return entry.type.description
     }
 
     static func detail(_ entry: KarmaEntry) -> String {
@@ -230,196 +224,69 @@ public actor LedgerKarmaBook: KarmaLedger {
 
     private func ledgerTime() -> UInt64 { max(nowMs(), state.lastTimestampMs) }
 
-    public func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
-        try await serialized { () async throws(ValidatorError) in try await recordHoldingGate(events) }
+    /// Records settled jobs: the karma rules derive every entry (``KarmaEngine/plan(settlements:at:on:)``),
+    /// and the book appends exactly those, in one durable write, and publishes the state the plan
+    /// reached. Entries the ledger already holds (a settlement run again after a crash) are
+    /// reported as duplicates with their index; credits the rules refuse for a node's status are
+    /// reported as skipped with the reason.
+    ///
+    /// - Throws: `.rejectedByKarma` when a settlement is inconsistent with the rules (nothing is
+    ///   appended), `.storage` when the append fails.
+    public func record(_ settlements: [JobSettlement]) async throws(ValidatorError) -> RecordOutcome {
+        try await serialized { () async throws(ValidatorError) in try await recordHoldingGate(settlements) }
     }
 
-    private func recordHoldingGate(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome {
-        let t = ledgerTime()
-        var staged = state
-        var planned: [Planned] = []
-        var results: [RecordedEntry] = []
-        var skipped: [SkippedEvent] = []
-        var currentJob: String?
-        var stagedKeys: [Digest32: Int] = [:]
-        var correlated: [(XOnlyPublicKey, Digest32)] = []
-
-        /// Applies `entry` to the staged state unless already recorded; `softFail` turns a
-        /// status refusal (jailed, not eligible) into a skip.
-        func stage(_ entry: KarmaEntry, what: String) throws(ValidatorError) {
-            let key = Self.key(entry)
-            if let index = keys[key] {
-                results.append(
-                    RecordedEntry(
-                        index: index, type: Self.typeName(entry), node: entry.node.hex, duplicate: true,
-                        job: currentJob))
-                return
-            }
-            if stagedKeys[key] != nil { return }
-            let before = staged.account(entry.node)
-            do {
-                try engine.apply(entry, to: &staged)
-            } catch .nodeJailed(let node, let until) {
-                skipped.append(
-                    SkippedEvent(
-                        job: currentJob,
-                        reason:
-                            "\(what) for \(node.prefix(12)) not credited: jailed until \(Self.utc(until)) (\(until) ms)"
-                    ))
-                return
-            } catch .notEligibleValidator(let node, let bonded, let minimum) {
-                skipped.append(
-                    SkippedEvent(
-                        job: currentJob,
-                        reason:
-                            "\(what) for \(node.prefix(12)) not credited: bonded \(bonded) µK < minimum \(minimum) µK"
-                    ))
-                return
-            } catch {
-                throw .rejectedByKarma("\(what): \(error)")
-            }
-            stagedKeys[key] = planned.count
-            planned.append((entry, key, before, staged.account(entry.node)))
-            results.append(
-                RecordedEntry(
-                    index: UInt64.max, type: Self.typeName(entry), node: entry.node.hex, duplicate: false,
-                    job: currentJob))
-        }
-
-        func stageSlash(
-            node: XOnlyPublicKey, offence: Karma.Offence, t: UInt64,
-            stage: (KarmaEntry, String) throws(ValidatorError) -> Void
-        ) throws(ValidatorError) {
-            let probe = KarmaEntry(
-                timestampMs: t, body: .slash(Slash(node: node, offence: offence, amount: 0)))
-            if let index = keys[Self.key(probe)] {
-                results.append(
-                    RecordedEntry(
-                        index: index, type: Self.typeName(probe), node: node.hex, duplicate: true,
-                        job: currentJob))
-                return
-            }
-            let assessment: OffenceAssessment
-            do {
-                assessment = try engine.assess(node: node, offence: offence, timestampMs: t, in: staged)
-            } catch .offenceAlreadySlashed {
-                return
-            } catch {
-                throw .rejectedByKarma("\(offence.kind) slash for \(node.hex): \(error)")
-            }
-            try stage(
-                KarmaEntry(
-                    timestampMs: t,
-                    body: .slash(Slash(node: node, offence: offence, amount: assessment.amount))),
-                "slash")
-            if engine.jailPeriodMs(for: offence.kind) > 0, staged.account(node).jailedUntilMs == nil {
-                try stage(
-                    KarmaEntry(
-                        timestampMs: t, body: .jail(Jail(node: node, offenceID: assessment.offenceID))),
-                    "jail")
-            }
-        }
-
-        for event in events {
-            currentJob = event.job.hex
-            switch event {
-            case .inference(let c):
-                try stage(
-                    KarmaEntry(
-                        timestampMs: t,
-                        body: .inference(
-                            InferenceAccrual(
-                                node: c.node, jobID: c.job, receiptDigest: c.receiptDigest,
-                                layerStart: c.layers.lowerBound, layerEnd: c.layers.upperBound,
-                                macs: c.multiplyAccumulates,
-                                latencyMs: c.latencyMs, slaMs: c.slaMs))), what: "inference")
-            case .redundancy(let node, let job, let layers, let macs, let agreed):
-                try stage(
-                    KarmaEntry(
-                        timestampMs: t,
-                        body: .redundancy(
-                            RedundancyBonus(
-                                node: node, jobID: job, layerStart: layers.lowerBound,
-                                layerEnd: layers.upperBound,
-                                macs: macs, agreedOutput: agreed))), what: "redundancy")
-            case .validation(let validator, let job, let byProof, let macs):
-                try stage(
-                    KarmaEntry(
-                        timestampMs: t,
-                        body: .validation(
-                            ValidationAccrual(
-                                validator: validator, jobID: job, method: byProof ? .proof : .reexecution,
-                                macs: macs))),
-                    what: "validation")
-            case .slash(let node, let job, let offence, let count, let evidence):
-                guard let karmaOffence = Self.offence(offence, evidence: evidence) else {
-                    throw .rejectedByKarma("\(offence.rawValue) slash for \(node.hex) lacks its evidence")
-                }
-                try stageSlash(node: node, offence: karmaOffence, t: t, stage: stage)
-                if count >= 2 { correlated.append((node, job)) }
-            case .slaMiss:
-                // specs/karma.md has no SLA-miss entry: the miss is recorded in the job's
-                // settlement only (specs/service.md §4.5).
-                break
-            }
-        }
-        // Correlation penalties come after every primary slash of the job is staged.
-        for (node, job) in correlated {
-            currentJob = job.hex
-            try stageSlash(node: node, offence: .correlation(jobID: job), t: t, stage: stage)
-        }
-
-        let written = try await commit(planned, staged: staged)
-        var next = 0
-        for i in results.indices where results[i].index == UInt64.max {
-            results[i].index = written[next].index
-            next += 1
-        }
-        return RecordOutcome(entries: results, skipped: skipped)
-    }
-
-    /// An entry applied to a staged state: its entry key and the account before and after it (kept
-    /// for the node's recent history, so nothing is applied twice).
-    private typealias Planned = (entry: KarmaEntry, key: Digest32, before: Account, after: Account)
-
-    /// Appends `planned` in one durable write; then `staged` (every planned entry applied once)
-    /// becomes the current state and each entry is indexed. Returns the entries written, in order.
-    private func commit(_ planned: [Planned], staged: KarmaState) async throws(ValidatorError)
-        -> [RecordedEntry]
+    private func recordHoldingGate(_ settlements: [JobSettlement]) async throws(ValidatorError)
+        -> RecordOutcome
     {
-        guard !planned.isEmpty else { return [] }
+        let plan: KarmaPlan
+        do { plan = try engine.plan(settlements: settlements, at: ledgerTime(), on: state) } catch {
+            throw .rejectedByKarma("settling \(settlements.count) job(s): \(error)")
+        }
+        var entries = try await commit(plan)
+        var skipped: [SkippedEvent] = []
+        for left in plan.left {
+            if left.alreadyApplied, let index = keys[Self.key(left.entry)] {
+                entries.append(RecordedEntry(left.entry, index: index, duplicate: true, job: left.jobID))
+            } else if !left.alreadyApplied {
+                skipped.append(
+                    SkippedEvent(
+                        job: left.jobID?.hex,
+                        reason:
+                            "\(RecordedEntry.typeName(left.entry)) for \(left.entry.node.hex.prefix(12)) not credited: \(Self.explain(left.reason))"
+                    ))
+            }
+        }
+        return RecordOutcome(entries: entries, skipped: skipped)
+    }
+
+    /// A refusal in words for settlement notes (jail ends as UTC times).
+    static func explain(_ reason: KarmaError) -> String {
+        if case .nodeJailed(_, let until) = reason { return "jailed until \(utc(until)) (\(until) ms)" }
+        if case .notEligibleValidator(_, let bonded, let minimum) = reason {
+            return "bonded \(bonded) µK < minimum \(minimum) µK"
+        }
+        return "\(reason)"
+    }
+
+    /// Appends the plan's entries in one durable write; then the plan's state (every entry applied
+    /// once, by the engine) becomes the current state and each entry is indexed. Returns the
+    /// entries written, in order.
+    private func commit(_ plan: KarmaPlan) async throws(ValidatorError) -> [RecordedEntry] {
+        guard !plan.steps.isEmpty else { return [] }
         let appended: [AppendResult]
-        do { appended = try await ledger.append(contentsOf: planned.map(\.entry.canonicalBytes)) } catch {
-            throw .storage("appending \(planned.count) karma entries: \(error)")
+        do { appended = try await ledger.append(contentsOf: plan.steps.map(\.entry.canonicalBytes)) } catch {
+            throw .storage("appending \(plan.steps.count) karma entries: \(error)")
         }
         var out: [RecordedEntry] = []
-        for (p, result) in zip(planned, appended) {
-            keys[p.key] = result.index
-            Self.remember(p.entry, index: result.index, before: p.before, after: p.after, in: &recent)
-            out.append(
-                RecordedEntry(
-                    index: result.index, type: Self.typeName(p.entry), node: p.entry.node.hex,
-                    duplicate: false))
+        for (step, result) in zip(plan.steps, appended) {
+            keys[Self.key(step.entry)] = result.index
+            Self.remember(
+                step.entry, index: result.index, before: step.before, after: step.after, in: &recent)
+            out.append(RecordedEntry(step.entry, index: result.index, duplicate: false, job: step.jobID))
         }
-        state = staged
+        state = plan.state
         return out
-    }
-
-    static func offence(_ offence: Validator.Offence, evidence: OffenceEvidence) -> Karma.Offence? {
-        switch offence {
-        case .equivocation:
-            guard evidence.receipts.count >= 2 else { return nil }
-            return .equivocation(first: evidence.receipts[0], second: evidence.receipts[1])
-        case .wrongOutput:
-            guard let receipt = evidence.receipts.first, let truth = evidence.truth else { return nil }
-            return .wrongOutput(receipt: receipt, reexecutedOutput: truth)
-        case .invalidProof:
-            guard let receipt = evidence.receipts.first, let hash = evidence.proofHash else { return nil }
-            let reason =
-                String((evidence.note ?? "proof did not verify").utf8.prefix(200)) ?? "proof did not verify"
-            return .invalidProof(
-                receipt: receipt, proofHash: hash, reason: reason.isEmpty ? "proof did not verify" : reason)
-        }
     }
 
     // MARK: Node requests
@@ -503,16 +370,11 @@ public actor LedgerKarmaBook: KarmaLedger {
         if let first = list.first, engine.window(containing: first.message.timestampMs) < window {
             closing = true
             let closed = engine.window(containing: first.message.timestampMs)
-            let entry = KarmaEntry(
-                timestampMs: ledgerTime(),
-                body: .uptime(UptimeAccrual(node: node, window: closed, heartbeats: list)))
+            let accrual = UptimeAccrual(node: node, window: closed, heartbeats: list)
             list = []
-            do {
-                written = try await append([entry])
-            } catch .rejectedByKarma(let why) {
-                // Too few heartbeats in the window (or already judged): nothing to credit.
-                _ = why
-            }
+            // A window the rules do not pay (too few heartbeats, past its grace) earns nothing;
+            // the heartbeat itself is still taken.
+            written = try await commit(try livenessPlan([accrual], chargeDowntime: false))
         }
         try heartbeatJournal?.journal(beat, replacing: closing)
         list.append(beat)
@@ -523,36 +385,28 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// Applies and appends entries (all or nothing); an entry already in the ledger is reported
     /// as a duplicate and nothing is appended.
     private func append(_ entries: [KarmaEntry]) async throws(ValidatorError) -> [RecordedEntry] {
-        var staged = state
-        var planned: [Planned] = []
+        var plan = KarmaPlan(state: state)
         for entry in entries {
-            let key = Self.key(entry)
-            if let index = keys[key] {
-                return [
-                    RecordedEntry(
-                        index: index, type: Self.typeName(entry), node: entry.node.hex, duplicate: true)
-                ]
+            if let index = keys[Self.key(entry)] {
+                return [RecordedEntry(entry, index: index, duplicate: true)]
             }
-            let before = staged.account(entry.node)
-            do { try engine.apply(entry, to: &staged) } catch { throw .rejectedByKarma("\(error)") }
-            planned.append((entry, key, before, staged.account(entry.node)))
+            let before = plan.state.account(entry.node)
+            do { try engine.apply(entry, to: &plan.state) } catch { throw .rejectedByKarma("\(error)") }
+            plan.steps.append(.init(entry: entry, before: before, after: plan.state.account(entry.node)))
         }
-        return try await commit(planned, staged: staged)
+        return try await commit(plan)
     }
 
-    /// Applies, in order, every entry the karma rules accept to one staged state and appends those
-    /// in one durable write; an entry the rules refuse or the ledger already holds is left out.
-    private func appendAccepted(_ entries: [KarmaEntry]) async throws(ValidatorError) -> [RecordedEntry] {
-        var staged = state
-        var planned: [Planned] = []
-        for entry in entries {
-            let key = Self.key(entry)
-            guard keys[key] == nil else { continue }
-            let before = staged.account(entry.node)
-            do { try engine.apply(entry, to: &staged) } catch { continue }
-            planned.append((entry, key, before, staged.account(entry.node)))
+    /// The liveness plan at ledger time (``KarmaEngine/livenessPlan(closedWindows:at:on:chargeDowntime:)``).
+    private func livenessPlan(_ closed: [UptimeAccrual], chargeDowntime: Bool) throws(ValidatorError)
+        -> KarmaPlan
+    {
+        do {
+            return try engine.livenessPlan(
+                closedWindows: closed, at: ledgerTime(), on: state, chargeDowntime: chargeDowntime)
+        } catch {
+            throw .rejectedByKarma("judging heartbeat windows: \(error)")
         }
-        return try await commit(planned, staged: staged)
     }
 
     /// A seeding receipt with its chunk proof, for a chunk of a model this validator holds.
@@ -606,56 +460,31 @@ public actor LedgerKarmaBook: KarmaLedger {
             } catch {
                 throw .internalFailure("signing the validator's heartbeat: \(error)")
             }
-            do { written += try await acceptHeartbeat(beat) } catch .rejectedByKarma {
-                // An older heartbeat of the same key is journaled (clock stepped back): skip this one.
+            // Only a validator holding the node bond is paid uptime (and can be slashed for
+            // downtime); one that does not takes no heartbeats.
+            if engine.holdsNodeBond(key.publicKey, in: state) {
+                do { written += try await acceptHeartbeat(beat) } catch .rejectedByKarma {
+                    // An older heartbeat of the same key is journaled (clock stepped back): skip.
+                }
             }
         }
         let current = engine.window(containing: t)
         if let last = lastLivenessSweep, last >= current { return written }
-        // Closed windows of nodes that sent nothing since: one uptime accrual each.
+        // Closed windows of nodes that sent nothing since: one uptime accrual each; then the
+        // downtime the rules find (specs/karma.md §5.5, §6.5).
         var closed: [(node: XOnlyPublicKey, through: UInt64)] = []
-        var entries: [KarmaEntry] = []
+        var accruals: [UptimeAccrual] = []
         for node in pendingHeartbeats.keys.sorted(by: { $0.hex < $1.hex }) {
             guard let list = pendingHeartbeats[node], let first = list.first, let last = list.last,
                 engine.window(containing: first.message.timestampMs) < current
             else { continue }
             closed.append((node, last.message.timestampMs))
-            entries.append(
-                KarmaEntry(
-                    timestampMs: t,
-                    body: .uptime(
-                        UptimeAccrual(
-                            node: node, window: engine.window(containing: first.message.timestampMs),
-                            heartbeats: list))))
+            accruals.append(
+                UptimeAccrual(
+                    node: node, window: engine.window(containing: first.message.timestampMs), heartbeats: list
+                ))
         }
-        // Bonded nodes whose missed stretch reached the threshold (and that are not credited a
-        // window just now): a downtime slash and a jail.
-        let closedNodes = Set(closed.map(\.node))
-        if current > 0 {
-            let through = current - 1
-            let needed = engine.parameters.downtimeMissedWindows
-            for (node, account) in state.accounts.sorted(by: { $0.key.hex < $1.key.hex }) {
-                guard account.bonded > 0, !account.isJailed, let next = account.nextLivenessWindow,
-                    through >= next, through - next + 1 >= needed,
-                    !closedNodes.contains(node)
-                else { continue }
-                let offence = Karma.Offence.downtime(throughWindow: through)
-                guard
-                    let assessment = try? engine.assess(
-                        node: node, offence: offence, timestampMs: t, in: state)
-                else { continue }
-                entries.append(
-                    KarmaEntry(
-                        timestampMs: t,
-                        body: .slash(Slash(node: node, offence: offence, amount: assessment.amount))))
-                if engine.jailPeriodMs(for: .downtime) > 0 {
-                    entries.append(
-                        KarmaEntry(
-                            timestampMs: t, body: .jail(Jail(node: node, offenceID: assessment.offenceID))))
-                }
-            }
-        }
-        written += try await appendAccepted(entries)
+        written += try await commit(try livenessPlan(accruals, chargeDowntime: true))
         // The judged heartbeats leave the journal (later ones that arrived meanwhile stay).
         for (node, through) in closed {
             try heartbeatJournal?.forgetHeartbeats(of: node, through: through)

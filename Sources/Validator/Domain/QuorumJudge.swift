@@ -52,11 +52,8 @@ public enum QuorumJudge<Node: Hashable & Sendable, Output: Hashable & Sendable> 
         /// The output that two or more non-equivocating nodes agreed on, if any.
         public var majority: Output?
         /// `true` when a majority exists and differs from the truth (a colluding or correlated
-        /// majority).
+        /// majority). What that costs is the karma rules' decision (specs/karma.md §6.6).
         public var majorityOverruled: Bool
-        /// `true` when two or more nodes of the quorum committed offences for this job; the karma
-        /// rules then add the correlation penalty to each of their slashes.
-        public var correlated: Bool
 
         /// Nodes whose outcome is an offence, in assignment order.
         public var offenders: [Node] { outcomes.filter { $0.outcome.isOffence }.map(\.node) }
@@ -71,7 +68,6 @@ public enum QuorumJudge<Node: Hashable & Sendable, Output: Hashable & Sendable> 
                     $0.node == $1.node && $0.outcome == $1.outcome
                 }
                 && lhs.majority == rhs.majority && lhs.majorityOverruled == rhs.majorityOverruled
-                && lhs.correlated == rhs.correlated
         }
     }
 
@@ -83,7 +79,6 @@ public enum QuorumJudge<Node: Hashable & Sendable, Output: Hashable & Sendable> 
     /// 3. an attached proof that failed → `.invalidProof`;
     /// 4. `truth == nil` → `.unjudged`;
     /// 5. output == truth → `.agreed`, otherwise `.wrongOutput`.
-    /// `correlated` is set when two or more nodes end in an offence.
     ///
     /// - Parameters:
     ///   - assigned: the job's assigned nodes, in announcement order (duplicates are ignored).
@@ -118,8 +113,6 @@ public enum QuorumJudge<Node: Hashable & Sendable, Output: Hashable & Sendable> 
         var majority: Output? = ranked.first?.key
         if ranked.count > 1, ranked[0].value == ranked[1].value { majority = nil }
         let overruled = majority != nil && truth != nil && majority != truth
-        let offences = outcomes.filter { $0.outcome.isOffence }.count
-        return Judgement(
-            outcomes: outcomes, majority: majority, majorityOverruled: overruled, correlated: offences >= 2)
+        return Judgement(outcomes: outcomes, majority: majority, majorityOverruled: overruled)
     }
 }

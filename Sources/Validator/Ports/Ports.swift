@@ -107,13 +107,36 @@ public struct RecordedEntry: Sendable, Equatable, Codable {
     public var duplicate: Bool
     /// The job the entry is about (hex), for job-related entries.
     public var job: String?
+    /// For a slash: the offence kind (specs/karma.md §6: `equivocation`, `wrongOutput`,
+    /// `invalidProof`, `downtime`, `correlation`).
+    public var offence: String?
 
-    public init(index: UInt64, type: String, node: String, duplicate: Bool, job: String? = nil) {
+    public init(
+        index: UInt64, type: String, node: String, duplicate: Bool, job: String? = nil, offence: String? = nil
+    ) {
         self.index = index
         self.type = type
         self.node = node
         self.duplicate = duplicate
         self.job = job
+        self.offence = offence
+    }
+
+    /// The record of `entry` at ledger `index`.
+    public init(_ entry: KarmaEntry, index: UInt64, duplicate: Bool, job: Digest32? = nil) {
+        var offence: String?
+        if case .slash(let s) = entry.body { offence = s.offence.kind.description }
+        self.init(
+            index: index, type: Self.typeName(entry), node: entry.node.hex, duplicate: duplicate,
+            job: job?.hex,
+            offence: offence)
+    }
+
+    /// The entry type name: the specs/karma.md type, and for slashes the offence
+    /// (`slash/wrongOutput`, `slash/correlation`, ...).
+    public static func typeName(_ entry: KarmaEntry) -> String {
+        if case .slash(let s) = entry.body { return "slash/\(s.offence.kind)" }
+        return entry.type.description
     }
 }
 
@@ -163,11 +186,12 @@ public struct HeldChunks: Sendable, Equatable {
 }
 
 public protocol KarmaLedger: Sendable {
-    /// Applies and durably appends `events`; see the protocol's contract.
+    /// Derives the karma entries of settled jobs with the karma rules, applies and durably appends
+    /// them; see the protocol's contract.
     ///
     /// - Throws: `ValidatorError.rejectedByKarma` when the rules reject an event (nothing is
     ///   appended), `.storage` when the append fails.
-    func record(_ events: [KarmaEvent]) async throws(ValidatorError) -> RecordOutcome
+    func record(_ settlements: [JobSettlement]) async throws(ValidatorError) -> RecordOutcome
 
     /// Parses, verifies and records a node-signed request (heartbeat, seeding receipt, bond,
     /// unbond, withdraw) given as its JSON body.

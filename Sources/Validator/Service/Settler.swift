@@ -1,4 +1,5 @@
 import Foundation
+import Karma
 import Logging
 import Receipts
 
@@ -50,7 +51,7 @@ struct Settler: Sendable {
         var claims: [XOnlyPublicKey: Judge.Claim]
         var truth: Truth
         var judgement: Judge.Judgement
-        var events: [KarmaEvent]
+        var settlement: JobSettlement
         var notes: [String]
     }
 
@@ -83,33 +84,23 @@ struct Settler: Sendable {
         var recorded: [RecordedEntry] = []
         var skipped: [SkippedEvent] = []
         do {
-            let outcome = try await karma.record(plans.flatMap(\.events))
+            let outcome = try await karma.record(plans.map(\.settlement))
             recorded = outcome.entries
             skipped = outcome.skipped
         } catch .rejectedByKarma(let why) {
-            // Record what the rules accept, job by job and then event by event (record is
-            // idempotent), and note the rest.
+            // One job of the batch is inconsistent with the rules: record the others, and note
+            // the refusal on that job (its settlement records no karma).
             logger.warning("karma rejected part of a settlement batch: \(why)")
             for plan in plans {
                 do {
-                    let outcome = try await karma.record(plan.events)
+                    let outcome = try await karma.record([plan.settlement])
                     recorded += outcome.entries
                     skipped += outcome.skipped
-                } catch .rejectedByKarma {
-                    for event in plan.events {
-                        do {
-                            let outcome = try await karma.record([event])
-                            recorded += outcome.entries
-                            skipped += outcome.skipped
-                        } catch .rejectedByKarma(let reason) {
-                            skipped.append(
-                                SkippedEvent(
-                                    job: plan.id.hex,
-                                    reason:
-                                        "\(event.kind) for \(event.subject.hex.prefix(12)) rejected: \(reason)"
-                                ))
-                        }
-                    }
+                } catch .rejectedByKarma(let reason) {
+                    logger.error(
+                        "karma rejected a settlement",
+                        metadata: ["job": "\(plan.id.hex)", "reason": "\(reason)"])
+                    skipped.append(SkippedEvent(job: plan.id.hex, reason: "karma not recorded: \(reason)"))
                 }
             }
         }
@@ -125,8 +116,9 @@ struct Settler: Sendable {
                 let claimed = plan.claims[node]?.outputs.map(\.hex) ?? []
                 outcomes.append(.init(node: node.hex, outcome: Self.name(outcome), claimed: claimed))
                 if let offence = Self.offence(outcome) {
-                    let index = entries.first { $0.type.hasPrefix("slash") && $0.node == node.hex }?.index
-                    offences.append(.init(node: node.hex, offence: offence.rawValue, ledgerIndex: index))
+                    let index = entries.first { $0.offence == offence.description && $0.node == node.hex }?
+                        .index
+                    offences.append(.init(node: node.hex, offence: offence.description, ledgerIndex: index))
                 }
             }
             let latency = plan.readyAt.map { ContinuousClock.now - $0 }
@@ -137,7 +129,8 @@ struct Settler: Sendable {
                 truth: plan.truth.output?.hex, method: plan.truth.method,
                 note: notes.isEmpty ? nil : notes.joined(separator: "; "),
                 majority: plan.judgement.majority?.hex, majorityOverruled: plan.judgement.majorityOverruled,
-                correlated: plan.judgement.correlated, outcomes: outcomes, offences: offences,
+                correlated: entries.contains { $0.offence == OffenceKind.correlation.description },
+                outcomes: outcomes, offences: offences,
                 entries: entries,
                 settledAtMs: nowMs(), latencyMicros: latency.map { UInt64(max(0, $0 / .microseconds(1))) })
             let final: JobStatus = plan.judgement.isClean && plan.truth.output != nil ? .settled : .disputed
@@ -231,14 +224,13 @@ struct Settler: Sendable {
         }
         let established = truth ?? .unavailable("no truth")
         let judgement = Judge.judge(assigned: a.nodes, claims: claims, truth: established.output)
-        let events = Self.events(
+        let settlement = Self.settlement(
             for: judgement, job: a, announcedAtMs: job.createdMs, byNode: byNode, truth: established,
             validator: validatorKey, notes: proofNotes)
 
         return Plan(
             id: id, readyAt: readyAt, claims: claims, truth: established, judgement: judgement,
-            events: events,
-            notes: proofNotes)
+            settlement: settlement, notes: proofNotes)
     }
 
     private static func reason(_ truth: Truth) -> String {
@@ -246,18 +238,18 @@ struct Settler: Sendable {
         return ""
     }
 
+    /// The outcome's name in the job view: `agreed`, `absent`, `unjudged`, or the offence kind
+    /// of specs/karma.md §6 (`wrongOutput`, `equivocation`, `invalidProof`).
     static func name(_ outcome: Judge.Outcome) -> String {
+        if let offence = offence(outcome) { return offence.description }
         switch outcome {
-        case .agreed: "agreed"
-        case .wrongOutput: "wrong-output"
-        case .equivocated: "equivocation"
-        case .invalidProof: "invalid-proof"
-        case .absent: "absent"
-        case .unjudged: "unjudged"
+        case .agreed: return "agreed"
+        case .absent: return "absent"
+        default: return "unjudged"
         }
     }
 
-    static func offence(_ outcome: Judge.Outcome) -> Offence? {
+    static func offence(_ outcome: Judge.Outcome) -> OffenceKind? {
         switch outcome {
         case .wrongOutput: .wrongOutput
         case .equivocated: .equivocation
@@ -266,85 +258,83 @@ struct Settler: Sendable {
         }
     }
 
-    /// The karma events for a judgement, in a fixed order: per assigned node (announcement order)
-    /// its inference and redundancy credit, slash or SLA miss; then the validator's own credit.
+    /// What the validator established about the job, for the karma rules
+    /// (`KarmaEngine.plan(settlements:at:on:)`): per assigned node, in announcement order, its
+    /// verdict with the evidence of an offence; the shard's MACs; the validator and its method.
     ///
     /// A node's latency is measured by the validator, never taken from the receipt: from when the
     /// validator stored the job's announcement (`announcedAtMs`) to when it received the node's
     /// first receipt (0 when the receipt came first) (specs/service.md §4.5).
-    static func events(
+    static func settlement(
         for judgement: Judge.Judgement, job a: JobAnnouncement, announcedAtMs: UInt64,
-        byNode: [XOnlyPublicKey: [StoredReceipt]],
-        truth: Truth, validator: XOnlyPublicKey, notes: [String]
-    ) -> [KarmaEvent] {
-        var events: [KarmaEvent] = []
+        byNode: [XOnlyPublicKey: [StoredReceipt]], truth: Truth, validator: XOnlyPublicKey, notes: [String]
+    ) -> JobSettlement {
         let macs: UInt64 =
             switch truth {
             case .reExecuted(let e): e.multiplyAccumulates
             case .proven(_, _, let m): m
             case .unavailable: 0
             }
-        let quorum = judgement.agreeing.count >= 2
-        let slashed = UInt32(judgement.offenders.count)
+        var nodes: [(node: XOnlyPublicKey, verdict: JobSettlement.Verdict)] = []
         for (node, outcome) in judgement.outcomes {
             let receipts = byNode[node] ?? []
+            let verdict: JobSettlement.Verdict
             switch outcome {
             case .agreed:
-                guard let stored = receipts.first, let agreed = truth.output else { continue }
-                events.append(
-                    .inference(
-                        InferenceCredit(
-                            node: node, job: a.jobID, receiptDigest: stored.digest, layers: a.layers,
-                            multiplyAccumulates: macs,
-                            latencyMs: stored.receivedMs >= announcedAtMs
-                                ? stored.receivedMs - announcedAtMs : 0,
-                            slaMs: a.slaMs)))
-                if quorum {
-                    events.append(
-                        .redundancy(
-                            node: node, job: a.jobID, layers: a.layers, multiplyAccumulates: macs,
-                            agreedOutput: agreed))
-                }
-            case .wrongOutput, .equivocated, .invalidProof:
-                guard let offence = offence(outcome) else { continue }
-                let evidenceReceipts: [SignedReceipt]
-                if case .equivocated = outcome {
-                    // The first two receipts with different outputs prove equivocation.
-                    var seen: [Digest32: SignedReceipt] = [:]
-                    var picked: [SignedReceipt] = []
-                    for stored in receipts
-                    where seen[stored.signed.receipt.outputCommitment] == nil && picked.count < 2 {
-                        seen[stored.signed.receipt.outputCommitment] = stored.signed
-                        picked.append(stored.signed)
-                    }
-                    evidenceReceipts = picked
+                if let stored = receipts.first {
+                    verdict = .agreed(
+                        receiptDigest: stored.digest,
+                        latencyMs: stored.receivedMs >= announcedAtMs ? stored.receivedMs - announcedAtMs : 0)
                 } else {
-                    evidenceReceipts = receipts.prefix(1).map(\.signed)
+                    verdict = .none
                 }
-                let evidence = OffenceEvidence(
-                    receipts: evidenceReceipts,
-                    truth: offence == .equivocation ? nil : truth.output,
-                    method: offence == .equivocation ? nil : truth.method,
-                    proofHash: offence == .invalidProof
-                        ? receipts.first?.proof.map { Digest32.sha256($0) } : nil,
-                    note: offence == .invalidProof
-                        ? notes.first(where: { $0.hasPrefix(node.hex.prefix(12)) }) : nil)
-                events.append(
-                    .slash(
-                        node: node, job: a.jobID, offence: offence, correlated: max(1, slashed),
-                        evidence: evidence))
-            case .absent:
-                events.append(.slaMiss(node: node, job: a.jobID, deadlineMs: a.deadlineMs))
-            case .unjudged:
-                break
+            case .equivocated:
+                // The first two receipts with different outputs prove equivocation.
+                var seen = Set<Digest32>()
+                let pair = receipts.filter { seen.insert($0.signed.receipt.outputCommitment).inserted }
+                    .prefix(2)
+                verdict =
+                    pair.count == 2
+                    ? .offence(.equivocation(first: pair.first!.signed, second: pair.last!.signed)) : .none
+            case .wrongOutput:
+                if let stored = receipts.first, let truth = truth.output {
+                    verdict = .offence(.wrongOutput(receipt: stored.signed, reexecutedOutput: truth))
+                } else {
+                    verdict = .none
+                }
+            case .invalidProof:
+                if let stored = receipts.first, let proof = stored.proof {
+                    let note = notes.first { $0.hasPrefix(node.hex.prefix(12)) } ?? "proof did not verify"
+                    verdict = .offence(
+                        .invalidProof(
+                            receipt: stored.signed, proofHash: Digest32.sha256(proof),
+                            reason: Self.proofReason(note)))
+                } else {
+                    verdict = .none
+                }
+            case .absent, .unjudged:
+                verdict = .none
             }
+            nodes.append((node, verdict))
         }
-        if truth.output != nil {
-            var byProof = false
-            if case .proven = truth { byProof = true }
-            events.append(
-                .validation(validator: validator, job: a.jobID, byProof: byProof, multiplyAccumulates: macs))
+        var method: ValidationMethod?
+        switch truth {
+        case .reExecuted: method = .reexecution
+        case .proven: method = .proof
+        case .unavailable: method = nil
         }
-        return events
+        return JobSettlement(
+            jobID: a.jobID, layerStart: a.layers.lowerBound, layerEnd: a.layers.upperBound, macs: macs,
+            slaMs: a.slaMs, truth: truth.output, validator: validator, method: method, nodes: nodes)
+    }
+
+    /// The verifier's reason cut to 200 UTF-8 bytes on a character boundary (the rules allow 256).
+    static func proofReason(_ note: String) -> String {
+        var out = ""
+        for c in note {
+            guard out.utf8.count + String(c).utf8.count <= 200 else { break }
+            out.append(c)
+        }
+        return out.isEmpty ? "proof did not verify" : out
     }
 }
