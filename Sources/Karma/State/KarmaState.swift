@@ -160,21 +160,7 @@ public struct KarmaState: Equatable, Sendable {
         w.u64(slashed)
         let nodes = accounts.filter { !$0.value.isEmpty }.keys.sorted(by: Self.keyOrder)
         w.u32(UInt32(clamping: nodes.count))
-        for node in nodes {
-            let a = account(node)
-            w.publicKey(node)
-            w.u64(a.balance)
-            w.u64(a.bonded)
-            w.u32(UInt32(clamping: a.unbonding.count))
-            for e in a.unbonding {
-                w.u64(e.amount)
-                w.u64(e.maturesAtMs)
-            }
-            w.optional(a.jailedUntilMs) { $0.u64($1) }
-            w.u64(a.nonce)
-            for (_, path) in Scores.fields { w.u64(a.scores[keyPath: path]) }
-            w.optional(a.nextLivenessWindow) { $0.u64($1) }
-        }
+        for node in nodes { Self.writeAccount(node, account(node), to: &w) }
         w.u32(UInt32(clamping: claims.count))
         for c in claims.sorted() { w.digest(c) }
         w.u32(UInt32(clamping: offences.count))
@@ -194,6 +180,24 @@ public struct KarmaState: Equatable, Sendable {
             }
         }
         return w.bytes
+    }
+
+    /// Writes one account as it appears in ``canonicalBytes``: `key 32` then the account's fields
+    /// (§8.4). The only list of the account fields in the encoding: the state hash and the account
+    /// tree's leaves (specs/ledger.md §10) both use it.
+    static func writeAccount(_ node: XOnlyPublicKey, _ a: Account, to w: inout CanonicalWriter) {
+        w.publicKey(node)
+        w.u64(a.balance)
+        w.u64(a.bonded)
+        w.u32(UInt32(clamping: a.unbonding.count))
+        for e in a.unbonding {
+            w.u64(e.amount)
+            w.u64(e.maturesAtMs)
+        }
+        w.optional(a.jailedUntilMs) { $0.u64($1) }
+        w.u64(a.nonce)
+        for (_, path) in Scores.fields { w.u64(a.scores[keyPath: path]) }
+        w.optional(a.nextLivenessWindow) { $0.u64($1) }
     }
 
     /// `TaggedHash("mesh/karma/state/v1", canonicalBytes)`: equal for two replays exactly when their

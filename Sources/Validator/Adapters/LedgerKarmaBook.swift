@@ -582,9 +582,44 @@ public actor LedgerKarmaBook: KarmaLedger {
         return nodes.sorted { $0.hex < $1.hex }.map { view($0, recent: 0) }
     }
 
+    /// Signs (or returns) the checkpoint of the ledger with the `karma-state` line of the state
+    /// after exactly its size entries (specs/ledger.md §10.2).
     public func checkpoint() async throws(ValidatorError) -> String {
+        try await signStateCheckpoint(tree: nil).note
+    }
+
+    /// `node`'s account with its inclusion proof in the account tree of the current state, and
+    /// the checkpoint whose `karma-state` line commits to that state (specs/ledger.md §10.3);
+    /// `nil` when the node has no (non-empty) account.
+    public func balanceProof(of node: XOnlyPublicKey) async throws(ValidatorError) -> BalanceProofDocument? {
+        let state = self.state
+        let tree = AccountTree(state: state)
+        guard let inclusion = AccountInclusion(node: node, state: state, tree: tree) else { return nil }
+        let signed = try await signStateCheckpoint(tree: tree, state: state)
+        return BalanceProofDocument(inclusion: inclusion, checkpointNote: signed.note)
+    }
+
+    /// The checkpoint verifier key (c2sp.org/signed-note vkey form).
+    public nonisolated func checkpointKey() async throws(ValidatorError) -> String {
+        guard let key = ledger.verifierKey else { throw .storage("the ledger has no checkpoint key") }
+        return key
+    }
+
+    /// Signs the checkpoint at the size `state` reflects, with its `karma-state` line.
+    ///
+    /// Contract: whenever the actor is not suspended, `state` is the replay of exactly the
+    /// ledger's `size` entries (the write path appends and publishes state in one step), so both
+    /// are read here in one synchronous turn; the size is passed to the ledger so that appends
+    /// landing during the signature are not paired with this state.
+    private func signStateCheckpoint(tree: AccountTree?, state given: KarmaState? = nil)
+        async throws(ValidatorError) -> (note: String, size: UInt64)
+    {
+        let state = given ?? self.state
+        let size = ledger.size
+        let commitment = KarmaStateCommitment(tree: tree ?? AccountTree(state: state), state: state)
         do {
-            return try await ledger.signCheckpoint().formatted
+            let note = try await ledger.signCheckpoint(size: size, extensions: [commitment.extensionLine])
+            return (note.formatted, size)
         } catch {
             throw .storage("signing a checkpoint: \(error)")
         }

@@ -184,6 +184,13 @@ public protocol KarmaLedger: Sendable {
     /// Number of entries in the ledger.
     func size() async throws(ValidatorError) -> UInt64
 
+    /// A node's account proven against a signed checkpoint (specs/ledger.md §10.3); `nil` when
+    /// the node has no account.
+    func balanceProof(of node: XOnlyPublicKey) async throws(ValidatorError) -> BalanceProofDocument?
+
+    /// The checkpoint verifier key, `<name>+<key ID hex>+<base64>` (specs/ledger.md §5).
+    func checkpointKey() async throws(ValidatorError) -> String
+
     /// Writes the uptime accruals of closed heartbeat windows and the downtime slashes they imply
     /// (specs/karma.md §5.5, §6.5); returns the entries written.
     func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry]
