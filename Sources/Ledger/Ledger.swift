@@ -514,7 +514,7 @@ public final class Ledger: Sendable {
             let old = last.checkpoint
             guard old.size <= next.size else {
                 throw .inconsistentWithSignedCheckpoint(
-                    signedSize: old.size, reason: "the tree to sign has only \(next.size) entries")
+                    signedSize: old.size, reason: "the tree has only \(next.size) entries")
             }
             let proof = try ProofBuilder.consistencyProof(size1: old.size, size2: next.size, from: nodes)
             if case .invalid(let reason) = ProofVerifier.verify(

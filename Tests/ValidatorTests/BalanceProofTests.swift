@@ -318,3 +318,72 @@ struct BalanceProofTests {
         #expect(try verdict { $0["checkpoint"] = plain } == "invalid")
     }
 }
+
+/// specs/ledger.md §10.2: every checkpoint the service signs carries the karma-state line of
+/// exactly the entries it covers (what an auditor's replay of `[0, size)` gives), with appends
+/// and checkpoint requests interleaved one by one and concurrently.
+@Suite struct CheckpointStateTests {
+    @Test(arguments: [false, true])
+    func checkpointsCommitToTheStateAtTheirSize(concurrent: Bool) async throws {
+        let dir = try RepoPaths.temporaryDirectory(prefix: "checkpoint-state")
+        let book = try LedgerKarmaBook(
+            path: dir.appendingPathComponent("ledger.sqlite").path, origin: "state.local/log",
+            checkpointSeed32: Data(repeating: 5, count: 32))
+        let nodes = (0..<8).map { _ in SchnorrSigningKey.generate() }
+        try await book.writeGenesis(nodes.map { ($0.publicKey, 1_000_000, 0) })
+        @Sendable func bond(_ key: SchnorrSigningKey, nonce: UInt64) async throws {
+            let request = StakingRequest(node: key.publicKey, action: .bond, amount: 1000, nonce: nonce)
+            _ = try await book.submit(.bond, body: try Signed.sign(request, with: key).json())
+        }
+        if concurrent {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for key in nodes {
+                    group.addTask { for nonce in UInt64(1)...4 { try await bond(key, nonce: nonce) } }
+                    group.addTask {
+                        for _ in 0..<4 {
+                            _ = try await book.checkpoint()
+                            #expect(try await book.balanceProof(of: key.publicKey) != nil)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } else {
+            for nonce in UInt64(1)...4 {
+                for key in nodes {
+                    try await bond(key, nonce: nonce)
+                    if Int(nonce) % 2 == 0 { _ = try await book.checkpoint() }
+                }
+                #expect(try await book.balanceProof(of: nodes[0].publicKey) != nil)
+            }
+        }
+        _ = try await book.checkpoint()
+        let ledger = book.ledger
+        #expect(ledger.size == 1 + 8 * 4)
+        let stored = try ledger.signedCheckpoints()
+        #expect(stored.count >= 2)
+        var replayer = KarmaReplayer(engine: try KarmaEngine(parameters: .v1))
+        var mismatched: [String] = []
+        for s in stored {
+            while replayer.count < s.checkpoint.size {
+                try replayer.apply(canonicalBytes: try ledger.entry(at: replayer.count))
+            }
+            let line = try #require(try KarmaStateCommitment.find(in: s.checkpoint.extensions))
+            if line != KarmaStateCommitment(state: replayer.state) {
+                mismatched.append("#\(s.sequence) (size \(s.checkpoint.size))")
+            }
+        }
+        if concurrent {
+            // Today's write path stages concurrent requests on the same base state and publishes
+            // the state after the durable append (actor reentrancy), so the live state loses
+            // updates and every later checkpoint's line differs from the replay. Issue 12 item 1
+            // (one serialized stage → apply → append → publish step) fixes it; then drop this.
+            withKnownIssue("LedgerKarmaBook loses concurrent updates (issue 12 item 1)", isIntermittent: true)
+            {
+                #expect(mismatched.isEmpty, "checkpoints committing to another state: \(mismatched)")
+            }
+        } else {
+            #expect(mismatched.isEmpty, "checkpoints committing to another state: \(mismatched)")
+        }
+    }
+}

@@ -584,20 +584,43 @@ public actor LedgerKarmaBook: KarmaLedger {
 
     /// Signs (or returns) the checkpoint of the ledger with the `karma-state` line of the state
     /// after exactly its size entries (specs/ledger.md §10.2).
+    ///
+    /// Contract: whenever the actor is not suspended, `state` is the replay of exactly the
+    /// ledger's `size` entries (the write path appends and publishes the state in one step). Both
+    /// are read in one synchronous turn, before any suspension, and the size is passed to the
+    /// ledger, so appends landing while it signs are never paired with this state.
     public func checkpoint() async throws(ValidatorError) -> String {
-        try await signStateCheckpoint(tree: nil).note
+        for _ in 0..<Self.signingAttempts {
+            let state = self.state
+            let size = ledger.size
+            if let note = try await signCheckpoint(size: size, tree: AccountTree(state: state), state: state)
+            {
+                return note
+            }
+        }
+        throw .unavailable("checkpoint signing raced with newer checkpoints \(Self.signingAttempts) times")
     }
 
     /// `node`'s account with its inclusion proof in the account tree of the current state, and
     /// the checkpoint whose `karma-state` line commits to that state (specs/ledger.md §10.3);
-    /// `nil` when the node has no (non-empty) account.
+    /// `nil` when the node has no (non-empty) account. State and size are read as in
+    /// ``checkpoint()``.
     public func balanceProof(of node: XOnlyPublicKey) async throws(ValidatorError) -> BalanceProofDocument? {
-        let state = self.state
-        let tree = AccountTree(state: state)
-        guard let inclusion = AccountInclusion(node: node, state: state, tree: tree) else { return nil }
-        let signed = try await signStateCheckpoint(tree: tree, state: state)
-        return BalanceProofDocument(inclusion: inclusion, checkpointNote: signed.note)
+        for _ in 0..<Self.signingAttempts {
+            let state = self.state
+            let size = ledger.size
+            let tree = AccountTree(state: state)
+            guard let inclusion = AccountInclusion(node: node, state: state, tree: tree) else { return nil }
+            if let note = try await signCheckpoint(size: size, tree: tree, state: state) {
+                return BalanceProofDocument(inclusion: inclusion, checkpointNote: note)
+            }
+        }
+        throw .unavailable("checkpoint signing raced with newer checkpoints \(Self.signingAttempts) times")
     }
+
+    /// Reads of state and size tried before giving up when concurrent requests keep signing
+    /// newer checkpoints first.
+    private static let signingAttempts = 8
 
     /// The checkpoint verifier key (c2sp.org/signed-note vkey form).
     public nonisolated func checkpointKey() async throws(ValidatorError) -> String {
@@ -605,21 +628,18 @@ public actor LedgerKarmaBook: KarmaLedger {
         return key
     }
 
-    /// Signs the checkpoint at the size `state` reflects, with its `karma-state` line.
-    ///
-    /// Contract: whenever the actor is not suspended, `state` is the replay of exactly the
-    /// ledger's `size` entries (the write path appends and publishes state in one step), so both
-    /// are read here in one synchronous turn; the size is passed to the ledger so that appends
-    /// landing during the signature are not paired with this state.
-    private func signStateCheckpoint(tree: AccountTree?, state given: KarmaState? = nil)
-        async throws(ValidatorError) -> (note: String, size: UInt64)
+    /// Signs the checkpoint of the first `size` entries with the `karma-state` line of `state`.
+    /// - Precondition: `state` is the replay of exactly those entries and `tree` its account tree.
+    /// - Returns: the note, or `nil` when a concurrent request has meanwhile signed a larger
+    ///   checkpoint (the log never signs a smaller one): read state and size again.
+    private nonisolated func signCheckpoint(size: UInt64, tree: AccountTree, state: KarmaState)
+        async throws(ValidatorError) -> String?
     {
-        let state = given ?? self.state
-        let size = ledger.size
-        let commitment = KarmaStateCommitment(tree: tree ?? AccountTree(state: state), state: state)
+        let line = KarmaStateCommitment(tree: tree, state: state).extensionLine
         do {
-            let note = try await ledger.signCheckpoint(size: size, extensions: [commitment.extensionLine])
-            return (note.formatted, size)
+            return try await ledger.signCheckpoint(size: size, extensions: [line]).formatted
+        } catch LedgerError.inconsistentWithSignedCheckpoint(let signed, _) where signed > size {
+            return nil
         } catch {
             throw .storage("signing a checkpoint: \(error)")
         }
