@@ -541,7 +541,8 @@ public final class Ledger: Sendable {
         try latestStoredCheckpoint()?.note
     }
 
-    func latestStoredCheckpoint() throws(LedgerError) -> StoredCheckpoint? {
+    /// The last checkpoint the log signed, with its sequence number; `nil` before the first.
+    public func latestStoredCheckpoint() throws(LedgerError) -> StoredCheckpoint? {
         let row = try withDatabase {
             try pool.read { db in
                 try Row.fetchOne(db, sql: "SELECT seq, note FROM checkpoints ORDER BY seq DESC LIMIT 1")

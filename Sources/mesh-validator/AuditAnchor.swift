@@ -45,7 +45,7 @@ struct AuditAnchor {
             do { verifier = try NoteVerifier(verifierKey: recorded) } catch {
                 throw invalid("\(db): the recorded verifier key is malformed (\(error)); give --key")
             }
-            keySource = "the ledger's meta table (not independent of the database: pin it with --key)"
+            keySource = "the ledger's meta table"
         }
 
         let note: String
@@ -58,11 +58,11 @@ struct AuditAnchor {
                 throw malformed("\(what): \(error)")
             }
         } else {
-            let stored: [StoredCheckpoint]
-            do { stored = try ledger.signedCheckpoints() } catch {
-                throw invalid("\(db): a stored checkpoint cannot be read: \(error)")
+            let stored: StoredCheckpoint?
+            do { stored = try ledger.latestStoredCheckpoint() } catch {
+                throw invalid("\(db): the latest stored checkpoint cannot be read: \(error)")
             }
-            guard let latest = stored.last else {
+            guard let latest = stored else {
                 if ledger.size == 0 {
                     return AuditAnchor(
                         checkpoint: Checkpoint(origin: ledger.origin, size: 0, rootHash: RFC9162.emptyRoot),
@@ -137,6 +137,10 @@ struct AuditAnchor {
             "anchored to \(what): size \(checkpoint.size), root \(checkpoint.rootHash.base64)",
             "checkpoint key \(key.verifierKey) (from \(keySource))",
         ]
+        if keySource != "--key" {
+            out.append(
+                "  (a key read from the database vouches only for itself: pin the published one with --key)")
+        }
         if let commitment {
             out.append(
                 "karma state committed by the checkpoint: \(commitment.extensionLine) (matches the replay)")
