@@ -1,6 +1,7 @@
 import Foundation
 import Karma
 import Receipts
+import TestSupport
 import Testing
 
 /// A naive RFC 9162 tree straight from §2.1.1 and §2.1.3.1 (recursive MTH and PATH, recomputing
@@ -232,6 +233,35 @@ struct AccountTreeTests {
         ] {
             #expect(throws: KarmaError.self, "\(bad)") { try KarmaStateCommitment(extensionLine: bad) }
         }
+    }
+
+    @Test("MerkleTree.verifyInclusion agrees with every well-formed inclusion probe of specs/ledger.md §4")
+    func ledgerProbes() throws {
+        let dir = RepoPaths.fixture("ledger/probes/inclusion")
+        let manifest = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: dir.appendingPathComponent("MANIFEST.json")))
+        let probes = try #require(manifest as? [[String: String]])
+        var checked = 0
+        for probe in probes where probe["want"] != "malformed" {
+            let file = try #require(probe["file"])
+            let data = try Data(contentsOf: dir.appendingPathComponent(file))
+            let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(file)")
+            func hash(_ text: Any?) throws -> Digest32 {
+                guard let s = text as? String, let bytes = Data(base64Encoded: s) else {
+                    throw ReceiptError.invalidField("\(file)", reason: "not base64")
+                }
+                return try Digest32(bytes: bytes)
+            }
+            let index = try #require((doc["leafIdx"] as? NSNumber)?.uint64Value)
+            let size = try #require((doc["treeSize"] as? NSNumber)?.uint64Value)
+            let proof = try (try #require(doc["proof"] as? [String])).map { try hash($0) }
+            let valid = MerkleTree.verifyInclusion(
+                index: index, size: size, leafHash: try hash(doc["leafHash"]), proof: proof,
+                root: try hash(doc["root"]))
+            #expect(valid == (probe["want"] == "valid"), "\(file): \(probe["desc"] ?? "")")
+            checked += 1
+        }
+        #expect(checked > 15)
     }
 
     @Test("MerkleTree.rootFromInclusionProof refuses out-of-range indices and wrong proof lengths")

@@ -134,6 +134,18 @@ struct BalanceProofTests {
         #expect(try cli(["audit", "history", "--db", db, "--node", node]).status == 0)
         #expect(try cli(["ledger", "key", "--db", db]).stdoutText == vkey + "\n")
 
+        // An entry appended after the last checkpoint: mentioned, not replayed (it is not karma).
+        let longer = try copyLedger(h, "longer")
+        let signer = try NoteSigner(name: "test.local/log", ed25519Seed32: Data(repeating: 0x2a, count: 32))
+        #expect(signer.verifier.verifierKey == vkey)
+        let appended = try await Ledger(path: longer, signer: signer).append(Data("not a karma entry".utf8))
+        let past = try cli(["audit", "balances", "--db", longer])
+        #expect(past.status == 0, "\(past.stderrText)")
+        #expect(
+            past.stdoutText.contains(
+                "1 entries past the checkpoint (\(appended.index)..<\(appended.index + 1))"),
+            "\(past.stdoutText)")
+
         // One byte of an inference entry's `macs`, changed in the SQLite file.
         let macsDB = try copyLedger(h, "macs")
         let ledger = try Ledger(path: macsDB, readOnly: true)
