@@ -138,7 +138,11 @@ struct BalanceProofTests {
         let longer = try copyLedger(h, "longer")
         let signer = try NoteSigner(name: "test.local/log", ed25519Seed32: Data(repeating: 0x2a, count: 32))
         #expect(signer.verifier.verifierKey == vkey)
-        let appended = try await Ledger(path: longer, signer: signer).append(Data("not a karma entry".utf8))
+        // Kept alive to the end of the test: releasing it right after the append was followed by
+        // heap corruption when the harness's databases closed (not reproduced in isolation).
+        let writable = try Ledger(path: longer, signer: signer)
+        defer { withExtendedLifetime(writable) {} }
+        let appended = try await writable.append(Data("not a karma entry".utf8))
         let past = try cli(["audit", "balances", "--db", longer])
         #expect(past.status == 0, "\(past.stderrText)")
         #expect(
