@@ -291,8 +291,110 @@ def tile_example():
         "indexEncodings": [{"index": i, "path": enc(i)} for i in [0, 5, 999, 1000, 1234067, 2 ** 64 - 1]]}))
 
 
+def tagged(tag, msg):  # BIP-340 tagged hash
+    t = h(tag.encode())
+    return h(t + t + msg)
+
+
+def u16(v):
+    return v.to_bytes(2, "big")
+
+
+def u32(v):
+    return v.to_bytes(4, "big")
+
+
+def u64(v):
+    return v.to_bytes(8, "big")
+
+
+def opt(v):
+    return b"\x00" if v is None else b"\x01" + u64(v)
+
+
+SCORES = ["inference", "seeding", "uptime", "redundancy", "validation"]
+
+
+def account_bytes(key_hex, a):  # specs/karma.md 8.4 (version 2), one account: key 32 then the fields
+    out = bytes.fromhex(key_hex) + u64(a["balance"]) + u64(a["escrow"]) + u64(a["bonded"])
+    out += u32(len(a["unbonding"]))
+    for amount, matures in a["unbonding"]:
+        out += u64(amount) + u64(matures)
+    out += opt(a["jailedUntilMs"]) + u64(a["nonce"])
+    out += b"".join(u64(a["scores"][s]) for s in SCORES)
+    out += opt(a["nextLivenessWindow"])
+    seeding = a["seeding"]  # the downloader allowance {window, bytes} or None
+    return out + (b"\x00" if seeding is None else b"\x01" + u64(seeding[0]) + u64(seeding[1]))
+
+
+def balance_proof_example():
+    # specs/ledger.md 10.5: three accounts (secret keys 1, 2, 3), the proof of the second, and the
+    # 8-leaf checkpoint of 5.1 with the karma-state line, signed with the example key.
+    seed = h(b"mesh-validator ledger example key")
+    sk = Ed25519PrivateKey.from_private_bytes(seed)
+    pk = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    name = "example.mesh/ledger"
+    kid = h(name.encode() + b"\x0a\x01" + pk)[:4]
+    vkey = "%s+%s+%s" % (name, kid.hex(), b64(b"\x01" + pk))
+    zero = {s: 0 for s in SCORES}
+    accounts = {
+        "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798": {
+            "balance": 0, "escrow": 50000, "bonded": 0, "unbonding": [], "jailedUntilMs": None, "nonce": 0,
+            "scores": dict(zero, inference=50000), "nextLivenessWindow": None, "seeding": None},
+        "c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5": {
+            "balance": 1200000, "escrow": 0, "bonded": 3000000, "unbonding": [[500000, 1800000604800000]],
+            "jailedUntilMs": None, "nonce": 2,
+            "scores": dict(zero, inference=200000, uptime=1000000), "nextLivenessWindow": 30000,
+            "seeding": [3000000, 4194304]},
+        "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9": {
+            "balance": 7, "escrow": 0, "bonded": 0, "unbonding": [], "jailedUntilMs": 1800000900000,
+            "nonce": 0, "scores": dict(zero, redundancy=7), "nextLivenessWindow": None, "seeding": None},
+    }
+    keys = sorted(accounts, key=bytes.fromhex)
+    leaves = [account_bytes(k, accounts[k]) for k in keys]
+    minted = sum(a["balance"] + a["escrow"] + a["bonded"] + sum(x for x, _ in a["unbonding"])
+                 for a in accounts.values())
+    last = 1800000000000
+    # version 2, no parameters entry applied (optional parametersHash absent)
+    state = u16(2) + u64(last) + u64(minted) + u64(0) + b"\x00" + u32(len(keys)) + b"".join(leaves)
+    state += u32(0) + u32(0) + u32(0) + u32(0)  # no models, claims, offences, jobs
+    state_hash = tagged("mesh/karma/state/v1", state)
+    account_root = mth(leaves)
+    line = "karma-state %d %s %s" % (len(keys), b64(account_root), b64(state_hash))
+    rfc = json.load(open(os.path.join(HERE, "rfc6962.json")))
+    d = [bytes.fromhex(x) for x in rfc["leaves_hex"]]
+    body = "%s\n%d\n%s\n%s\n" % (name, len(d), b64(mth(d)), line)
+    note = body + "\n" + "\u2014 %s %s\n" % (name, b64(kid + sk.sign(body.encode())))
+
+    def js(a):
+        return {"balance": str(a["balance"]), "escrow": str(a["escrow"]), "bonded": str(a["bonded"]),
+                "unbonding": [{"amount": str(x), "maturesAtMs": str(m)} for x, m in a["unbonding"]],
+                "jailedUntilMs": None if a["jailedUntilMs"] is None else str(a["jailedUntilMs"]),
+                "nonce": str(a["nonce"]), "scores": {s: str(a["scores"][s]) for s in SCORES},
+                "nextLivenessWindow": None if a["nextLivenessWindow"] is None else str(a["nextLivenessWindow"]),
+                "seeding": None if a["seeding"] is None
+                else {"window": str(a["seeding"][0]), "bytes": str(a["seeding"][1])}}
+
+    i = 1
+    document = {"version": 1, "node": keys[i], "account": js(accounts[keys[i]]), "leaf": leaves[i].hex(),
+                "leafIndex": i, "treeSize": len(keys), "proof": [b64(x) for x in path(i, leaves)],
+                "checkpoint": note}
+    write("balance-proof-example.json", dump({
+        "desc": "specs/ledger.md 10.5: a karma state of three accounts (x-only keys of secret scalars 1, 2, "
+                "3), the balance proof of the second, and the 8-leaf checkpoint of 5.1 carrying the "
+                "state's karma-state line, signed with the example key",
+        "verifierKey": vkey,
+        "state": {"version": 2, "lastTimestampMs": str(last), "minted": str(minted), "slashed": "0",
+                  "parameters": None, "accounts": {k: js(a) for k, a in accounts.items()}, "models": {},
+                  "claims": [], "offences": {},
+                  "jobs": {}, "stateHash": state_hash.hex()},
+        "leavesHex": [x.hex() for x in leaves], "accountRoot": b64(account_root),
+        "stateHash": b64(state_hash), "extensionLine": line, "note": note, "document": document}))
+
+
 if __name__ == "__main__":
     inclusion_probes()
     consistency_probes()
     checkpoint_example()
     tile_example()
+    balance_proof_example()

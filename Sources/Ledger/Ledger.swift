@@ -475,36 +475,54 @@ public final class Ledger: Sendable {
 
     // MARK: - Checkpoints
 
-    /// Signs a checkpoint of the committed tree and stores it.
+    /// Signs a checkpoint of the committed tree (or of its first `size` entries) and stores it.
     ///
     /// Before signing, checks with a consistency proof that the tree extends the last checkpoint
-    /// this log signed; refuses otherwise. Signing again at an unchanged size returns the last
-    /// signed note.
-    /// - Throws: `.noSigner`, `.readOnly`, `.inconsistentWithSignedCheckpoint`, `.database`.
+    /// this log signed; refuses otherwise. Signing again at an unchanged size with the same
+    /// extension lines returns the last signed note.
+    ///
+    /// - Parameters:
+    ///   - size: the tree size to sign (default: the committed size); at least the size of the
+    ///     last signed checkpoint and at most the committed size. A caller whose extension lines
+    ///     describe the log after exactly `size` entries passes that size, so that appends racing
+    ///     with the signature do not pair the lines with a larger tree.
+    ///   - extensions: c2sp.org/tlog-checkpoint extension lines, written after the root hash in
+    ///     this order. The log treats them as opaque (specs/ledger.md §5, §10.2).
+    /// - Throws: `.noSigner`, `.readOnly`, `.sizeBeyondTree`, `.malformedCheckpoint` (an empty
+    ///   extension line or one holding a newline or control character),
+    ///   `.inconsistentWithSignedCheckpoint`, `.database`.
     @discardableResult
-    public func signCheckpoint() async throws -> SignedNote {
+    public func signCheckpoint(size: UInt64? = nil, extensions: [String] = []) async throws -> SignedNote {
         guard !isReadOnly else { throw LedgerError.readOnly }
         guard let signer else { throw LedgerError.noSigner }
-        return try await writer.perform { try self.signCheckpointOnWriter(signer) }
+        try Checkpoint.checkExtensions(extensions)
+        return try await writer.perform {
+            try self.signCheckpointOnWriter(signer, size: size, extensions: extensions)
+        }
     }
 
-    func signCheckpointOnWriter(_ signer: NoteSigner) throws(LedgerError) -> SignedNote {
+    func signCheckpointOnWriter(_ signer: NoteSigner, size: UInt64? = nil, extensions: [String] = [])
+        throws(LedgerError) -> SignedNote
+    {
         let snap = published.current
-        let next = Checkpoint(origin: origin, size: snap.state.size, rootHash: snap.root)
+        let size = size ?? snap.state.size
+        guard size <= snap.state.size else { throw .sizeBeyondTree(requested: size, size: snap.state.size) }
+        let nodes = Nodes(ledger: self, state: snap.state)
+        let root = size == snap.state.size ? snap.root : try ProofBuilder.root(size: size, from: nodes)
+        let next = Checkpoint(origin: origin, size: size, rootHash: root, extensions: extensions)
         if let last = try latestStoredCheckpoint() {
             let old = last.checkpoint
             guard old.size <= next.size else {
                 throw .inconsistentWithSignedCheckpoint(
                     signedSize: old.size, reason: "the tree has only \(next.size) entries")
             }
-            let nodes = Nodes(ledger: self, state: snap.state)
             let proof = try ProofBuilder.consistencyProof(size1: old.size, size2: next.size, from: nodes)
             if case .invalid(let reason) = ProofVerifier.verify(
                 proof, root1: old.rootHash, root2: next.rootHash)
             {
                 throw .inconsistentWithSignedCheckpoint(signedSize: old.size, reason: reason.description)
             }
-            if old.size == next.size { return try SignedNote(parsing: last.note) }
+            if old == next { return try SignedNote(parsing: last.note) }
         }
         let note = try signer.sign(next.body)
         let text = note.formatted
@@ -523,7 +541,8 @@ public final class Ledger: Sendable {
         try latestStoredCheckpoint()?.note
     }
 
-    func latestStoredCheckpoint() throws(LedgerError) -> StoredCheckpoint? {
+    /// The last checkpoint the log signed, with its sequence number; `nil` before the first.
+    public func latestStoredCheckpoint() throws(LedgerError) -> StoredCheckpoint? {
         let row = try withDatabase {
             try pool.read { db in
                 try Row.fetchOne(db, sql: "SELECT seq, note FROM checkpoints ORDER BY seq DESC LIMIT 1")

@@ -43,6 +43,8 @@ public enum ValidatorServer {
         base.logLevel = level
         let logger = base
         let core = try buildCore(config: config, dependencies: dependencies, metrics: metrics, logger: logger)
+        let checkpointKey = try await core.karma.checkpointKey()
+        logger.notice("checkpoint key", metadata: ["vkey": "\(checkpointKey)"])
         let app = buildApplication(core: core, config: config, logger: logger) { port in
             logger.notice("listening", metadata: ["host": "\(config.listen.host)", "port": "\(port)"])
             ready(port)

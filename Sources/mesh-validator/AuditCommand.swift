@@ -9,7 +9,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Replay a ledger's karma entries: balances, stake, jail status, scores, history.",
-        subcommands: [Balances.self, History.self])
+        subcommands: [Balances.self, History.self, VerifyBalance.self])
 
     /// Options shared by the audit subcommands.
     struct Source: ParsableArguments {
@@ -22,8 +22,23 @@ struct AuditCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
-        /// Replays every entry of the ledger, in order, through `replayer`.
-        func replay(tracking node: XOnlyPublicKey? = nil) throws -> (KarmaReplayer, Ledger) {
+        @Option(
+            help: ArgumentHelp(
+                "A signed checkpoint note file to anchor the replay to (default: the latest checkpoint stored in the ledger).",
+                valueName: "file"))
+        var checkpoint: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "The log's checkpoint verifier key, <name>+<id>+<base64> (default: the key recorded in the ledger).",
+                valueName: "vkey"))
+        var key: String?
+
+        /// Replays the entries a verified signed checkpoint covers, in order, through `replayer`:
+        /// each entry is checked against the Merkle tree before it is applied, the entries' root
+        /// against the checkpoint's, and the final state against the checkpoint's `karma-state`
+        /// line when it has one (specs/ledger.md §7.1).
+        func replay(tracking node: XOnlyPublicKey? = nil) throws -> (KarmaReplayer, Ledger, AuditAnchor) {
             let parameters: KarmaParameters
             if let params {
                 do { parameters = try KarmaParameters(json: try readInput(params)) } catch let e as KarmaError
@@ -41,22 +56,14 @@ struct AuditCommand: AsyncParsableCommand {
             } catch {
                 throw malformed("parameters: \(error)")
             }
-            let size = ledger.size
-            var start: UInt64 = 0
-            while start < size {
-                let end = min(size, start + 1024)
-                let batch: [Data]
-                do { batch = try ledger.entries(in: start..<end) } catch {
-                    throw malformed("\(db): \(error)")
-                }
-                for bytes in batch {
-                    do { try replayer.apply(canonicalBytes: bytes) } catch {
-                        throw invalid("\(error) (the ledger holds an entry the karma rules refuse)")
-                    }
-                }
-                start = end
+            let anchor = try AuditAnchor.resolve(ledger: ledger, db: db, checkpointFile: checkpoint, key: key)
+            do {
+                try anchor.read(ledger, db: db) { bytes in try replayer.apply(canonicalBytes: bytes) }
+            } catch let failure as KarmaReplayFailure {
+                throw invalid("\(failure) (the ledger holds an entry the karma rules refuse)")
             }
-            return (replayer, ledger)
+            try anchor.check(replayer.state)
+            return (replayer, ledger, anchor)
         }
     }
 
@@ -68,7 +75,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var source: Source
 
         func run() async throws {
-            let (replayer, ledger) = try source.replay()
+            let (replayer, ledger, anchor) = try source.replay()
             let state = replayer.state
             let nodes = state.accounts.keys.sorted {
                 $0.rawRepresentation.lexicographicallyPrecedes($1.rawRepresentation)
@@ -79,11 +86,13 @@ struct AuditCommand: AsyncParsableCommand {
                     "origin": .string(ledger.origin), "entries": .string(String(replayer.count)),
                     "stateHash": .string(state.stateHash.hex), "minted": .string(String(state.minted)),
                     "slashed": .string(String(state.slashed)), "nodes": .array(rows),
+                    "anchor": anchor.json,
                 ])
                 print(JSONOutput.text(doc))
                 return
             }
             print("ledger \(ledger.origin): \(replayer.count) entries")
+            for line in anchor.lines { print(line) }
             print("state hash \(state.stateHash.hex)")
             print("minted \(state.minted) µK, slashed \(state.slashed) µK, \(nodes.count) accounts")
             print(
@@ -120,7 +129,7 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let key: XOnlyPublicKey
             do { key = try XOnlyPublicKey(hex: node, field: "--node") } catch { throw malformed("\(error)") }
-            let (replayer, _) = try source.replay(tracking: key)
+            let (replayer, _, anchor) = try source.replay(tracking: key)
             if source.json {
                 let rows: [JSONValue] = replayer.history.map { row in
                     .object([
@@ -129,9 +138,12 @@ struct AuditCommand: AsyncParsableCommand {
                         "account": accountJSON(key, row.account),
                     ])
                 }
-                print(JSONOutput.text(.object(["node": .string(key.hex), "entries": .array(rows)])))
+                print(
+                    JSONOutput.text(
+                        .object(["node": .string(key.hex), "entries": .array(rows), "anchor": anchor.json])))
                 return
             }
+            for line in anchor.lines { print(line) }
             print(
                 [
                     "index", "type", "timestampMs", "balance", "bonded", "unbonding", "jailed until",

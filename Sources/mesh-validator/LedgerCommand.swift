@@ -11,7 +11,8 @@ struct LedgerCommand: AsyncParsableCommand {
         subcommands: [
             LedgerCheckpoint.self, LedgerProveInclusion.self, LedgerProveConsistency.self,
             LedgerVerifyInclusion.self, LedgerVerifyConsistency.self, LedgerVerify.self, LedgerTile.self,
-            LedgerKeygen.self, LedgerAppend.self, LedgerStressAppend.self, LedgerLeafHashes.self,
+            LedgerKeygen.self, LedgerKey.self, LedgerAppend.self, LedgerStressAppend.self,
+            LedgerLeafHashes.self,
         ]
     )
 }
@@ -132,9 +133,11 @@ struct LedgerVerify: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Recompute the whole tree from the stored entries and check everything stored against it.",
         discussion: """
-            Checks every tile, the tree state and every signed checkpoint; with --checkpoint and --key \
-            also a given signed checkpoint. Exit 0 intact, 1 corrupted (first corrupted entry named), \
-            2 not a ledger. Progress goes to standard error.
+            Checks every tile, the tree state and every signed checkpoint (signature under --key, or \
+            the key recorded in the database, and root); with --checkpoint also a given signed \
+            checkpoint. Exit 0 intact, 1 corrupted (first corrupted entry or checkpoint named; a \
+            ledger with entries but no signed checkpoint, or no key to check them with, is \
+            corrupted), 2 not a ledger. Progress goes to standard error.
             """)
 
     @Option(help: "Ledger database file.") var db: String
@@ -209,6 +212,30 @@ struct LedgerKeygen: AsyncParsableCommand {
                 attributes: [.posixPermissions: 0o600])
         else { throw malformed("cannot create \(out)") }
         print(signer.verifier.verifierKey)
+    }
+}
+
+struct LedgerKey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Print the checkpoint verifier key recorded in a ledger (<name>+<id>+<base64>).",
+        discussion: """
+            The key the log signs its checkpoints with, as recorded in the database's meta table. \
+            Compare it with the key the operator publishes (GET /checkpoint.vkey, `serve`'s first \
+            line) before trusting it. Exit 2 when the file is not a ledger or records no key.
+            """)
+
+    @Option(help: "Ledger database file.") var db: String
+
+    func run() async throws {
+        let ledger = try openLedger(db)
+        guard let key = ledger.verifierKey else {
+            throw malformed("\(db): the ledger records no verifier key")
+        }
+        do { _ = try NoteVerifier(verifierKey: key) } catch {
+            throw malformed("\(db): the recorded verifier key is malformed: \(error)")
+        }
+        print(key)
     }
 }
 

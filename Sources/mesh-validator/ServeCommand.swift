@@ -12,7 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
             Fixtures/service/example-config.json), opens the data directory, and serves the API of \
             specs/openapi.yaml until SIGTERM or SIGINT, then shuts down gracefully: the listener \
             closes, in-flight requests and their durable writes finish, the settlement in progress \
-            completes. Prints "listening on HOST:PORT" to standard output once it accepts requests.
+            completes. Prints "checkpoint key <vkey>" (the checkpoint verifier key) at start and \
+            "listening on HOST:PORT" to standard output once it accepts requests.
             """
     )
 
@@ -40,6 +41,13 @@ struct ServeCommand: AsyncParsableCommand {
             printError("cannot start: \(error)")
             throw ExitCode.failure
         }
+        // Auditors pin this key to check checkpoints (`audit … --key`, `audit verify-balance`).
+        let checkpointKey: String
+        do { checkpointKey = try await dependencies.karma.checkpointKey() } catch {
+            printError("cannot start: \(error)")
+            throw ExitCode.failure
+        }
+        FileHandle.standardOutput.write(Data("checkpoint key \(checkpointKey)\n".utf8))
         let host = settings.listen.host
         try await ValidatorServer.serve(config: settings, dependencies: dependencies) { port in
             FileHandle.standardOutput.write(Data("listening on \(host):\(port)\n".utf8))

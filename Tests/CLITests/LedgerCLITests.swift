@@ -199,6 +199,35 @@ struct LedgerCLITests {
         #expect(damaged.stderr.contains("first corrupted entry: 200"), "\(damaged.stderr)")
     }
 
+    @Test("ledger key prints the recorded key; verify fails without checkpoints or under a forged one")
+    func anchors() throws {
+        let dir = try RepoPaths.temporaryDirectory(prefix: "ledger-anchor")
+        let db = dir.appendingPathComponent("l.sqlite").path
+        let key = dir.appendingPathComponent("log.key").path
+        let vkey = try LedgerCLI.run(["keygen", "--name", "anchor.mesh/ledger", "--out", key]).out
+        let entry = dir.appendingPathComponent("e").path
+        try Data("anchored entry".utf8).write(to: URL(fileURLWithPath: entry))
+        #expect(try LedgerCLI.run(["append", "--db", db, "--key", key, entry, entry]).status == 0)
+        let printed = try LedgerCLI.run(["key", "--db", db])
+        #expect(printed.status == 0 && printed.out == vkey, "\(printed.out) vs \(vkey)")
+        #expect(try LedgerCLI.run(["verify", "--db", db, "--quiet"]).status == 0)
+
+        // Another key under the same name: the stored checkpoint does not verify under it.
+        let other = try LedgerCLI.run(["keygen", "--name", "anchor.mesh/ledger", "--out", key + "2"]).out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let forged = try LedgerCLI.run(["verify", "--db", db, "--key", other, "--quiet"])
+        #expect(forged.status == 1 && forged.stderr.contains("signed checkpoint #1"), "\(forged.stderr)")
+
+        // Every stored checkpoint deleted (with the sqlite3 module, as an attacker would).
+        let sql =
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DELETE FROM checkpoints'); c.commit()"
+        let py = try runPython(["-c", sql, db])
+        #expect(py.status == 0, "\(py.stderrText)")
+        let bare = try LedgerCLI.run(["verify", "--db", db, "--quiet"])
+        #expect(bare.status == 1 && bare.stderr.contains("no signed checkpoint"), "\(bare.stderr)")
+        #expect(try LedgerCLI.run(["key", "--db", dir.appendingPathComponent("none").path]).status == 2)
+    }
+
     @Test("Crash safety: SIGKILL the appending process at random moments; every acknowledged append survives")
     func crashSafety() throws {
         let dir = try RepoPaths.temporaryDirectory(prefix: "ledger-crash")

@@ -186,5 +186,9 @@ final class RecordingKarmaLedger: KarmaLedger {
         (try? MerkleHash(bytes: Data(count: 32)))!
     }
     func size() async throws(ValidatorError) -> UInt64 { UInt64(entries.count) }
+    func balanceProof(of node: XOnlyPublicKey) async throws(ValidatorError) -> BalanceProofDocument? { nil }
+    func checkpointKey() async throws(ValidatorError) -> String {
+        "fake.log+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    }
     func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry] { [] }
 }

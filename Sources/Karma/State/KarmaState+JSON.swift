@@ -10,28 +10,7 @@ import Receipts
 extension KarmaState {
     public func jsonObject() -> JSONValue {
         var accountsJSON: [String: JSONValue] = [:]
-        for (node, a) in accounts where !a.isEmpty {
-            var scores: [String: JSONValue] = [:]
-            for (name, path) in Scores.fields { scores[name] = KarmaJSON.u64(a.scores[keyPath: path]) }
-            accountsJSON[node.hex] = .object([
-                "balance": KarmaJSON.u64(a.balance),
-                "escrow": KarmaJSON.u64(a.escrow),
-                "bonded": KarmaJSON.u64(a.bonded),
-                "unbonding": .array(
-                    a.unbonding.map {
-                        .object([
-                            "amount": KarmaJSON.u64($0.amount), "maturesAtMs": KarmaJSON.u64($0.maturesAtMs),
-                        ])
-                    }),
-                "jailedUntilMs": a.jailedUntilMs.map(KarmaJSON.u64) ?? .null,
-                "nonce": KarmaJSON.u64(a.nonce),
-                "scores": .object(scores),
-                "nextLivenessWindow": a.nextLivenessWindow.map(KarmaJSON.u64) ?? .null,
-                "seeding": a.seeding.map {
-                    .object(["window": KarmaJSON.u64($0.window), "bytes": KarmaJSON.u64($0.bytes)])
-                } ?? .null,
-            ])
-        }
+        for (node, a) in accounts where !a.isEmpty { accountsJSON[node.hex] = a.jsonObject() }
         var offencesJSON: [String: JSONValue] = [:]
         for (id, o) in offences {
             offencesJSON[id.hex] = .object([
@@ -155,7 +134,7 @@ extension KarmaState {
         }
     }
 
-    private static func account(_ value: JSONValue, what: String) throws(KarmaError) -> Account {
+    static func account(_ value: JSONValue, what: String) throws(KarmaError) -> Account {
         var r = try KarmaObjectReader(value, what: what)
         var a = Account()
         a.balance = try optionalU64(&r, "balance")
@@ -198,5 +177,38 @@ extension KarmaState {
 
     private static func digest(_ hex: String, _ field: String) throws(KarmaError) -> Digest32 {
         do { return try Digest32(hex: hex, field: field) } catch { throw KarmaError(error) }
+    }
+}
+
+extension Account {
+    /// The account object of the state JSON (specs/karma.md §8.5), every field present.
+    public func jsonObject() -> JSONValue {
+        var scores: [String: JSONValue] = [:]
+        for (name, path) in Scores.fields { scores[name] = KarmaJSON.u64(self.scores[keyPath: path]) }
+        return .object([
+            "balance": KarmaJSON.u64(balance),
+            "escrow": KarmaJSON.u64(escrow),
+            "bonded": KarmaJSON.u64(bonded),
+            "unbonding": .array(
+                unbonding.map {
+                    .object([
+                        "amount": KarmaJSON.u64($0.amount), "maturesAtMs": KarmaJSON.u64($0.maturesAtMs),
+                    ])
+                }),
+            "jailedUntilMs": jailedUntilMs.map(KarmaJSON.u64) ?? .null,
+            "nonce": KarmaJSON.u64(nonce),
+            "scores": .object(scores),
+            "nextLivenessWindow": nextLivenessWindow.map(KarmaJSON.u64) ?? .null,
+            "seeding": seeding.map {
+                .object(["window": KarmaJSON.u64($0.window), "bytes": KarmaJSON.u64($0.bytes)])
+            } ?? .null,
+        ])
+    }
+
+    /// Reads an account object of the state JSON (specs/karma.md §8.5); omitted fields are zero,
+    /// empty or null, unknown fields are refused.
+    /// - Throws: ``KarmaError/malformed(_:)`` naming the field (prefixed with `what`).
+    public init(jsonObject: JSONValue, what: String = "account") throws(KarmaError) {
+        self = try KarmaState.account(jsonObject, what: what)
     }
 }

@@ -221,7 +221,7 @@ public struct KarmaState: Equatable, Sendable {
         w.optional(parameters) { $0.digest($1.parametersHash) }
         let nodes = accounts.filter { !$0.value.isEmpty }.keys.sorted(by: Self.keyOrder)
         w.u32(UInt32(clamping: nodes.count))
-        for node in nodes { Self.encodeAccount(node, account(node), to: &w) }
+        for node in nodes { Self.writeAccount(node, account(node), to: &w) }
         w.u32(UInt32(clamping: models.count))
         for (id, m) in models.sorted(by: { $0.key < $1.key }) {
             w.digest(id)
@@ -250,9 +250,10 @@ public struct KarmaState: Equatable, Sendable {
         return w.bytes
     }
 
-    /// One account's canonical bytes as they appear in the state encoding (§8.4): the node key, then
-    /// every account field. Also the leaf data of the account tree.
-    public static func encodeAccount(_ node: XOnlyPublicKey, _ a: Account, to w: inout CanonicalWriter) {
+    /// Writes one account as it appears in ``canonicalBytes``: `key 32` then the account's fields
+    /// (§8.4). The only list of the account fields in the encoding: the state hash and the account
+    /// tree's leaves (specs/ledger.md §10) both use it.
+    static func writeAccount(_ node: XOnlyPublicKey, _ a: Account, to w: inout CanonicalWriter) {
         w.publicKey(node)
         w.u64(a.balance)
         w.u64(a.escrow)

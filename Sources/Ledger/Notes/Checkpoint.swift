@@ -7,7 +7,8 @@ public struct Checkpoint: Equatable, Sendable {
     public var size: UInt64
     /// RFC 9162 root hash of the first `size` leaves.
     public var rootHash: MerkleHash
-    /// Opaque, non-empty extension lines (not recommended; this log writes none).
+    /// Opaque, non-empty extension lines after the root hash, in order (the karma service writes
+    /// one, `karma-state …`, specs/ledger.md §10.2).
     public var extensions: [String]
 
     public init(origin: String, size: UInt64, rootHash: MerkleHash, extensions: [String] = []) {
@@ -20,6 +21,19 @@ public struct Checkpoint: Equatable, Sendable {
     /// The note text: `<origin>\n<size>\n<base64 root>\n` plus extension lines.
     public var body: String {
         ([origin, String(size), rootHash.base64] + extensions).map { $0 + "\n" }.joined()
+    }
+
+    /// Checks extension lines before they are signed: each is non-empty UTF-8 without control
+    /// characters (so no newline), as c2sp.org/tlog-checkpoint and c2sp.org/signed-note require.
+    ///
+    /// - Throws: `LedgerError.malformedCheckpoint` naming the first offending line by position.
+    public static func checkExtensions(_ lines: [String]) throws(LedgerError) {
+        for (i, line) in lines.enumerated() {
+            guard !line.isEmpty else { throw .malformedCheckpoint("extension line \(i + 1) is empty") }
+            guard !line.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+                throw .malformedCheckpoint("extension line \(i + 1) holds a newline or control character")
+            }
+        }
     }
 
     /// Parses a checkpoint body (the text of a signed note, after verification).

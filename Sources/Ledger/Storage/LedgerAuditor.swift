@@ -169,7 +169,22 @@ private final class AuditRun {
         {
             logVerifier = try NoteVerifier(verifierKey: recorded)
         }
-        for row in try Row.fetchAll(db, sql: "SELECT seq, note FROM checkpoints ORDER BY seq") {
+        let rows = try Row.fetchAll(db, sql: "SELECT seq, note FROM checkpoints ORDER BY seq")
+        // Nothing but a signed checkpoint anchors the entries: without one (or without a key to
+        // check it with) a rewritten database would pass every other check.
+        if rows.isEmpty, report.storedSize > 0 {
+            problem(
+                .corrupted(
+                    "the ledger holds \(report.storedSize) entries but no signed checkpoint: nothing anchors them"
+                ))
+        }
+        if logVerifier == nil, !rows.isEmpty {
+            problem(
+                .corrupted(
+                    "no verifier key to check the \(rows.count) signed checkpoints with: the database records "
+                        + "none; give --key"))
+        }
+        for row in rows {
             let seq: Int64 = row["seq"]
             do {
                 let stored = try Ledger.storedCheckpoint(row)

@@ -19,6 +19,10 @@ public actor LedgerKarmaBook: KarmaLedger {
     public nonisolated let ledger: Ledger
     public nonisolated let engine: KarmaEngine
     private var state: KarmaState
+    /// How many ledger entries `state` is the replay of. Equal to the ledger's size except while a
+    /// write is between its durable append and publishing its state; checkpoints read the two
+    /// together, so a checkpoint always commits to the state at its own size.
+    private var stateSize: UInt64 = 0
     private var keys: [Digest32: UInt64] = [:]
     private var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
     private var pendingHeartbeats: [XOnlyPublicKey: [SignedHeartbeat]] = [:]
@@ -98,6 +102,7 @@ public actor LedgerKarmaBook: KarmaLedger {
             }
         }
         self.state = state
+        self.stateSize = index
         self.keys = keys
         self.recent = recent
     }
@@ -191,7 +196,9 @@ public actor LedgerKarmaBook: KarmaLedger {
         in recent: inout [XOnlyPublicKey: [NodeAccount.Entry]]
     ) {
         if entry.nodes.isEmpty { return }  // `model` and `parameters` entries change no account
-        let delta = Int64(clamping: after.balance) &- Int64(clamping: before.balance)
+        // Earned karma, spendable or escrowed (specs/karma.md §5.0).
+        let delta =
+            Int64(clamping: after.balance &+ after.escrow) &- Int64(clamping: before.balance &+ before.escrow)
         var list = recent[entry.node] ?? []
         list.append(
             .init(index: index, type: RecordedEntry.typeName(entry), delta: delta, detail: detail(entry)))
@@ -286,6 +293,7 @@ public actor LedgerKarmaBook: KarmaLedger {
             out.append(RecordedEntry(step.entry, index: result.index, duplicate: false, job: step.jobID))
         }
         state = plan.state
+        stateSize = (appended.last?.index ?? stateSize) + 1
         return out
     }
 
@@ -419,10 +427,10 @@ public actor LedgerKarmaBook: KarmaLedger {
             throw .rejectedByKarma("seeding receipt: this validator does not hold model \(r.modelID.hex)")
         }
         guard
-            let proof = MerkleTree.inclusionProof(index: Int(r.chunkIndex), leafHashes: held.chunkHashes)
+            let proof = held.tree.inclusionProof(index: Int(r.chunkIndex))
         else {
             throw .rejectedByKarma(
-                "seeding receipt: model \(r.modelID.hex) has \(held.chunkHashes.count) chunks; index \(r.chunkIndex) is not one"
+                "seeding receipt: model \(r.modelID.hex) has \(held.tree.size) chunks; index \(r.chunkIndex) is not one"
             )
         }
         return ChunkAttestation(receipt: receipt, proof: proof)
@@ -510,7 +518,8 @@ public actor LedgerKarmaBook: KarmaLedger {
         let offences = UInt64(state.offences.values.filter { $0.node == node }.count)
         let unbonding = (try? a.unbondingTotal()) ?? 0
         return NodeAccount(
-            node: node.hex, balance: a.balance, bonded: a.bonded, unbonding: unbonding, jailed: a.isJailed,
+            node: node.hex, balance: a.balance, escrow: a.escrow, bonded: a.bonded, unbonding: unbonding,
+            jailed: a.isJailed,
             jailedUntilMs: a.jailedUntilMs,
             scores: [
                 "inference": s.inference, "seeding": s.seeding, "uptime": s.uptime,
@@ -524,9 +533,64 @@ public actor LedgerKarmaBook: KarmaLedger {
         return nodes.sorted { $0.hex < $1.hex }.map { view($0, recent: 0) }
     }
 
+    /// Signs (or returns) the checkpoint of the ledger with the `karma-state` line of the state
+    /// after exactly its size entries (specs/ledger.md §10.2).
+    ///
+    /// Contract: whenever the actor is not suspended, `state` is the replay of exactly the
+    /// ledger's `size` entries (the write path appends and publishes the state in one step). Both
+    /// are read in one synchronous turn, before any suspension, and the size is passed to the
+    /// ledger, so appends landing while it signs are never paired with this state.
     public func checkpoint() async throws(ValidatorError) -> String {
+        for _ in 0..<Self.signingAttempts {
+            let state = self.state
+            let size = stateSize
+            if let note = try await signCheckpoint(size: size, tree: AccountTree(state: state), state: state)
+            {
+                return note
+            }
+        }
+        throw .unavailable("checkpoint signing raced with newer checkpoints \(Self.signingAttempts) times")
+    }
+
+    /// `node`'s account with its inclusion proof in the account tree of the current state, and
+    /// the checkpoint whose `karma-state` line commits to that state (specs/ledger.md §10.3);
+    /// `nil` when the node has no (non-empty) account. State and size are read as in
+    /// ``checkpoint()``.
+    public func balanceProof(of node: XOnlyPublicKey) async throws(ValidatorError) -> BalanceProofDocument? {
+        for _ in 0..<Self.signingAttempts {
+            let state = self.state
+            let size = stateSize
+            let tree = AccountTree(state: state)
+            guard let inclusion = AccountInclusion(node: node, state: state, tree: tree) else { return nil }
+            if let note = try await signCheckpoint(size: size, tree: tree, state: state) {
+                return BalanceProofDocument(inclusion: inclusion, checkpointNote: note)
+            }
+        }
+        throw .unavailable("checkpoint signing raced with newer checkpoints \(Self.signingAttempts) times")
+    }
+
+    /// Reads of state and size tried before giving up when concurrent requests keep signing
+    /// newer checkpoints first.
+    private static let signingAttempts = 8
+
+    /// The checkpoint verifier key (c2sp.org/signed-note vkey form).
+    public nonisolated func checkpointKey() async throws(ValidatorError) -> String {
+        guard let key = ledger.verifierKey else { throw .storage("the ledger has no checkpoint key") }
+        return key
+    }
+
+    /// Signs the checkpoint of the first `size` entries with the `karma-state` line of `state`.
+    /// - Precondition: `state` is the replay of exactly those entries and `tree` its account tree.
+    /// - Returns: the note, or `nil` when a concurrent request has meanwhile signed a larger
+    ///   checkpoint (the log never signs a smaller one): read state and size again.
+    private nonisolated func signCheckpoint(size: UInt64, tree: AccountTree, state: KarmaState)
+        async throws(ValidatorError) -> String?
+    {
+        let line = KarmaStateCommitment(tree: tree, state: state).extensionLine
         do {
-            return try await ledger.signCheckpoint().formatted
+            return try await ledger.signCheckpoint(size: size, extensions: [line]).formatted
+        } catch LedgerError.inconsistentWithSignedCheckpoint(let signed, _) where signed > size {
+            return nil
         } catch {
             throw .storage("signing a checkpoint: \(error)")
         }

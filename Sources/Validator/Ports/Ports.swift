@@ -175,13 +175,14 @@ public struct RecordOutcome: Sendable, Equatable {
 /// existing index and `duplicate == true` (settlement relies on this to resume after a crash).
 /// The chunks of a model package the validator holds: its ledger registration and every chunk's
 /// leaf hash, from which the validator builds the chunk proofs of seeding receipts.
-public struct HeldChunks: Sendable, Equatable {
+public struct HeldChunks: Sendable {
     public var registration: ModelRegistration
-    public var chunkHashes: [Digest32]
+    /// The chunk tree over the package's chunk leaf hashes (its root is the registered root).
+    public var tree: InMemoryMerkleTree
 
     public init(registration: ModelRegistration, chunkHashes: [Digest32]) {
         self.registration = registration
-        self.chunkHashes = chunkHashes
+        self.tree = InMemoryMerkleTree(leafHashes: chunkHashes)
     }
 }
 
@@ -220,6 +221,13 @@ public protocol KarmaLedger: Sendable {
     /// Number of entries in the ledger.
     func size() async throws(ValidatorError) -> UInt64
 
+    /// A node's account proven against a signed checkpoint (specs/ledger.md §10.3); `nil` when
+    /// the node has no account.
+    func balanceProof(of node: XOnlyPublicKey) async throws(ValidatorError) -> BalanceProofDocument?
+
+    /// The checkpoint verifier key, `<name>+<key ID hex>+<base64>` (specs/ledger.md §5).
+    func checkpointKey() async throws(ValidatorError) -> String
+
     /// Writes the uptime accruals of closed heartbeat windows and the downtime slashes they imply
     /// (specs/karma.md §5.5, §6.5); returns the entries written.
     func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry]
@@ -230,7 +238,7 @@ public struct NodeAccount: Codable, Sendable, Equatable {
     public struct Entry: Codable, Sendable, Equatable {
         public var index: UInt64
         public var type: String
-        /// Signed change to the node's balance by this entry, micro-karma.
+        /// Signed change to the node's earned karma (balance + escrow) by this entry, micro-karma.
         public var delta: Int64
         public var detail: String
 
@@ -243,7 +251,11 @@ public struct NodeAccount: Codable, Sendable, Equatable {
     }
 
     public var node: String
+    /// Spendable micro-karma.
     public var balance: UInt64
+    /// Micro-karma earned while the node held less than the node bond: slashable, not spendable
+    /// until the node bonds (specs/karma.md §5.0).
+    public var escrow: UInt64
     public var bonded: UInt64
     public var unbonding: UInt64
     public var jailed: Bool
@@ -256,12 +268,13 @@ public struct NodeAccount: Codable, Sendable, Equatable {
     public var recentEntries: [Entry]
 
     public init(
-        node: String, balance: UInt64, bonded: UInt64, unbonding: UInt64, jailed: Bool,
+        node: String, balance: UInt64, escrow: UInt64 = 0, bonded: UInt64, unbonding: UInt64, jailed: Bool,
         jailedUntilMs: UInt64?,
         scores: [String: UInt64], offences: UInt64, recentEntries: [Entry]
     ) {
         self.node = node
         self.balance = balance
+        self.escrow = escrow
         self.bonded = bonded
         self.unbonding = unbonding
         self.jailed = jailed

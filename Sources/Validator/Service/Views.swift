@@ -57,6 +57,8 @@ public struct StatusView: Codable, Sendable, Equatable {
     public var ledgerSize: UInt64
     public var jobs: [String: Int]
     public var settlementMode: String
+    /// The checkpoint verifier key (c2sp.org/signed-note vkey form), as `GET /checkpoint.vkey`.
+    public var checkpointKey: String
 }
 
 /// `POST /v1/receipts/batch`: one result per submitted receipt, in order.

@@ -108,8 +108,9 @@ enum Build {
     /// `i` hashes to 32 bytes of `0x60 + i`.
     static let modelID = digest(0x4D)
     static let chunkHashes = (0..<10).map { digest(UInt8(0x60 + $0)) }
+    static let chunkTree = InMemoryMerkleTree(leafHashes: chunkHashes)
     static let model = RegisteredModel(
-        chunkRoot: MerkleTree.root(leafHashes: chunkHashes), chunkSize: 4_194_304,
+        chunkRoot: chunkTree.root, chunkSize: 4_194_304,
         payloadBytes: 9 * 4_194_304 + 1_000_000)
 
     /// The `model` entry registering ``model``.
@@ -143,7 +144,7 @@ enum Build {
         let attested = receipts.map {
             ChunkAttestation(
                 receipt: $0,
-                proof: MerkleTree.inclusionProof(index: Int($0.message.chunkIndex), leafHashes: chunkHashes)
+                proof: chunkTree.inclusionProof(index: Int($0.message.chunkIndex))
                     ?? [])
         }
         return KarmaEntry(

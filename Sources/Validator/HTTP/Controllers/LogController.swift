@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// The transparency log: `GET /checkpoint`, `GET /tile/...` (C2SP tlog-tiles),
+/// The transparency log: `GET /checkpoint`, `GET /checkpoint.vkey`, `GET /tile/...` (C2SP tlog-tiles),
 /// `GET /v1/proofs/inclusion`, `GET /v1/proofs/consistency` (specs/openapi.yaml).
 struct LogController {
     let core: ValidatorCore
@@ -9,6 +9,7 @@ struct LogController {
     var endpoints: RouteCollection<ValidatorRequestContext> {
         let routes = RouteCollection(context: ValidatorRequestContext.self)
         routes.get("checkpoint", use: checkpoint)
+        routes.get("checkpoint.vkey", use: checkpointKey)
         routes.get("tile/**", use: tile)
         routes.get("v1/proofs/inclusion", use: inclusion)
         routes.get("v1/proofs/consistency", use: consistency)
@@ -18,6 +19,14 @@ struct LogController {
     @Sendable func checkpoint(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
         let note = try await core.karma.checkpoint()
         return bytesResponse(Data(note.utf8), contentType: "text/plain; charset=utf-8")
+    }
+
+    /// The verifier key of the checkpoints (c2sp.org/signed-note vkey), one line.
+    @Sendable func checkpointKey(_ request: Request, context: ValidatorRequestContext) async throws
+        -> Response
+    {
+        let key = try await core.karma.checkpointKey()
+        return bytesResponse(Data((key + "\n").utf8), contentType: "text/plain; charset=utf-8")
     }
 
     @Sendable func tile(_ request: Request, context: ValidatorRequestContext) async throws -> Response {

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Receipts
 
-/// `GET /v1/nodes/{pubkey}`, `POST /v1/heartbeats`, `POST /v1/seeding-receipts`,
+/// `GET /v1/nodes/{pubkey}`, `GET /v1/nodes/{pubkey}/proof`, `POST /v1/heartbeats`, `POST /v1/seeding-receipts`,
 /// `POST /v1/staking/{bond,unbond,withdraw}` (specs/openapi.yaml).
 struct NodesController {
     let core: ValidatorCore
@@ -11,6 +11,7 @@ struct NodesController {
     var endpoints: RouteCollection<ValidatorRequestContext> {
         let routes = RouteCollection(context: ValidatorRequestContext.self)
         routes.get("v1/nodes/:pubkey", use: node)
+        routes.get("v1/nodes/:pubkey/proof", use: proof)
         routes.post("v1/heartbeats") { request, _ in try await self.nodeRequest(.heartbeat, request) }
         routes.post("v1/seeding-receipts") { request, _ in
             try await self.nodeRequest(.seedingReceipt, request)
@@ -37,6 +38,18 @@ struct NodesController {
             throw ValidatorError.unknownNode(key.hex)
         }
         return jsonResponse(account)
+    }
+
+    /// The node's account proven against a signed checkpoint (specs/ledger.md §10.3).
+    @Sendable func proof(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("pubkey"), let key = try? XOnlyPublicKey(hex: text) else {
+            throw ValidatorError.badParameter(
+                name: "pubkey", reason: "must be a 64-hex-character x-only public key")
+        }
+        guard let document = try await core.karma.balanceProof(of: key) else {
+            throw ValidatorError.unknownNode(key.hex)
+        }
+        return bytesResponse(document.json(), contentType: "application/json")
     }
 
     func nodeRequest(_ kind: NodeRequestKind, _ request: Request) async throws -> Response {
