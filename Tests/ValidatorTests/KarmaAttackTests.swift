@@ -168,3 +168,26 @@ import Testing
         try await h.stop()
     }
 }
+
+/// Every entry is soon covered by a signed checkpoint without anyone asking for one, so an audit
+/// of the service's ledger file never finds unanchored entries (specs/service.md §4.6).
+@Suite struct CheckpointCadenceTests {
+    @Test func sweepsSignCheckpointsOfTheGrownLog() async throws {
+        let h = try await LiveHarness()
+        let job = try await h.announce()
+        for i in 0..<3 { try await h.post(job, node: i) }
+        _ = try await h.settled(job)
+        let book = try #require(h.server.core.karma as? LedgerKarmaBook)
+        let end = ContinuousClock.now + .seconds(10)
+        var covered: UInt64 = 0
+        while ContinuousClock.now < end {
+            covered = try book.ledger.signedCheckpoints().last?.checkpoint.size ?? 0
+            if covered == book.ledger.size { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(
+            covered == book.ledger.size, "the last signed checkpoint covers \(covered) of \(book.ledger.size)"
+        )
+        try await h.stop()
+    }
+}

@@ -29,6 +29,8 @@ public struct SettlementService: Service {
                 await group.next()  // the loop ends only when stopped
                 group.cancelAll()
             }
+            // The last entries get a signed checkpoint before the process exits.
+            await core.signCheckpointIfDue(force: true)
         } onGracefulShutdown: {
             core.stopSettlementLoop()
         }

@@ -26,6 +26,10 @@ public final class ValidatorCore: Sendable {
     private let wakeInput: AsyncStream<Void>.Continuation
     /// Sweeps so far (see `sweep()`).
     private let sweeps = Mutex(0)
+    /// When the last checkpoint was signed by a sweep (`nowMs`), for the checkpoint interval.
+    private let lastCheckpointMs = Mutex<UInt64?>(nil)
+    /// How often sweeps sign a checkpoint of the grown log (specs/service.md §4.6).
+    static let checkpointIntervalMs: UInt64 = 1_000
     static let completeScanEvery = 50
     /// Most jobs settled together (one freeze, one ledger append, one finish).
     static let maxSettlementBatch = 256
@@ -220,6 +224,24 @@ public final class ValidatorCore: Sendable {
             }
         } catch {
             logger.error("liveness sweep failed: \(error)")
+        }
+        await signCheckpointIfDue()
+    }
+
+    /// Signs a checkpoint of the log (with its karma-state line) when
+    /// ``checkpointIntervalMs`` has passed since the last, or always when `force`: so every
+    /// entry is covered by a signed checkpoint within about a second, and at shutdown. Signing
+    /// at an unchanged size returns the previous note.
+    public func signCheckpointIfDue(force: Bool = false) async {
+        let now = nowMs()
+        let due = lastCheckpointMs.withLock { last in
+            guard force || last.map({ now >= $0 + Self.checkpointIntervalMs }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do { _ = try await karma.checkpoint() } catch {
+            logger.error("signing a checkpoint failed: \(error)")
         }
     }
 
