@@ -56,7 +56,7 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Models",
-            dependencies: ["Kernel", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Kernel", "Receipts", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .target(
             name: "Proofs",

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Receipts
 
 /// The RFC 9162 Merkle tree over a package's weight chunks (specs/model-package.md §4).
 ///
@@ -9,39 +10,19 @@ import Foundation
 public enum ChunkTree {
     /// `SHA-256(0x00 ‖ chunk)`.
     public static func hashLeaf(_ chunk: some DataProtocol) -> [UInt8] {
-        var h = SHA256()
-        h.update(data: [0x00])
-        h.update(data: chunk)
-        return Array(h.finalize())
+        Array(MerkleTree.hashLeaf(chunk).bytes)
     }
 
-    /// `SHA-256(0x01 ‖ left ‖ right)`.
+    /// `SHA-256(0x01 ‖ left ‖ right)` of two 32-byte hashes.
+    ///
+    /// - Precondition: both are 32 bytes (chunk hashes from a checked manifest always are).
     public static func hashChildren(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
-        var h = SHA256()
-        h.update(data: [0x01])
-        h.update(data: left)
-        h.update(data: right)
-        return Array(h.finalize())
+        Array(MerkleTree.hashChildren(digest(left), digest(right)).bytes)
     }
 
-    /// The Merkle tree hash of `leafHashes` (RFC 9162 §2.1.1), computed bottom-up: pair
-    /// neighbours level by level, carrying an odd last node up unchanged. This equals the
-    /// recursive definition because the recursive split point is always a power of two.
+    /// The Merkle tree hash of `leafHashes` (RFC 9162 §2.1.1), by the shared ``MerkleTree``.
     public static func root(leafHashes: [[UInt8]]) -> [UInt8] {
-        if leafHashes.isEmpty { return Array(SHA256.hash(data: Data())) }
-        var level = leafHashes
-        while level.count > 1 {
-            var next: [[UInt8]] = []
-            next.reserveCapacity((level.count + 1) / 2)
-            var i = 0
-            while i + 1 < level.count {
-                next.append(hashChildren(level[i], level[i + 1]))
-                i += 2
-            }
-            if i < level.count { next.append(level[i]) }
-            level = next
-        }
-        return level[0]
+        Array(InMemoryMerkleTree(leafHashes: leafHashes.map(digest)).root.bytes)
     }
 
     /// The audit path of leaf `index` in a tree of `leafHashes.count` leaves (RFC 9162
@@ -49,20 +30,15 @@ public enum ChunkTree {
     ///
     /// - Returns: `nil` unless `0 <= index < leafHashes.count`.
     public static func inclusionProof(index: Int, leafHashes: [[UInt8]]) -> ChunkInclusionProof? {
-        guard index >= 0, index < leafHashes.count else { return nil }
-        func path(_ m: Int, _ leaves: ArraySlice<[UInt8]>) -> [[UInt8]] {
-            let n = leaves.count
-            if n == 1 { return [] }
-            var k = 1
-            while k << 1 < n { k <<= 1 }
-            let lo = leaves.startIndex
-            if m < k {
-                return path(m, leaves[lo..<(lo + k)]) + [root(leafHashes: Array(leaves[(lo + k)...]))]
-            }
-            return path(m - k, leaves[(lo + k)...]) + [root(leafHashes: Array(leaves[lo..<(lo + k)]))]
-        }
-        return ChunkInclusionProof(
-            index: index, treeSize: leafHashes.count, path: path(index, leafHashes[...]))
+        guard let path = InMemoryMerkleTree(leafHashes: leafHashes.map(digest)).inclusionProof(index: index)
+        else { return nil }
+        return ChunkInclusionProof(index: index, treeSize: leafHashes.count, path: path.map { Array($0.bytes) })
+    }
+
+    /// A 32-byte hash as a ``Digest32``; any other length (never produced by this module) maps to
+    /// the all-zero digest, which no proof or root can match by accident of length.
+    static func digest(_ bytes: [UInt8]) -> Digest32 {
+        (try? Digest32(bytes: bytes, field: "chunk hash")) ?? .zero
     }
 }
 
@@ -85,28 +61,13 @@ public struct ChunkInclusionProof: Sendable, Equatable, Codable {
     /// path has the wrong length for `index` and `treeSize`, a hash is not 32 bytes, or
     /// `index` is out of range.
     public func root(leafHash: [UInt8]) -> [UInt8]? {
-        guard index >= 0, index < treeSize, leafHash.count == 32 else { return nil }
-        var fn = index
-        var sn = treeSize - 1
-        var r = leafHash
-        for p in path {
-            guard p.count == 32, sn != 0 else { return nil }
-            if fn & 1 == 1 || fn == sn {
-                r = ChunkTree.hashChildren(p, r)
-                if fn & 1 == 0 {
-                    while fn & 1 == 0 && fn != 0 {
-                        fn >>= 1
-                        sn >>= 1
-                    }
-                }
-            } else {
-                r = ChunkTree.hashChildren(r, p)
-            }
-            fn >>= 1
-            sn >>= 1
+        guard index >= 0, index < treeSize, leafHash.count == 32, path.allSatisfy({ $0.count == 32 }) else {
+            return nil
         }
-        guard sn == 0 else { return nil }
-        return r
+        return MerkleTree.rootFromInclusionProof(
+            index: UInt64(index), size: UInt64(treeSize), leafHash: ChunkTree.digest(leafHash),
+            proof: path.map(ChunkTree.digest)
+        ).map { Array($0.bytes) }
     }
 
     /// Whether `chunk` is leaf `index` of the tree with root `root32`.
