@@ -32,7 +32,8 @@ public enum ChunkTree {
     public static func inclusionProof(index: Int, leafHashes: [[UInt8]]) -> ChunkInclusionProof? {
         guard let path = InMemoryMerkleTree(leafHashes: leafHashes.map(digest)).inclusionProof(index: index)
         else { return nil }
-        return ChunkInclusionProof(index: index, treeSize: leafHashes.count, path: path.map { Array($0.bytes) })
+        return ChunkInclusionProof(
+            index: index, treeSize: leafHashes.count, path: path.map { Array($0.bytes) })
     }
 
     /// A 32-byte hash as a ``Digest32``; any other length (never produced by this module) maps to
