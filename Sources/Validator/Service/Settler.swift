@@ -188,12 +188,16 @@ struct Settler: Sendable {
                 switch check {
                 case .valid:
                     if truth == nil {
-                        let macs =
-                            (try? executor.multiplyAccumulates(
-                                modelID: a.modelID, layers: a.layers, input: input)) ?? 0
-                        truth = .proven(
-                            output: stored.signed.receipt.outputCommitment, by: node,
-                            multiplyAccumulates: macs)
+                        // The shard's size is the validator's own count, never a node's claim.
+                        do {
+                            let macs = try executor.multiplyAccumulates(
+                                modelID: a.modelID, layers: a.layers, input: input)
+                            truth = .proven(
+                                output: stored.signed.receipt.outputCommitment, by: node,
+                                multiplyAccumulates: macs)
+                        } catch {
+                            proofNotes.append("the proof verified but the shard's size is unknown: \(error)")
+                        }
                     }
                 case .invalid(let reason):
                     claim.invalidProof = true
