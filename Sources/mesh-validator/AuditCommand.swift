@@ -97,7 +97,8 @@ struct AuditCommand: AsyncParsableCommand {
             print("minted \(state.minted) µK, slashed \(state.slashed) µK, \(nodes.count) accounts")
             print(
                 [
-                    "node", "balance", "bonded", "unbonding", "jailed until", "inference", "seeding",
+                    "node", "balance", "escrow", "bonded", "unbonding", "jailed until", "inference",
+                    "seeding",
                     "uptime",
                     "redundancy", "validation",
                 ].joined(separator: "\t"))
@@ -107,7 +108,7 @@ struct AuditCommand: AsyncParsableCommand {
                 let s = a.scores
                 print(
                     [
-                        node.hex, String(a.balance), String(a.bonded), unbonding,
+                        node.hex, String(a.balance), String(a.escrow), String(a.bonded), unbonding,
                         a.jailedUntilMs.map { String($0) } ?? "-",
                         String(s.inference), String(s.seeding), String(s.uptime), String(s.redundancy),
                         String(s.validation),
@@ -146,7 +147,8 @@ struct AuditCommand: AsyncParsableCommand {
             for line in anchor.lines { print(line) }
             print(
                 [
-                    "index", "type", "timestampMs", "balance", "bonded", "unbonding", "jailed until",
+                    "index", "type", "timestampMs", "balance", "escrow", "bonded", "unbonding",
+                    "jailed until",
                     "entry id",
                 ].joined(separator: "\t"))
             for row in replayer.history {
@@ -154,7 +156,8 @@ struct AuditCommand: AsyncParsableCommand {
                 print(
                     [
                         String(row.index), row.type.description, String(row.timestampMs), String(a.balance),
-                        String(a.bonded), (try? a.unbondingTotal()).map { String($0) } ?? "overflow",
+                        String(a.escrow), String(a.bonded),
+                        (try? a.unbondingTotal()).map { String($0) } ?? "overflow",
                         a.jailedUntilMs.map { String($0) } ?? "-", row.entryID.hex,
                     ].joined(separator: "\t"))
             }
@@ -176,6 +179,7 @@ private func accountJSON(_ node: XOnlyPublicKey, _ a: Account) -> JSONValue {
     var m: [String: JSONValue] = [:]
     m["node"] = .string(node.hex)
     m["balance"] = .string(String(a.balance))
+    m["escrow"] = .string(String(a.escrow))
     m["bonded"] = .string(String(a.bonded))
     m["unbonding"] = .string(unbonding)
     m["unbondingEntries"] = .number(String(a.unbonding.count))

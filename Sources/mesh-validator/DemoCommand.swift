@@ -396,7 +396,8 @@ private struct Demo {
         print("  " + line(header))
         for row in rows { print("  " + line(row)) }
         print("  The validator earns validation karma for its own re-executions. A slash burns a share of")
-        print("  the node's bonded stake and jails it; a jailed node earns nothing until it unjails.")
+        print("  everything the node holds (bond first, then unbonding stake, escrow and balance) and jails")
+        print("  it; a jailed node earns nothing until it unjails.")
         print("  slash/correlation is the extra penalty when several members of one quorum are slashed")
         print("  for the same job.")
     }
