@@ -223,13 +223,18 @@ def consistency_probes():
     write("probes/consistency/MANIFEST.json", dump(probes))
 
 
-def checkpoint_example():
+def example_key():
+    """The specs/ledger.md 5.1 example signer: seed, private key, log name, key id, vkey."""
     seed = h(b"mesh-validator ledger example key")
     sk = Ed25519PrivateKey.from_private_bytes(seed)
     pk = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     name = "example.mesh/ledger"
     kid = h(name.encode() + b"\x0a\x01" + pk)[:4]
-    vkey = "%s+%s+%s" % (name, kid.hex(), b64(b"\x01" + pk))
+    return seed, sk, name, kid, "%s+%s+%s" % (name, kid.hex(), b64(b"\x01" + pk))
+
+
+def checkpoint_example():
+    seed, sk, name, kid, vkey = example_key()
     skey = "PRIVATE+KEY+%s+%s+%s" % (name, kid.hex(), b64(b"\x01" + seed))
     rfc = json.load(open(os.path.join(HERE, "rfc6962.json")))
     d = [bytes.fromhex(x) for x in rfc["leaves_hex"]]
@@ -330,12 +335,7 @@ def account_bytes(key_hex, a):  # specs/karma.md 8.4 (version 2), one account: k
 def balance_proof_example():
     # specs/ledger.md 10.5: three accounts (secret keys 1, 2, 3), the proof of the second, and the
     # 8-leaf checkpoint of 5.1 with the karma-state line, signed with the example key.
-    seed = h(b"mesh-validator ledger example key")
-    sk = Ed25519PrivateKey.from_private_bytes(seed)
-    pk = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    name = "example.mesh/ledger"
-    kid = h(name.encode() + b"\x0a\x01" + pk)[:4]
-    vkey = "%s+%s+%s" % (name, kid.hex(), b64(b"\x01" + pk))
+    _, sk, name, kid, vkey = example_key()
     zero = {s: 0 for s in SCORES}
     accounts = {
         "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798": {
