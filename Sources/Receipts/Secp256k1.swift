@@ -67,7 +67,20 @@ public struct XOnlyPublicKey: Hashable, Sendable, CustomStringConvertible, Codab
     ///
     /// Returns false for any invalid signature, including an `r` not below the field size or an `s` not
     /// below the group order; never throws.
+    /// Inside ``VerifiedSignatures/withPreverified(_:_:)``, a 32-byte message whose triple the bound
+    /// set holds is answered from the set (it was verified in full when the set was built).
     public func isValidSignature(_ signature: SchnorrSignature, for message: some DataProtocol) -> Bool {
+        if message.count == 32, let preverified = VerifiedSignatures.current,
+            preverified.contains(
+                .init(key: self, message32: Digest32(uncheckedBytes: Data(message)), signature: signature))
+        {
+            return true
+        }
+        return verifyInFull(signature, message: message)
+    }
+
+    /// BIP-340 verification by libsecp256k1, always.
+    func verifyInFull(_ signature: SchnorrSignature, message: some DataProtocol) -> Bool {
         let msg = [UInt8](message)
         var key = parsed.key
         return signature.rawRepresentation.withUnsafeBytes { sig in

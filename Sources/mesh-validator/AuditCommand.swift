@@ -49,10 +49,8 @@ struct AuditCommand: AsyncParsableCommand {
                 do { batch = try ledger.entries(in: start..<end) } catch {
                     throw malformed("\(db): \(error)")
                 }
-                for bytes in batch {
-                    do { try replayer.apply(canonicalBytes: bytes) } catch {
-                        throw invalid("\(error) (the ledger holds an entry the karma rules refuse)")
-                    }
+                do { try replayer.apply(batch: batch) } catch {
+                    throw invalid("\(error) (the ledger holds an entry the karma rules refuse)")
                 }
                 start = end
             }

@@ -48,6 +48,39 @@ public struct KarmaReplayer: Sendable {
         do { entry = try KarmaEntry(canonicalBytes: canonicalBytes) } catch {
             throw KarmaReplayFailure(index: count, error: error)
         }
+        try apply(decoded: entry)
+    }
+
+    /// Decodes and applies `batch`, the entries at ledger indices `count ..< count + batch.count`,
+    /// with the same result as calling ``apply(canonicalBytes:)`` on each in order, faster.
+    ///
+    /// Decoding and the signature checks run on up to `threads` cores ahead of the apply (see
+    /// ``KarmaBatch``); the apply itself is the engine's, in order, one entry at a time, and stays
+    /// the only judge of every rule. The signatures found valid in the batch are answered from
+    /// that check when the engine asks for them; any other signature is verified as usual.
+    /// - Throws: ``KarmaReplayFailure`` naming the first entry that does not decode or apply; the
+    ///   entries before it are applied, as with ``apply(canonicalBytes:)`` in a loop.
+    public mutating func apply(batch: [Data], threads: Int = KarmaBatch.defaultThreads)
+        throws(KarmaReplayFailure)
+    {
+        try apply(prepared: KarmaBatch(batch, threads: threads))
+    }
+
+    /// Applies a batch decoded and checked by ``KarmaBatch`` (built on another thread while the
+    /// previous batch is applied, for instance). Same contract as ``apply(batch:threads:)``.
+    public mutating func apply(prepared batch: KarmaBatch) throws(KarmaReplayFailure) {
+        try VerifiedSignatures.withPreverified(batch.signatures) { () throws(KarmaReplayFailure) in
+            for decoded in batch.entries {
+                switch decoded {
+                case .success(let entry): try apply(decoded: entry)
+                case .failure(let error): throw KarmaReplayFailure(index: count, error: error)
+                }
+            }
+        }
+    }
+
+    /// Applies a decoded entry at ledger index ``count``.
+    private mutating func apply(decoded entry: KarmaEntry) throws(KarmaReplayFailure) {
         let before = trackedNode.map { state.account($0) }
         // In place and atomic: constant work per entry, and a refusal leaves `state` as it was.
         do { try engine.apply(entry, to: &state) } catch {
@@ -64,5 +97,70 @@ public struct KarmaReplayer: Sendable {
             }
         }
         count += 1
+    }
+}
+
+/// Canonical entries decoded, with their signatures checked, ahead of a sequential apply
+/// (specs/karma.md §9: an auditor's replay).
+///
+/// The work is split into contiguous chunks, one per thread: each decodes its entries and verifies
+/// their ``KarmaEntry/signatureClaims`` (libsecp256k1 has no batch verification, so this is where
+/// the cores help). Nothing is judged here: an entry that does not decode is kept as its error, and
+/// an invalid signature is simply not in ``signatures``, so the engine verifies it again and refuses
+/// the entry itself.
+public struct KarmaBatch: Sendable {
+    /// Threads used by default: the active cores.
+    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Each entry decoded, or why it does not decode, in input order.
+    public let entries: [Result<KarmaEntry, KarmaError>]
+    /// The signatures of ``entries`` that verified.
+    public let signatures: VerifiedSignatures
+
+    /// Decodes `canonical` and checks its signatures on up to `threads` threads (blocks until done).
+    public init(_ canonical: [Data], threads: Int = KarmaBatch.defaultThreads) {
+        let workers = max(1, min(threads, canonical.count / 64 + 1))
+        let chunk = (canonical.count + workers - 1) / max(1, workers)
+        let slots = Slots(workers: workers)
+        let work: @Sendable (Int) -> Void = { w in
+            let range = min(w * chunk, canonical.count)..<min((w + 1) * chunk, canonical.count)
+            var out: [Result<KarmaEntry, KarmaError>] = []
+            out.reserveCapacity(range.count)
+            var claims: [VerifiedSignatures.Claim] = []
+            for i in range {
+                do throws(KarmaError) {
+                    let entry = try KarmaEntry(canonicalBytes: canonical[i])
+                    claims += entry.signatureClaims
+                    out.append(.success(entry))
+                } catch {
+                    out.append(.failure(error))
+                }
+            }
+            slots.set(w, out, VerifiedSignatures.verify(claims))
+        }
+        if workers == 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+        }
+        entries = slots.entries.flatMap { $0 }
+        signatures = VerifiedSignatures.merging(slots.signatures)
+    }
+
+    /// Per-worker results behind a lock (one write per worker), read after all have joined.
+    private final class Slots: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var entries: [[Result<KarmaEntry, KarmaError>]]
+        private(set) var signatures: [VerifiedSignatures]
+        init(workers: Int) {
+            entries = Array(repeating: [], count: workers)
+            signatures = Array(repeating: VerifiedSignatures.verify([]), count: workers)
+        }
+        func set(_ w: Int, _ e: [Result<KarmaEntry, KarmaError>], _ s: VerifiedSignatures) {
+            lock.withLock {
+                entries[w] = e
+                signatures[w] = s
+            }
+        }
     }
 }
