@@ -269,7 +269,7 @@ public final class ValidatorCore: Sendable {
         return StatusView(
             validator: validatorKey.hex, ledgerSize: try await karma.size(),
             jobs: Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
-            settlementMode: mode.rawValue)
+            settlementMode: mode.rawValue, karmaStateHash: try await karma.stateHash()?.hex)
     }
 }
 
