@@ -44,6 +44,11 @@ public struct XOnlyPublicKey: Hashable, Sendable, CustomStringConvertible, Codab
     public init(rawRepresentation bytes: some DataProtocol, field: String = "node") throws(ReceiptError) {
         guard bytes.count == 32 else { throw .wrongLength(field, got: bytes.count, want: 32) }
         let data = Data(bytes)
+        if let known = ParsedKeyCache.shared.lookup(data) {
+            rawRepresentation = data
+            parsed = known
+            return
+        }
         var key = secp256k1_xonly_pubkey()
         let ok = data.withUnsafeBytes { buf in
             secp256k1_xonly_pubkey_parse(
@@ -52,6 +57,7 @@ public struct XOnlyPublicKey: Hashable, Sendable, CustomStringConvertible, Codab
         guard ok == 1 else { throw .invalidPublicKey(field) }
         rawRepresentation = data
         parsed = ParsedKey(key: key)
+        ParsedKeyCache.shared.insert(data, parsed)
     }
 
     /// Parses 64 lowercase hex characters.

@@ -21,6 +21,8 @@ struct AuditBench: AsyncParsableCommand {
     @Option(help: "Ledger entries.") var entries = 1_000_000
     @Option(help: "Grid nodes (including the validator).") var nodes = 64
     @Option(help: "Jobs per heartbeat window.") var jobsPerWindow = 100
+    @Option(help: "Most signed heartbeats per uptime entry (each carries 3 to this many).") var heartbeats = 4
+    @Option(help: "Jobs in 10,000 with an offence (slash + jail).") var offencesPer10kJobs = 10
     @Option(help: "Generator seed.") var seed: UInt64 = 1
     @Option(help: "Entries replayed by the one-entry-at-a-time reference (0: skip).") var baselineEntries =
         50_000
@@ -33,7 +35,7 @@ struct AuditBench: AsyncParsableCommand {
         let base = URL(fileURLWithPath: dir ?? NSTemporaryDirectory())
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         let path = base.appendingPathComponent(
-            "audit-\(entries)-s\(seed)-n\(nodes)-j\(jobsPerWindow).sqlite"
+            "audit-\(entries)-s\(seed)-n\(nodes)-j\(jobsPerWindow)-h\(heartbeats)-o\(offencesPer10kJobs).sqlite"
         ).path
         print(
             "audit benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, \(threads) threads); \(path)"
@@ -89,6 +91,34 @@ struct AuditBench: AsyncParsableCommand {
             }
         }
         report("full replay (batched, \(threads) threads)", full, size)
+
+        // Where the batched replay spends its time: preparing batches vs the sequential apply.
+        var prepare = 0.0
+        var apply = 0.0
+        var split = KarmaReplayer(engine: engine)
+        try forEachBatch(ledger, size) { batch in
+            var t = DispatchTime.now().uptimeNanoseconds
+            let prepared = KarmaBatch(batch, threads: threads)
+            prepare += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+            t = DispatchTime.now().uptimeNanoseconds
+            try split.apply(prepared: prepared)
+            apply += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+        }
+        report("  of which decode + signatures (\(threads) thr.)", prepare, size)
+        report("  of which sequential apply", apply, size)
+        // 5. What `mesh-validator audit` runs: the same, with reading and preparing the next batch
+        //    overlapped with applying this one.
+        var piped = KarmaReplayer(engine: engine)
+        let cpu0 = processCPUSeconds()
+        let pipelined = try best {
+            piped = KarmaReplayer(engine: engine)
+            try piped.apply(upTo: size, threads: threads) { try ledger.entries(in: $0) }
+        }
+        let cpu = (processCPUSeconds() - cpu0) / Double(max(1, rounds))
+        report(
+            "full replay (pipelined, as `audit` runs it)", pipelined, size,
+            extra: String(format: "CPU %.2f s (%.2f cores busy)", cpu, cpu / pipelined))
+
         let t0 = Date()
         let hash = fast.state.stateHash
         print(String(format: "state hash %@ (computed in %.2f s)", hash.hex, Date().timeIntervalSince(t0)))
@@ -97,7 +127,11 @@ struct AuditBench: AsyncParsableCommand {
             print("after \(prefix) entries: reference and batched state hashes \(same ? "agree" : "DIFFER")")
             if !same { throw ExitCode(1) }
         }
-        print(String(format: "full replay ÷ SQLite read: %.1f×", full / read))
+        if piped.state.stateHash != hash {
+            print("pipelined and batched state hashes DIFFER")
+            throw ExitCode(1)
+        }
+        print(String(format: "full replay (pipelined) ÷ SQLite read: %.1f×", pipelined / read))
     }
 
     /// Writes the generated ledger unless `path` already holds it.
@@ -110,7 +144,10 @@ struct AuditBench: AsyncParsableCommand {
         }
         let signer = try NoteSigner(name: "bench.mesh/audit", ed25519Seed32: Data(repeating: 2, count: 32))
         let ledger = try Ledger(path: path, signer: signer)
-        var grid = try SyntheticGrid(seed: seed, nodes: nodes, jobsPerWindow: jobsPerWindow)
+        var grid = try SyntheticGrid(
+            seed: seed, nodes: nodes, jobsPerWindow: jobsPerWindow,
+            heartbeatsPerWindow: 3...max(3, heartbeats),
+            offencesPer10kJobs: offencesPer10kJobs)
         let start = Date()
         var pending: [Data] = []
         var written = 0
@@ -144,6 +181,14 @@ struct AuditBench: AsyncParsableCommand {
             try body(try ledger.entries(in: i..<next))
             i = next
         }
+    }
+
+    /// User + system CPU time of the process so far, seconds.
+    func processCPUSeconds() -> Double {
+        var u = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec)
+            / 1e6
     }
 
     /// The best of `rounds` timings, seconds.

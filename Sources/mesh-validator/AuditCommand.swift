@@ -41,18 +41,12 @@ struct AuditCommand: AsyncParsableCommand {
             } catch {
                 throw malformed("parameters: \(error)")
             }
-            let size = ledger.size
-            var start: UInt64 = 0
-            while start < size {
-                let end = min(size, start + 1024)
-                let batch: [Data]
-                do { batch = try ledger.entries(in: start..<end) } catch {
-                    throw malformed("\(db): \(error)")
-                }
-                do { try replayer.apply(batch: batch) } catch {
-                    throw invalid("\(error) (the ledger holds an entry the karma rules refuse)")
-                }
-                start = end
+            do { try replayer.apply(upTo: ledger.size) { try ledger.entries(in: $0) } } catch let error
+                as KarmaReplayFailure
+            {
+                throw invalid("\(error) (the ledger holds an entry the karma rules refuse)")
+            } catch {
+                throw malformed("\(db): \(error)")
             }
             return (replayer, ledger)
         }

@@ -10,7 +10,7 @@ struct BatchReplayTests {
     /// A few thousand entries of every kind the grid generator makes.
     static let ledger: (entries: [Data], grid: SyntheticGrid) = {
         // Parameters are the built-in v1; the seed and sizes below cannot make the engine refuse.
-        var grid = try! SyntheticGrid(seed: 7, nodes: 12, jobsPerWindow: 60)
+        var grid = try! SyntheticGrid(seed: 7, nodes: 12, jobsPerWindow: 60, offencesPer10kJobs: 300)
         var entries: [Data] = []
         while entries.count < 4_000 { entries += try! grid.nextWindow().map(\.canonicalBytes) }
         return (entries, grid)
@@ -129,7 +129,7 @@ struct BatchReplayTests {
     }
 
     @Test func generatorIsDeterministic() throws {
-        var grid = try SyntheticGrid(seed: 7, nodes: 12, jobsPerWindow: 60)
+        var grid = try SyntheticGrid(seed: 7, nodes: 12, jobsPerWindow: 60, offencesPer10kJobs: 300)
         let first = try grid.nextWindow() + grid.nextWindow()
         #expect(first.map(\.canonicalBytes) == Array(Self.ledger.entries.prefix(first.count)))
     }

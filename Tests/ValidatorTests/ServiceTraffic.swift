@@ -194,8 +194,13 @@ final class ServiceTraffic: @unchecked Sendable {
             guard ContinuousClock.now < deadline else {
                 throw ValidatorError.unavailable("\(pending.count) job(s) never settled")
             }
-            let view = try JSONDecoder().decode(
-                JobView.self, from: try await client.send("GET", "/v1/jobs/\(pending[0].hex)").body)
+            let r = try await client.send("GET", "/v1/jobs/\(pending[0].hex)")
+            // 404: the announcement was never acknowledged (the process was killed first).
+            if r.status == 404 {
+                pending.removeFirst()
+                continue
+            }
+            let view = try JSONDecoder().decode(JobView.self, from: r.body)
             if view.status.isFinal {
                 pending.removeFirst()
             } else {
@@ -223,37 +228,47 @@ final class ServiceTraffic: @unchecked Sendable {
         var accounts: [XOnlyPublicKey: NodeAccount]
     }
 
+    /// Reads the status and every account until the status is the same before and after the
+    /// accounts (a window may close meanwhile on a real clock), so the view is of one state.
     func serviceView(port: Int) async throws -> ServiceView {
         let client = try LoopbackHTTPClient(port: port)
-        let s = try JSONDecoder().decode(
-            StatusView.self, from: try await client.send("GET", "/v1/status").body)
-        var accounts: [XOnlyPublicKey: NodeAccount] = [:]
-        for key in nodes.map(\.publicKey) + [validatorKey.publicKey] {
-            let r = try await client.send("GET", "/v1/nodes/\(key.hex)")
-            if r.status == 200 { accounts[key] = try JSONDecoder().decode(NodeAccount.self, from: r.body) }
+        func status() async throws -> StatusView {
+            try JSONDecoder().decode(StatusView.self, from: try await client.send("GET", "/v1/status").body)
         }
-        return ServiceView(stateHash: s.karmaStateHash, ledgerSize: s.ledgerSize, accounts: accounts)
+        for _ in 0..<50 {
+            let before = try await status()
+            var accounts: [XOnlyPublicKey: NodeAccount] = [:]
+            for key in nodes.map(\.publicKey) + [validatorKey.publicKey] {
+                let r = try await client.send("GET", "/v1/nodes/\(key.hex)")
+                if r.status == 200 {
+                    accounts[key] = try JSONDecoder().decode(NodeAccount.self, from: r.body)
+                }
+            }
+            let after = try await status()
+            if before.ledgerSize == after.ledgerSize, before.karmaStateHash == after.karmaStateHash {
+                return ServiceView(
+                    stateHash: after.karmaStateHash, ledgerSize: after.ledgerSize, accounts: accounts)
+            }
+        }
+        throw ValidatorError.unavailable("the service's state kept changing while it was read")
     }
 
     /// Replays `ledger.sqlite` as `mesh-validator audit` does and compares with `view`; returns
     /// every disagreement (empty when the service and the audit agree).
     func audit(ledgerPath: String, parameters: KarmaParameters, against view: ServiceView) -> [String] {
         var problems: [String] = []
+        // The service's view is of its first `ledgerSize` entries; entries written after it (a
+        // window closing on a real clock) must replay too.
         let replayer: KarmaReplayer
         do {
             let ledger = try Ledger(path: ledgerPath, readOnly: true)
             var r = KarmaReplayer(engine: try KarmaEngine(parameters: parameters))
-            var start: UInt64 = 0
-            while start < ledger.size {
-                let end = min(ledger.size, start + 1024)
-                try r.apply(batch: try ledger.entries(in: start..<end))
-                start = end
+            guard ledger.size >= view.ledgerSize else {
+                return ["the service reported \(view.ledgerSize) entries, the ledger holds \(ledger.size)"]
             }
-            if ledger.size != view.ledgerSize {
-                problems.append(
-                    "the service reported \(view.ledgerSize) entries, the ledger holds \(ledger.size)")
-            }
+            try r.apply(upTo: view.ledgerSize, batchSize: 1024) { try ledger.entries(in: $0) }
             replayer = r
+            try r.apply(upTo: ledger.size, batchSize: 1024) { try ledger.entries(in: $0) }
         } catch {
             return ["audit replay failed: \(error)"]
         }

@@ -164,3 +164,86 @@ public struct KarmaBatch: Sendable {
         }
     }
 }
+
+extension KarmaReplayer {
+    /// Replays the entries at ledger indices ``count`` ..< `end`, read in batches of `batchSize`:
+    /// batch k + 1 is read, decoded and signature-checked on other threads while batch k is applied
+    /// here, so the sequential apply overlaps everything else. Same result as
+    /// ``apply(batch:threads:)`` on each batch in turn.
+    ///
+    /// - Parameters:
+    ///   - end: one past the last ledger index to replay.
+    ///   - threads: threads for decoding and signature checks (besides this one).
+    ///   - read: the canonical entries at the given ledger indices, in order (e.g.
+    ///     `Ledger.entries(in:)`); called on a background thread, one call at a time, at most two
+    ///     batches ahead of the apply.
+    /// - Throws: ``KarmaReplayFailure`` for the first entry that does not decode or apply (the
+    ///   entries before it are applied), or what `read` threw (everything before it is applied).
+    public mutating func apply(
+        upTo end: UInt64, batchSize: Int = 4096, threads: Int = KarmaBatch.defaultThreads,
+        read: @escaping @Sendable (Range<UInt64>) throws -> [Data]
+    ) throws {
+        let handoff = BatchHandoff(capacity: 2)
+        defer { handoff.stop() }
+        let step = UInt64(max(1, batchSize))
+        let first = count
+        DispatchQueue.global().async {
+            var start = first
+            while true {
+                let next: Result<KarmaBatch, any Error>?
+                if start >= end {
+                    next = nil
+                } else {
+                    let range = start..<min(end, start + step)
+                    start = range.upperBound
+                    do { next = .success(KarmaBatch(try read(range), threads: threads)) } catch {
+                        next = .failure(error)
+                    }
+                }
+                guard handoff.put(next), case .success = next else { return }
+            }
+        }
+        while let next = handoff.take() {
+            try apply(prepared: try next.get())
+        }
+    }
+}
+
+/// A bounded queue between the thread that prepares batches and the one that applies them.
+/// `nil` marks the end; ``stop()`` releases a producer blocked on a full queue.
+private final class BatchHandoff: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Result<KarmaBatch, any Error>?] = []
+    private var stopped = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits for room; false when the consumer has stopped.
+    func put(_ item: Result<KarmaBatch, any Error>?) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity, !stopped { condition.wait() }
+        guard !stopped else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// Waits for the next item; nil at the end.
+    func take() -> Result<KarmaBatch, any Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty { condition.wait() }
+        let item = items.removeFirst()
+        condition.broadcast()
+        return item
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -26,6 +26,10 @@ public struct SyntheticGrid: Sendable {
     /// The node keys; `keys[0]` is the validator.
     public let keys: [SchnorrSigningKey]
     public let jobsPerWindow: Int
+    /// How many signed heartbeats an uptime accrual carries (each entry: uniform in the range).
+    public let heartbeatsPerWindow: ClosedRange<Int>
+    /// Jobs in 10,000 with an offence (wrong outputs, correlated wrong outputs, equivocations).
+    public let offencesPer10kJobs: Int
 
     private var rng: SplitMix64
     /// Entries planned but not yet handed out (only the genesis entry, before the first window).
@@ -41,10 +45,16 @@ public struct SyntheticGrid: Sendable {
     ///   - seed: selects keys and every random choice.
     ///   - nodes: grid size including the validator (at least 4).
     ///   - jobsPerWindow: jobs settled per heartbeat window.
+    ///   - offencesPer10kJobs: jobs in 10,000 with an offence (each jails for a day or a week, so
+    ///     a high rate leaves most of a small grid in jail).
+    ///   - heartbeatsPerWindow: signed heartbeats per uptime accrual; clamped to
+    ///     `minHeartbeatsPerWindow ... maxHeartbeatsPerEntry`.
     ///   - startMs: ledger time of the genesis entry.
     /// - Throws: ``KarmaError`` when `parameters` are invalid.
     public init(
-        seed: UInt64, nodes: Int = 64, jobsPerWindow: Int = 100, parameters: KarmaParameters = .v1,
+        seed: UInt64, nodes: Int = 64, jobsPerWindow: Int = 100,
+        heartbeatsPerWindow: ClosedRange<Int> = 3...4,
+        offencesPer10kJobs: Int = 10, parameters: KarmaParameters = .v1,
         startMs: UInt64 = 1_800_000_000_000
     ) throws(KarmaError) {
         engine = try KarmaEngine(parameters: parameters)
@@ -62,6 +72,13 @@ public struct SyntheticGrid: Sendable {
         }
         self.keys = keys
         self.jobsPerWindow = max(1, jobsPerWindow)
+        self.offencesPer10kJobs = min(max(0, offencesPer10kJobs), 10_000)
+        let least = Int(parameters.minHeartbeatsPerWindow)
+        let most = max(least, Int(parameters.maxHeartbeatsPerEntry))
+        self.heartbeatsPerWindow =
+            min(
+                max(heartbeatsPerWindow.lowerBound, least), most)...min(
+                max(heartbeatsPerWindow.upperBound, least), most)
         sequence = Array(repeating: 0, count: keys.count)
         offlineUntilWindow = Array(repeating: nil, count: keys.count)
         model = TaggedHash.hash(tag: "mesh/karma/synthetic-grid/model", Data())
@@ -78,7 +95,10 @@ public struct SyntheticGrid: Sendable {
     /// window), already applied to ``state``.
     /// - Throws: ``KarmaError`` if the engine refuses a generated entry (a generator bug).
     public mutating func nextWindow() throws(KarmaError) -> [KarmaEntry] {
-        var scratch = state
+        // Plan on the state itself (moved out, so no copy of its storage): every planned entry is
+        // applied as it is planned, and a refusal is a generator bug that ends the stream.
+        var scratch = KarmaState()
+        swap(&scratch, &state)
         for e in queue { try engine.apply(e, to: &scratch) }
         try planWindow(&scratch)
         let out = queue
@@ -91,10 +111,6 @@ public struct SyntheticGrid: Sendable {
     // MARK: Planning
 
     private var p: KarmaParameters { engine.parameters }
-
-    private func account(_ i: Int) -> Account { state.account(keys[i].publicKey) }
-
-    private func isJailed(_ i: Int) -> Bool { account(i).isJailed }
 
     /// Plans window `window + 1`: judges `window`, then its jobs. Entries that depend on state
     /// changes made earlier in the same plan are planned against a scratch copy of the state.
@@ -169,9 +185,12 @@ public struct SyntheticGrid: Sendable {
         let layers: (UInt32, UInt32) = (0, UInt32(2 + rng.below(6)))
         let macs = 100_000_000 + rng.below(9_900_000_000)
         let agreed = rng.digest()
-        // 0: all agree; 1: one wrong; 2: two wrong (correlated); 3: one equivocates.
-        let roll = rng.below(1000)
-        let kind = roll < 20 ? 1 : roll < 23 ? 2 : roll < 28 ? 3 : 0
+        // 0: all agree; 1: one wrong; 2: two wrong (correlated); 3: one equivocates (20 : 3 : 5).
+        var kind = 0
+        if rng.below(10_000) < UInt64(offencesPer10kJobs) {
+            let roll = rng.below(28)
+            kind = roll < 20 ? 1 : roll < 23 ? 2 : 3
+        }
         let wrong = kind == 1 ? [picked[2]] : kind == 2 ? [picked[1], picked[2]] : []
         let honest = picked.filter { !wrong.contains($0) }
         for (slot, i) in honest.enumerated() {
@@ -297,7 +316,7 @@ public struct SyntheticGrid: Sendable {
     }
 
     private mutating func uptime(_ i: Int, window w: UInt64, t: UInt64) throws(KarmaError) -> KarmaEntry {
-        let n = 3 + Int(rng.below(2))
+        let n = heartbeatsPerWindow.lowerBound + Int(rng.below(UInt64(heartbeatsPerWindow.count)))
         let span = p.heartbeatWindowMs / UInt64(n)
         var beats: [SignedHeartbeat] = []
         for k in 0..<n {
