@@ -128,6 +128,52 @@ struct BatchReplayTests {
         #expect(fast.state.stateHash == reference.state.stateHash)
     }
 
+    /// The pipelined replay `mesh-validator audit` runs.
+    func pipelined(_ entries: [Data], batchSize: Int = 300, failReadAt: UInt64? = nil)
+        -> (KarmaReplayer, (any Error)?)
+    {
+        var r = KarmaReplayer(engine: try! KarmaEngine())
+        do {
+            try r.apply(upTo: UInt64(entries.count), batchSize: batchSize, threads: 2) { range in
+                if let bad = failReadAt, range.contains(bad) { throw ReadFailure(range: range) }
+                return Array(entries[Int(range.lowerBound)..<Int(range.upperBound)])
+            }
+        } catch { return (r, error) }
+        return (r, nil)
+    }
+
+    struct ReadFailure: Error { var range: Range<UInt64> }
+
+    @Test func pipelinedReplayEqualsOneByOne() {
+        let (entries, _) = Self.ledger
+        let (reference, _) = oneByOne(entries)
+        let (fast, error) = pipelined(entries)
+        #expect(error == nil)
+        #expect(fast.count == reference.count)
+        #expect(fast.state.stateHash == reference.state.stateHash)
+    }
+
+    @Test func pipelinedReplayStopsAtTheRefusedEntry() throws {
+        let i = first(.uptime, after: 700)
+        let entries = tampered(at: i)
+        let (reference, refError) = oneByOne(entries)
+        let (fast, error) = pipelined(entries)
+        let got = try #require(error as? KarmaReplayFailure)
+        #expect(got.index == UInt64(i))
+        #expect(got.index == refError?.index)
+        #expect(fast.state.stateHash == reference.state.stateHash)
+    }
+
+    @Test func pipelinedReplayReportsAReadErrorAfterApplyingWhatCameBefore() throws {
+        let (entries, _) = Self.ledger
+        let (fast, error) = pipelined(entries, batchSize: 300, failReadAt: 1000)
+        let failure = try #require(error as? ReadFailure)
+        #expect(failure.range == 900..<1200)
+        #expect(fast.count == 900)
+        let (reference, _) = oneByOne(Array(entries.prefix(900)))
+        #expect(fast.state.stateHash == reference.state.stateHash)
+    }
+
     @Test func generatorIsDeterministic() throws {
         var grid = try SyntheticGrid(seed: 7, nodes: 12, jobsPerWindow: 60, offencesPer10kJobs: 300)
         let first = try grid.nextWindow() + grid.nextWindow()
