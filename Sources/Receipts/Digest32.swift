@@ -34,7 +34,16 @@ public struct Digest32: Hashable, Sendable, Comparable, CustomStringConvertible,
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 
-    public static func < (a: Digest32, b: Digest32) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    /// Lexicographic order of the bytes (unsigned), as `Data.lexicographicallyPrecedes` gives,
+    /// compared with `memcmp` (state hashes sort every claim key).
+    public static func < (a: Digest32, b: Digest32) -> Bool {
+        a.bytes.withUnsafeBytes { x in
+            b.bytes.withUnsafeBytes { y in
+                let c = memcmp(x.baseAddress!, y.baseAddress!, min(x.count, y.count))
+                return c != 0 ? c < 0 : x.count < y.count
+            }
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

@@ -112,6 +112,10 @@ public struct InMemoryMerkleTree: Sendable {
     /// Number of leaves.
     public var size: Int { levels[0].count }
 
+    /// The hash of leaf `index`.
+    /// - Precondition: `0 <= index < size`.
+    public func leafHash(_ index: Int) -> Digest32 { levels[0][index] }
+
     /// `MTH` of the leaves (``MerkleTree/emptyRoot`` for none).
     public var root: Digest32 { levels.last?.first ?? MerkleTree.emptyRoot }
 

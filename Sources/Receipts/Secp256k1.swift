@@ -44,6 +44,11 @@ public struct XOnlyPublicKey: Hashable, Sendable, CustomStringConvertible, Codab
     public init(rawRepresentation bytes: some DataProtocol, field: String = "node") throws(ReceiptError) {
         guard bytes.count == 32 else { throw .wrongLength(field, got: bytes.count, want: 32) }
         let data = Data(bytes)
+        if let known = ParsedKeyCache.shared.lookup(data) {
+            rawRepresentation = data
+            parsed = known
+            return
+        }
         var key = secp256k1_xonly_pubkey()
         let ok = data.withUnsafeBytes { buf in
             secp256k1_xonly_pubkey_parse(
@@ -52,6 +57,7 @@ public struct XOnlyPublicKey: Hashable, Sendable, CustomStringConvertible, Codab
         guard ok == 1 else { throw .invalidPublicKey(field) }
         rawRepresentation = data
         parsed = ParsedKey(key: key)
+        ParsedKeyCache.shared.insert(data, parsed)
     }
 
     /// Parses 64 lowercase hex characters.
@@ -67,7 +73,20 @@ public struct XOnlyPublicKey: Hashable, Sendable, CustomStringConvertible, Codab
     ///
     /// Returns false for any invalid signature, including an `r` not below the field size or an `s` not
     /// below the group order; never throws.
+    /// Inside ``VerifiedSignatures/withPreverified(_:_:)``, a 32-byte message whose triple the bound
+    /// set holds is answered from the set (it was verified in full when the set was built).
     public func isValidSignature(_ signature: SchnorrSignature, for message: some DataProtocol) -> Bool {
+        if message.count == 32, let preverified = VerifiedSignatures.current,
+            preverified.contains(
+                .init(key: self, message32: Digest32(uncheckedBytes: Data(message)), signature: signature))
+        {
+            return true
+        }
+        return verifyInFull(signature, message: message)
+    }
+
+    /// BIP-340 verification by libsecp256k1, always.
+    func verifyInFull(_ signature: SchnorrSignature, message: some DataProtocol) -> Bool {
         let msg = [UInt8](message)
         var key = parsed.key
         return signature.rawRepresentation.withUnsafeBytes { sig in

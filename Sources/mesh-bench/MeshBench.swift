@@ -14,6 +14,7 @@ struct MeshBench: AsyncParsableCommand {
             KernelBench.self,
             ProofsBench.self,
             ServiceBench.self,
+            AuditBench.self,
         ]
     )
 }

@@ -94,19 +94,38 @@ struct AuditAnchor {
             ledgerSize: ledger.size)
     }
 
-    /// Reads the checkpoint's entries through `ledger.readAnchoredEntries`, handing each to
-    /// `apply` only after it matched the tree.
+    /// Replays the checkpoint's entries into `replayer` with the pipelined batch replay
+    /// (`KarmaReplayer.apply(upTo:read:)`), reading them through the anchored reader: an entry is
+    /// decoded and applied only after it matched the tree, and the entries' root must be the
+    /// checkpoint's.
     ///
     /// - Throws: `ExitCode` 1 (printed) naming the entry that does not hash to the tree, or the
-    ///   checkpoint whose root the entries do not give; `apply`'s error otherwise; `ExitCode` 2
-    ///   when the entries cannot be read.
-    func read(_ ledger: Ledger, db: String, apply: (Data) throws -> Void) throws {
-        let verdict: AnchorVerdict
-        do {
-            verdict = try ledger.readAnchoredEntries(checkpoint: checkpoint) { _, bytes in try apply(bytes) }
-        } catch let error as LedgerError {
+    ///   checkpoint whose root the entries do not give — reported before any karma refusal, so a
+    ///   changed entry is named as such; then `ExitCode` 1 for an entry the rules refuse;
+    ///   `ExitCode` 2 when the entries cannot be read.
+    func replay(_ ledger: Ledger, db: String, into replayer: inout KarmaReplayer) throws {
+        let reader: AnchoredEntryReader
+        do { reader = try ledger.anchoredReader(checkpoint: checkpoint) } catch {
             throw malformed("\(db): \(error)")
         }
+        var refused: KarmaReplayFailure?
+        do {
+            try replayer.apply(upTo: checkpoint.size) { try reader.read($0) }
+        } catch let mismatch as AnchorMismatch {
+            try report(mismatch.verdict)
+        } catch let failure as KarmaReplayFailure {
+            refused = failure
+        } catch {
+            throw malformed("\(db): \(error)")
+        }
+        let verdict: AnchorVerdict
+        do { verdict = try reader.finish() } catch { throw malformed("\(db): \(error)") }
+        try report(verdict)
+        if let refused { throw invalid("\(refused) (the ledger holds an entry the karma rules refuse)") }
+    }
+
+    /// Throws the auditor's finding for a verdict other than `.anchored`.
+    private func report(_ verdict: AnchorVerdict) throws {
         switch verdict {
         case .anchored: return
         case .entryMismatch(let index):

@@ -57,11 +57,7 @@ struct AuditCommand: AsyncParsableCommand {
                 throw malformed("parameters: \(error)")
             }
             let anchor = try AuditAnchor.resolve(ledger: ledger, db: db, checkpointFile: checkpoint, key: key)
-            do {
-                try anchor.read(ledger, db: db) { bytes in try replayer.apply(canonicalBytes: bytes) }
-            } catch let failure as KarmaReplayFailure {
-                throw invalid("\(failure) (the ledger holds an entry the karma rules refuse)")
-            }
+            try anchor.replay(ledger, db: db, into: &replayer)
             try anchor.check(replayer.state)
             return (replayer, ledger, anchor)
         }

@@ -230,7 +230,7 @@ public struct KarmaState: Equatable, Sendable {
             w.u64(m.payloadBytes)
         }
         w.u32(UInt32(clamping: claims.count))
-        for c in claims.sorted() { w.digest(c) }
+        for k in Self.sortedClaimWords(claims) { k.write(to: &w) }
         w.u32(UInt32(clamping: offences.count))
         for (id, o) in offences.sorted(by: { $0.key < $1.key }) {
             w.digest(id)

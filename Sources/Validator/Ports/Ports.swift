@@ -231,6 +231,15 @@ public protocol KarmaLedger: Sendable {
     /// Writes the uptime accruals of closed heartbeat windows and the downtime slashes they imply
     /// (specs/karma.md §5.5, §6.5); returns the entries written.
     func sweepLiveness() async throws(ValidatorError) -> [RecordedEntry]
+
+    /// The karma state hash after every entry appended so far (specs/karma.md §8.4); nil when the
+    /// store keeps no karma state.
+    func stateHash() async throws(ValidatorError) -> Digest32?
+}
+
+extension KarmaLedger {
+    /// A store without karma state (test fakes) has no state hash.
+    public func stateHash() async throws(ValidatorError) -> Digest32? { nil }
 }
 
 /// A node's karma account as served by `GET /v1/nodes/{pubkey}` (amounts in micro-karma).

@@ -291,7 +291,8 @@ public final class ValidatorCore: Sendable {
         return StatusView(
             validator: validatorKey.hex, ledgerSize: try await karma.size(),
             jobs: Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
-            settlementMode: mode.rawValue, checkpointKey: try await karma.checkpointKey())
+            settlementMode: mode.rawValue, checkpointKey: try await karma.checkpointKey(),
+            karmaStateHash: try await karma.stateHash()?.hex)
     }
 }
 

@@ -59,6 +59,10 @@ public struct StatusView: Codable, Sendable, Equatable {
     public var settlementMode: String
     /// The checkpoint verifier key (c2sp.org/signed-note vkey form), as `GET /checkpoint.vkey`.
     public var checkpointKey: String
+    /// The karma state hash (specs/karma.md §8.4) after every ledger entry, lowercase hex; what
+    /// `mesh-validator audit balances` prints for the same ledger. Absent when the karma store
+    /// cannot say.
+    public var karmaStateHash: String?
 }
 
 /// `POST /v1/receipts/batch`: one result per submitted receipt, in order.
