@@ -61,27 +61,45 @@ struct ServicePropertyTests {
             return try await RunningValidator.start(
                 config: config, dependencies: deps, logger: logger, nowMs: { clock.now })
         }
-        var server = try await start()
+        var server: RunningValidator? = try await start()
+        do {
+            return try await drive(&server, start, traffic, clock, seed, directory)
+        } catch {
+            try? await server?.shutdown()
+            throw error
+        }
+    }
+
+    /// The rounds, restart, quiesce and audit of ``inProcessRun``; `server` is nil while stopped.
+    private func drive(
+        _ server: inout RunningValidator?, _ start: () async throws -> RunningValidator,
+        _ traffic: ServiceTraffic, _ clock: TestClock, _ seed: UInt64, _ directory: URL
+    ) async throws -> [String] {
         var serverErrors: [String] = []
         var rng = SplitMix64(seed: seed ^ 0xC10C)
         for round in 0..<12 {
             let groups = try await traffic.round(deadlineInMs: 90_000)
             // Move the clock while the round is in flight.
-            let port = server.port
+            let port = try #require(server).port
             async let sent = ServiceTraffic.send(groups, port: port)
             try await Task.sleep(for: .milliseconds(Int(rng.below(15))))
             clock.advance(ms: rng.below(240_000))
             serverErrors += await sent
             if round == 6 {
-                try await server.shutdown()
+                let running = server
+                server = nil
+                try await running?.shutdown()
                 server = try await start()
             }
         }
         // Past every deadline and the last window; let settlement and the liveness sweep finish.
         clock.advance(ms: 1_300_000)
-        try await traffic.quiesce(port: server.port)
-        let view = try await traffic.serviceView(port: server.port)
-        try await server.shutdown()
+        let port = try #require(server).port
+        try await traffic.quiesce(port: port)
+        let view = try await traffic.serviceView(port: port)
+        let running = server
+        server = nil
+        try await running?.shutdown()
         let problems = traffic.audit(
             ledgerPath: directory.appendingPathComponent("ledger.sqlite").path, parameters: .v2, against: view
         )
@@ -128,6 +146,8 @@ struct ServicePropertyTests {
         var rng = SplitMix64(seed: seed ^ 0x4B11)
         let killAt = 2 + Int(rng.below(6))
         var server = try Self.serve(binary, configURL)
+        // Never leave a `serve` behind, whatever fails below.
+        defer { if server.process.isRunning { server.kill9() } }
         for round in 0..<10 {
             let groups = try await traffic.round(deadlineInMs: 2_500)
             if round == killAt {

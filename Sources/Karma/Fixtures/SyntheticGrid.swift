@@ -7,16 +7,17 @@ import Receipts
 ///
 /// Genesis first (every node bonded, the validator with the minimum validator bond), then one
 /// heartbeat window after another: the uptime accrual of each node that was up in the previous
-/// window (3 or 4 signed heartbeats), then `jobsPerWindow` jobs, each run by three nodes —
-/// inference for every node that agreed, redundancy for the agreeing second and third slots,
-/// validation by re-execution. Some jobs carry a wrong output (a slash with the signed receipt and
-/// a jail), two wrong outputs (two slashes, two jails, two correlation slashes) or an equivocation;
-/// some nodes seed chunks (downloader-signed receipts), bond, unbond and withdraw; now and then a
-/// node goes offline long enough for a downtime slash; jailed nodes unjail when their jail ends.
+/// window (`heartbeatsPerWindow` signed heartbeats, 3–4 by default), then `jobsPerWindow` jobs, each
+/// run by three nodes — inference for every node that agreed, redundancy for the agreeing second
+/// and third slots, validation by re-execution. Some jobs (`offencesPer10kJobs` in 10,000) carry a
+/// wrong output (a slash with the signed receipt and a jail), two wrong outputs (two slashes, two
+/// jails, two correlation slashes) or an equivocation; some nodes seed chunks (downloader-signed
+/// receipts), bond, unbond and withdraw; now and then a node goes offline long enough for a
+/// downtime slash; jailed nodes unjail when their jail ends.
 ///
-/// Every entry is applied to the engine as it is made, so the stream is valid under
-/// the rules by construction, and ``state`` is what a replay must end with. Same seed and sizes,
-/// same entries, byte for byte (signatures use zero BIP-340 aux randomness).
+/// Every entry is applied to the engine as it is made, so the stream is valid under the rules by
+/// construction, and ``state`` is what a replay of every entry handed out must end with. Same seed
+/// and sizes, same entries, byte for byte (signatures use zero BIP-340 aux randomness).
 public struct SyntheticGrid: Sendable {
     public let engine: KarmaEngine
     /// The state after every entry made so far.
