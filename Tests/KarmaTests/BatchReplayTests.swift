@@ -99,6 +99,15 @@ struct BatchReplayTests {
             entries = Self.ledger.entries
             entries[i][entries[i].count - 33] ^= 0x01
         }
+        if type == .seeding {
+            // A seeding entry ends with the last receipt's chunk proof (u32 count, 32-byte hashes):
+            // break the signature before it.
+            guard case .seeding(let a) = try KarmaEntry(canonicalBytes: Self.ledger.entries[i]).body,
+                let last = a.receipts.last
+            else { throw ReadFailure(range: UInt64(i)..<UInt64(i + 1)) }
+            entries = Self.ledger.entries
+            entries[i][entries[i].count - 1 - 4 - 32 * last.proof.count] ^= 0x01
+        }
         let (reference, refError) = oneByOne(entries)
         let (fast, fastError) = batched(entries)
         let want = try #require(refError)

@@ -27,6 +27,12 @@ public struct KarmaReplayFailure: Error, Sendable, CustomStringConvertible {
 /// Feed entries in ledger order; every entry must decode and apply. The validator's karma state
 /// must equal `state` after the same entries, so `state.stateHash` is the figure to compare.
 public struct KarmaReplayer: Sendable {
+    /// Called after each entry applies: its ledger index, the entry, and the account of the
+    /// entry's node before and after it (the validator indexes its log and keeps each node's
+    /// recent history this way, from the same replay an auditor runs).
+    public typealias Observer = (_ index: UInt64, _ entry: KarmaEntry, _ before: Account, _ after: Account) ->
+        Void
+
     public let engine: KarmaEngine
     /// The state after every entry fed so far.
     public private(set) var state = KarmaState()
@@ -68,11 +74,13 @@ public struct KarmaReplayer: Sendable {
 
     /// Applies a batch decoded and checked by ``KarmaBatch`` (built on another thread while the
     /// previous batch is applied, for instance). Same contract as ``apply(batch:threads:)``.
-    public mutating func apply(prepared batch: KarmaBatch) throws(KarmaReplayFailure) {
+    public mutating func apply(prepared batch: KarmaBatch, observe: Observer? = nil)
+        throws(KarmaReplayFailure)
+    {
         try VerifiedSignatures.withPreverified(batch.signatures) { () throws(KarmaReplayFailure) in
             for decoded in batch.entries {
                 switch decoded {
-                case .success(let entry): try apply(decoded: entry)
+                case .success(let entry): try apply(decoded: entry, observe: observe)
                 case .failure(let error): throw KarmaReplayFailure(index: count, error: error)
                 }
             }
@@ -80,8 +88,11 @@ public struct KarmaReplayer: Sendable {
     }
 
     /// Applies a decoded entry at ledger index ``count``.
-    private mutating func apply(decoded entry: KarmaEntry) throws(KarmaReplayFailure) {
+    private mutating func apply(decoded entry: KarmaEntry, observe: Observer? = nil)
+        throws(KarmaReplayFailure)
+    {
         let before = trackedNode.map { state.account($0) }
+        let nodeBefore = observe.map { _ in state.account(entry.node) }
         // In place and atomic: constant work per entry, and a refusal leaves `state` as it was.
         do { try engine.apply(entry, to: &state) } catch {
             throw KarmaReplayFailure(index: count, error: error)
@@ -96,6 +107,7 @@ public struct KarmaReplayer: Sendable {
                         account: after))
             }
         }
+        if let observe, let nodeBefore { observe(count, entry, nodeBefore, state.account(entry.node)) }
         count += 1
     }
 }
@@ -181,7 +193,7 @@ extension KarmaReplayer {
     ///   entries before it are applied), or what `read` threw (everything before it is applied).
     public mutating func apply(
         upTo end: UInt64, batchSize: Int = 4096, threads: Int = KarmaBatch.defaultThreads,
-        read: @escaping @Sendable (Range<UInt64>) throws -> [Data]
+        read: @escaping @Sendable (Range<UInt64>) throws -> [Data], observe: Observer? = nil
     ) throws {
         let handoff = BatchHandoff(capacity: 2)
         defer { handoff.stop() }
@@ -204,7 +216,7 @@ extension KarmaReplayer {
             }
         }
         while let next = handoff.take() {
-            try apply(prepared: try next.get())
+            try apply(prepared: try next.get(), observe: observe)
         }
     }
 }

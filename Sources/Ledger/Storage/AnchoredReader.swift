@@ -53,6 +53,8 @@ public struct StreamingRoot: Sendable {
 /// ``AnchoredEntryReader/read(_:)`` so a pipeline reading through it stops at a changed entry.
 public struct AnchorMismatch: Error, Sendable {
     public let verdict: AnchorVerdict
+    /// The entries of the range read before the mismatch, all checked (they count as read).
+    public let checkedPrefix: [Data]
 }
 
 /// Reads entries `[0, checkpoint.size)` in index order, range by range, and checks each against
@@ -113,7 +115,10 @@ public final class AnchoredEntryReader: @unchecked Sendable {
                             memcmp(raw.baseAddress! + at, mine.baseAddress!, MerkleHash.byteCount) == 0
                         }
                     }
-                guard matches else { throw AnchorMismatch(verdict: .entryMismatch(index: index)) }
+                guard matches else {
+                    throw AnchorMismatch(
+                        verdict: .entryMismatch(index: index), checkedPrefix: Array(batch[..<offset]))
+                }
                 acc.append(h)
             }
             return batch
@@ -170,14 +175,16 @@ extension Ledger {
         while bodyError == nil, reader.position < checkpoint.size {
             let start = reader.position
             let batch: [Data]
+            var mismatch: AnchorVerdict?
             do { batch = try reader.read(start..<min(checkpoint.size, start + step)) } catch let m
                 as AnchorMismatch
             {
-                return m.verdict
+                (batch, mismatch) = (m.checkedPrefix, m.verdict)
             }
             for (offset, bytes) in batch.enumerated() where bodyError == nil {
                 do { try body(start + UInt64(offset), bytes) } catch { bodyError = error }
             }
+            if let mismatch { return mismatch }
         }
         let verdict = try reader.finish(batchSize: batchSize)
         guard verdict == .anchored else { return verdict }

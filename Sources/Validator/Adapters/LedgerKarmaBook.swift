@@ -75,32 +75,25 @@ public actor LedgerKarmaBook: KarmaLedger {
         for beat in try heartbeats?.pendingHeartbeats() ?? [] {
             pendingHeartbeats[beat.message.node, default: []].append(beat)
         }
-        var state = KarmaState()
+        // The auditor's replay (KarmaReplayer, pipelined), observed to index the log and keep each
+        // node's recent history: the book's state is by construction the audit's.
         var keys: [Digest32: UInt64] = [:]
         var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
-        var index: UInt64 = 0
-        let size = ledger.size
-        let batch: UInt64 = 4096
-        while index < size {
-            let end = min(size, index + batch)
-            let blobs: [Data]
-            do { blobs = try ledger.entries(in: index..<end) } catch {
-                throw .storage("reading ledger entries \(index)..<\(end): \(error)")
+        var replayer = KarmaReplayer(engine: engine)
+        let ledger = self.ledger
+        do {
+            try replayer.apply(upTo: ledger.size, read: { try ledger.entries(in: $0) }) {
+                index, entry, before, after in
+                keys[Self.key(entry)] = index
+                Self.remember(entry, index: index, before: before, after: after, in: &recent)
             }
-            for blob in blobs {
-                do {
-                    let entry = try KarmaEntry(canonicalBytes: blob)
-                    let before = state.account(entry.node)
-                    try engine.apply(entry, to: &state)
-                    keys[Self.key(entry)] = index
-                    Self.remember(
-                        entry, index: index, before: before, after: state.account(entry.node), in: &recent)
-                } catch {
-                    throw .storage("ledger entry \(index) does not replay under the karma rules: \(error)")
-                }
-                index += 1
-            }
+        } catch let failure as KarmaReplayFailure {
+            throw .storage("\(failure): the ledger holds an entry the karma rules refuse")
+        } catch {
+            throw .storage("reading the karma ledger at \(path): \(error)")
         }
+        let state = replayer.state
+        let index = replayer.count
         self.state = state
         self.stateSize = index
         self.keys = keys
