@@ -107,16 +107,24 @@ struct AuditBench: AsyncParsableCommand {
         report("  of which decode + signatures (\(threads) thr.)", prepare, size)
         report("  of which sequential apply", apply, size)
         // 5. What `mesh-validator audit` runs: the same, with reading and preparing the next batch
-        //    overlapped with applying this one.
+        //    overlapped with applying this one, every entry read through the anchored reader (its
+        //    leaf hash checked against the stored tree before it is decoded, the root against the
+        //    signed checkpoint after the last one).
+        guard let stored = try ledger.latestStoredCheckpoint(), stored.checkpoint.size == size else {
+            print("the ledger has no signed checkpoint of all \(size) entries")
+            throw ExitCode(1)
+        }
         var piped = KarmaReplayer(engine: engine)
         let cpu0 = processCPUSeconds()
         let pipelined = try best {
             piped = KarmaReplayer(engine: engine)
-            try piped.apply(upTo: size, threads: threads) { try ledger.entries(in: $0) }
+            let reader = try ledger.anchoredReader(checkpoint: stored.checkpoint)
+            try piped.apply(upTo: size, threads: threads) { try reader.read($0) }
+            guard try reader.finish() == .anchored else { throw ExitCode(1) }
         }
         let cpu = (processCPUSeconds() - cpu0) / Double(max(1, rounds))
         report(
-            "full replay (pipelined, as `audit` runs it)", pipelined, size,
+            "full replay (pipelined, anchored, as `audit` runs it)", pipelined, size,
             extra: String(format: "CPU %.2f s (%.2f cores busy)", cpu, cpu / pipelined))
 
         let t0 = Date()
@@ -138,7 +146,11 @@ struct AuditBench: AsyncParsableCommand {
     func generate(_ path: String) async throws {
         if FileManager.default.fileExists(atPath: path) {
             let existing = try Ledger(path: path, readOnly: true)
-            if existing.size == UInt64(entries) { return }
+            if existing.size == UInt64(entries),
+                try existing.latestStoredCheckpoint()?.checkpoint.size == existing.size
+            {
+                return
+            }
             print("\(path) holds \(existing.size) entries, not \(entries): rebuilding")
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
@@ -164,9 +176,10 @@ struct AuditBench: AsyncParsableCommand {
                 }
             }
         }
+        _ = try await ledger.signCheckpoint()
         print(
             String(
-                format: "generated and appended %d entries in %.1f s", entries,
+                format: "generated and appended %d entries (and signed a checkpoint) in %.1f s", entries,
                 Date().timeIntervalSince(start)))
     }
 

@@ -12,7 +12,7 @@ import Testing
 /// the audit replays the ledger without error, its state hash equals the service's
 /// (`/v1/status` `karmaStateHash`) and every `GET /v1/nodes/{pubkey}` equals the audit's account.
 ///
-/// `MESH_PROPERTY_RUNS` (default 25; the 100 cost about a minute more) in-process runs on
+/// `MESH_PROPERTY_RUNS` (default 100, about two minutes) in-process runs on
 /// the production store (SQLite job repository, Merkle ledger, karma rules, tiny model) with a
 /// settable clock, each with a graceful restart midway; `MESH_PROPERTY_KILL_RUNS` (default 2) runs
 /// against the `mesh-validator serve` binary with 1-second heartbeat windows, SIGKILLed midway and
@@ -21,7 +21,7 @@ import Testing
 @Suite(.serialized)
 struct ServicePropertyTests {
     static let environment = ProcessInfo.processInfo.environment
-    static let runs = Int(environment["MESH_PROPERTY_RUNS"] ?? "") ?? 25
+    static let runs = Int(environment["MESH_PROPERTY_RUNS"] ?? "") ?? 100
     static let killRuns = Int(environment["MESH_PROPERTY_KILL_RUNS"] ?? "") ?? 2
     static let firstSeed = UInt64(environment["MESH_PROPERTY_SEED"] ?? "") ?? 0x5EED_0012
 
