@@ -12,6 +12,9 @@ swift build --build-tests -Xswiftc -warnings-as-errors
 echo "== swift test"
 swift test --skip-build
 
+echo "== independent Python check of the karma fixtures (encodings, signatures, chunk proofs, state hashes)"
+python3 Fixtures/karma/reference/check_fixtures.py Fixtures/karma
+
 if [ -x scripts/reference/real_models.sh ] && [ "${MESH_SKIP_REAL_MODELS:-0}" != 1 ]; then
     echo "== release build and real-model checks"
     swift build -c release --product mesh-validator
