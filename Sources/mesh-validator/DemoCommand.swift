@@ -19,7 +19,8 @@ struct DemoCommand: AsyncParsableCommand {
             honest; a registered dense-layer circuit where nodes attach sumcheck proofs and node C \
             attaches a proof of another output; node C returns a wrong output; node C stays silent \
             past the deadline; nodes A and B collude on a wrong output. Prints each settlement, a \
-            karma table, the signed checkpoint and a verified inclusion proof of the first slash, \
+            karma table, the signed checkpoint, a verified inclusion proof of the first slash and a \
+            node's balance proven against the checkpoint, \
             then shuts down cleanly.
             """
     )
@@ -434,6 +435,25 @@ private struct Demo {
             print("  ✗ the proof verifies but its root is not the checkpoint's root")
         case .invalid(let reason):
             print("  ✗ the proof does not verify: \(reason)")
+        }
+
+        // A node's balance, proven against a signed checkpoint (specs/ledger.md §10): what a node
+        // or auditor checks offline with `mesh-validator audit verify-balance`.
+        print("\n── Balance proof of node-C (GET /v1/nodes/{pubkey}/proof), checked offline")
+        let proof = try await client.send("GET", "/v1/nodes/\(nodes[2].publicKey.hex)/proof")
+        guard proof.status == 200 else { throw ValidationError("balance proof: \(proof.text)") }
+        let balance = try BalanceProofDocument(json: proof.body)
+        let a = balance.inclusion.account
+        print(
+            "  account: balance \(a.balance) µK, escrow \(a.escrow) µK, bonded \(a.bonded) µK; leaf \(balance.inclusion.leafIndex) of \(balance.inclusion.treeSize)"
+        )
+        switch balance.verify(with: verifier) {
+        case .valid(let checkpoint, _):
+            print(
+                "  verified ✓: the account is in the karma state the checkpoint of \(checkpoint.size) entries signs"
+            )
+        case .invalid(let reason):
+            print("  ✗ the balance proof does not verify: \(reason)")
         }
     }
 }

@@ -24,6 +24,8 @@ struct DemoCLITests {
         #expect(text.contains("slash/correlation(node-A)"))
         #expect(text.contains("valid ✓"))
         #expect(text.contains("verified ✓: the proof leads from the entry's leaf hash to the signed root"))
+        #expect(text.contains("karma-state 4 "))
+        #expect(text.contains("verified ✓: the account is in the karma state the checkpoint of"))
         #expect(text.contains("Validator shut down cleanly"))
         #expect(!text.contains("✗ the proof"))
     }

@@ -69,6 +69,8 @@ import Testing
         #expect(config.settlement.mode == .reExecute)
         #expect(config.orchestrators.count == 1)
         #expect(config.genesis.first?.bonded == 10_000_000_000)
+        #expect(!config.tinyModel)
+        #expect(config.heartbeatToleranceMs == 30_000)
     }
 
     @Test(arguments: [
