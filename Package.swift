@@ -44,6 +44,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
+                "Receipts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -102,7 +103,9 @@ let package = Package(
         .testTarget(name: "ReceiptsTests", dependencies: ["Receipts", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Ledger", "Receipts", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "KernelTests",

@@ -28,6 +28,13 @@ public struct Digest32: Hashable, Sendable, Comparable, CustomStringConvertible,
         self.bytes = bytes
     }
 
+    /// Copies a buffer the caller guarantees is 32 bytes (a hash output held elsewhere).
+    /// - Precondition: `buffer.count == 32`.
+    public init(exactly32 buffer: UnsafeRawBufferPointer) {
+        precondition(buffer.count == 32, "Digest32 needs exactly 32 bytes")
+        self.bytes = Data(buffer)
+    }
+
     /// The all-zero value.
     public static let zero = Digest32(uncheckedBytes: Data(count: 32))
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Receipts
 
 /// A 32-byte SHA-256 Merkle Tree Hash: a leaf hash, an interior node hash or a tree root.
 ///
@@ -42,22 +43,32 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
         try self.init(bytes: data)
     }
 
-    /// Parses 64 hex digits (either case).
+    /// Parses 64 lowercase hex digits.
     ///
     /// - Throws: `LedgerError.badHex` or `LedgerError.wrongHashLength(got:)`.
     public init(hex: String) throws(LedgerError) {
-        guard let data = hexDecode(hex) else { throw .badHex(hex) }
+        guard let data = Hex.decode(hex) else { throw .badHex(hex) }
         try self.init(bytes: data)
     }
 
     /// The 32 bytes.
     public var bytes: Data { Swift.withUnsafeBytes(of: storage) { Data($0) } }
 
+    /// The same 32 bytes as the shared ``Digest32`` (for the shared RFC 9162 code in Receipts).
+    var digest: Digest32 { Swift.withUnsafeBytes(of: storage) { Digest32(exactly32: $0) } }
+
+    /// Wraps a ``Digest32`` (always 32 bytes).
+    init(digest: Digest32) {
+        var v = SIMD32<UInt8>()
+        withUnsafeMutableBytes(of: &v) { dst in _ = digest.bytes.copyBytes(to: dst) }
+        self.storage = v
+    }
+
     /// Standard base64 with padding (44 characters).
     public var base64: String { bytes.base64EncodedString() }
 
     /// Lowercase hex (64 characters).
-    public var hex: String { hexEncode(bytes) }
+    public var hex: String { Hex.encode(bytes) }
 
     public var description: String { hex }
 
@@ -142,37 +153,4 @@ func strictBase64Decode(_ text: String) -> Data? {
         data.base64EncodedString() == text
     else { return nil }
     return data
-}
-
-/// Lowercase hex of `bytes`.
-func hexEncode(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
-/// Decodes hex (either case); `nil` on odd length or a non-hex character.
-func hexDecode(_ text: String) -> Data? {
-    let chars = Array(text.utf8)
-    guard chars.count % 2 == 0 else { return nil }
-    func value(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
-    }
-    var out = Data(capacity: chars.count / 2)
-    var i = 0
-    while i < chars.count {
-        guard let hi = value(chars[i]), let lo = value(chars[i + 1]) else { return nil }
-        out.append(hi << 4 | lo)
-        i += 2
-    }
-    return out
 }

@@ -1,3 +1,5 @@
+import Receipts
+
 /// An RFC 9162 §2.1.3 inclusion proof: the audit path of one leaf in a tree of `treeSize` leaves.
 public struct InclusionProof: Equatable, Sendable {
     /// Zero-based index of the leaf.
@@ -77,28 +79,13 @@ public enum ProofVerifier {
         guard leafIndex < treeSize else { throw .indexOutOfRange(index: leafIndex, size: treeSize) }
         let want = inclusionProofSize(leafIndex: leafIndex, treeSize: treeSize) ?? 0
         guard proof.count == want else { throw .wrongProofSize(got: proof.count, want: want) }
-        var fn = leafIndex
-        var sn = treeSize - 1
-        var r = leafHash
-        for p in proof {
-            // With the size check above sn never reaches 0 early; keep the RFC's check anyway.
-            guard sn != 0 else { throw .wrongProofSize(got: proof.count, want: want) }
-            if fn & 1 == 1 || fn == sn {
-                r = RFC9162.hashChildren(p, r)
-                if fn & 1 == 0 {
-                    while fn & 1 == 0 && fn != 0 {
-                        fn >>= 1
-                        sn >>= 1
-                    }
-                }
-            } else {
-                r = RFC9162.hashChildren(r, p)
-            }
-            fn >>= 1
-            sn >>= 1
-        }
-        guard sn == 0 else { throw .wrongProofSize(got: proof.count, want: want) }
-        return r
+        // The one RFC 9162 §2.1.3.2 implementation (Receipts' MerkleTree), shared with the chunk
+        // proofs of model packages and the karma account tree.
+        guard
+            let root = MerkleTree.rootFromInclusionProof(
+                index: leafIndex, size: treeSize, leafHash: leafHash.digest, proof: proof.map(\.digest))
+        else { throw .wrongProofSize(got: proof.count, want: want) }
+        return MerkleHash(digest: root)
     }
 
     /// Checks that `leafHash` is the leaf at `leafIndex` of the tree of `treeSize` leaves with

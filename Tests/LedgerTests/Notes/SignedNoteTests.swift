@@ -1,4 +1,5 @@
 import Foundation
+import Receipts
 import Testing
 
 @testable import Ledger
@@ -117,14 +118,14 @@ struct SignedNoteTests {
             var note: String
         }
         let ex = try JSONDecoder().decode(Example.self, from: LedgerFixtures.data("checkpoint-example.json"))
-        let signer = try NoteSigner(name: "example.mesh/ledger", ed25519Seed32: hexDecode(ex.seedHex)!)
+        let signer = try NoteSigner(name: "example.mesh/ledger", ed25519Seed32: Hex.decode(ex.seedHex)!)
         #expect(signer.signerKey == ex.signerKey)
         #expect(signer.verifier.verifierKey == ex.verifierKey)
         #expect(keyIDHex(signer.keyID) == ex.keyIDHex)
         var state = TreeState()
         var completed: [TreeState.CompletedTile] = []
         for leaf in ex.leavesHex {
-            state.append(leafHash: RFC9162.hashLeaf(hexDecode(leaf)!), completed: &completed)
+            state.append(leafHash: RFC9162.hashLeaf(Hex.decode(leaf)!), completed: &completed)
         }
         let checkpoint = Checkpoint(origin: "example.mesh/ledger", size: 8, rootHash: state.root)
         #expect(checkpoint.body == ex.body)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Receipts
 import TestSupport
 import Testing
 
@@ -155,7 +156,7 @@ struct LedgerStorageTests {
         #expect(t.ledger.root == (try MerkleHash(base64: fixture.root)))
         for tile in fixture.tiles {
             let bytes = try t.ledger.tile(path: tile.path)
-            #expect(hexEncode(sha256Digest(bytes)) == tile.sha256, "\(tile.path)")
+            #expect(Hex.encode(sha256Digest(bytes)) == tile.sha256, "\(tile.path)")
         }
         // Entry bundles decode to the entries.
         #expect(

@@ -1,4 +1,5 @@
 import Foundation
+import Receipts
 import TestSupport
 
 @testable import Ledger
@@ -31,7 +32,7 @@ enum LedgerFixtures {
         var inclusion: [Inclusion]
         var consistency: [Consistency]
 
-        var leaves: [Data] { leavesHex.map { hexDecode($0)! } }
+        var leaves: [Data] { leavesHex.map { Hex.decode($0)! } }
         func root(_ size: Int) throws -> MerkleHash { try MerkleHash(hex: rootsBySize[String(size)]!) }
     }
 
