@@ -44,7 +44,7 @@ struct AuditBench: AsyncParsableCommand {
         let ledger = try Ledger(path: path, readOnly: true)
         let size = ledger.size
         let engine = try KarmaEngine()
-        print("ledger: \(size) entries, \(mix(ledger))")
+        print("ledger: \(size) entries, \(try mix(ledger))")
 
         // 1. SQLite read of every entry.
         var bytes = 0
@@ -152,7 +152,10 @@ struct AuditBench: AsyncParsableCommand {
                 return
             }
             print("\(path) holds \(existing.size) entries, not \(entries): rebuilding")
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            // A stale ledger of another size is replaced; files that are not there need no removing.
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+                try FileManager.default.removeItem(atPath: path + suffix)
+            }
         }
         let signer = try NoteSigner(name: "bench.mesh/audit", ed25519Seed32: Data(repeating: 2, count: 32))
         let ledger = try Ledger(path: path, signer: signer)
@@ -223,10 +226,10 @@ struct AuditBench: AsyncParsableCommand {
     }
 
     /// Entry types in the first 200,000 entries, as percentages.
-    func mix(_ ledger: Ledger) -> String {
+    func mix(_ ledger: Ledger) throws -> String {
         var counts: [String: Int] = [:]
         var n = 0
-        try? forEachBatch(ledger, min(ledger.size, 200_000)) { batch in
+        try forEachBatch(ledger, min(ledger.size, 200_000)) { batch in
             for b in batch {
                 guard let t = b.first.flatMap({ KarmaEntry.EntryType(rawValue: $0) }) else { continue }
                 counts[t.description, default: 0] += 1

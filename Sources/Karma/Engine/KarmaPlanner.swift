@@ -228,24 +228,15 @@ extension KarmaEngine {
         let before = plan.state.account(entry.node)
         do {
             try apply(entry, to: &plan.state)
-        } catch .duplicateClaim(let kind, let claim) {
-            plan.left.append(
-                .init(
-                    entry: entry, jobID: job, reason: .duplicateClaim(kind: kind, claim: claim),
-                    alreadyApplied: true))
-            return
-        } catch .nodeJailed(let node, let until) {
-            plan.left.append(
-                .init(
-                    entry: entry, jobID: job, reason: .nodeJailed(node: node, untilMs: until),
-                    alreadyApplied: false))
-            return
-        } catch .notEligibleValidator(let node, let bonded, let minimum) {
-            plan.left.append(
-                .init(
-                    entry: entry, jobID: job,
-                    reason: .notEligibleValidator(node: node, bonded: bonded, minimum: minimum),
-                    alreadyApplied: false))
+        } catch {
+            switch error {
+            case .duplicateClaim:  // already in the ledger: a settlement run again
+                plan.left.append(.init(entry: entry, jobID: job, reason: error, alreadyApplied: true))
+            case .nodeJailed, .notEligibleValidator:  // the node's status earns it nothing now
+                plan.left.append(.init(entry: entry, jobID: job, reason: error, alreadyApplied: false))
+            default:
+                throw error
+            }
             return
         }
         plan.steps.append(
@@ -260,21 +251,16 @@ extension KarmaEngine {
         let assessment: OffenceAssessment
         do {
             assessment = try assess(node: node, offence: offence, timestampMs: t, in: plan.state)
-        } catch .offenceAlreadySlashed(let id) {
-            plan.left.append(
-                .init(
-                    entry: KarmaEntry(
-                        timestampMs: t, body: .slash(Slash(node: node, offence: offence, amount: 0))),
-                    jobID: job, reason: .offenceAlreadySlashed(offence: id), alreadyApplied: true))
-            return
-        } catch .correlationAlreadyApplied(let j, let n, let bps) {
-            plan.left.append(
-                .init(
-                    entry: KarmaEntry(
-                        timestampMs: t, body: .slash(Slash(node: node, offence: offence, amount: 0))),
-                    jobID: job, reason: .correlationAlreadyApplied(job: j, node: n, bps: bps),
-                    alreadyApplied: true))
-            return
+        } catch {
+            switch error {
+            case .offenceAlreadySlashed, .correlationAlreadyApplied:  // already in the ledger
+                let probe = KarmaEntry(
+                    timestampMs: t, body: .slash(Slash(node: node, offence: offence, amount: 0)))
+                plan.left.append(.init(entry: probe, jobID: job, reason: error, alreadyApplied: true))
+                return
+            default:
+                throw error
+            }
         }
         let slash = KarmaEntry(
             timestampMs: t, body: .slash(Slash(node: node, offence: offence, amount: assessment.amount)))

@@ -72,6 +72,8 @@ public struct SyntheticGrid: Sendable {
             withUnsafeBytes(of: seed.bigEndian) { material.append(contentsOf: $0) }
             withUnsafeBytes(of: i.bigEndian) { material.append(contentsOf: $0) }
             i += 1
+            // A hash that is not a valid secret scalar (zero or ≥ the group order, probability
+            // ~2^-128) is skipped on purpose: the next counter value gives the key instead.
             if let k = try? SchnorrSigningKey(rawRepresentation: Data(SHA256.hash(data: material))) {
                 keys.append(k)
             }
@@ -402,9 +404,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// 32 random bytes.
     public mutating func digest() -> Digest32 {
-        var d = Data(capacity: 32)
-        for _ in 0..<4 { withUnsafeBytes(of: next()) { d.append(contentsOf: $0) } }
-        // 32 bytes by construction.
-        return (try? Digest32(bytes: d)) ?? .zero
+        var words = (next(), next(), next(), next())
+        return withUnsafeBytes(of: &words) { Digest32(exactly32: $0) }
     }
 }

@@ -40,9 +40,7 @@ public enum ProofVerifier {
     ///
     /// Preconditions (checked): `leafIndex < treeSize`; otherwise returns `nil`.
     public static func inclusionProofSize(leafIndex: UInt64, treeSize: UInt64) -> Int? {
-        guard leafIndex < treeSize else { return nil }
-        let (inner, border) = decomposeInclusion(index: leafIndex, size: treeSize)
-        return inner + border
+        MerkleTree.inclusionProofCount(index: leafIndex, size: treeSize)
     }
 
     /// The number of hashes in the consistency proof from `size1` to `size2`.
@@ -57,16 +55,9 @@ public enum ProofVerifier {
         let level = size1.trailingZeroBitCount
         let index = (size1 - 1) >> level
         let size = ((size2 - 1) >> level) + 1
-        let (inner, border) = decomposeInclusion(index: index, size: size)
-        return (index == 0 ? 0 : 1) + inner + border
-    }
-
-    /// Splits an inclusion path into the hashes below the point where the leaf's path leaves
-    /// the "left" perfect subtrees (`inner`) and the hashes of right-border subtrees (`border`).
-    static func decomposeInclusion(index: UInt64, size: UInt64) -> (inner: Int, border: Int) {
-        let inner = UInt64.bitWidth - (index ^ (size - 1)).leadingZeroBitCount
-        let border = (index >> UInt64(inner)).nonzeroBitCount
-        return (inner, border)
+        // index < size here, so the count exists.
+        let path = MerkleTree.inclusionProofCount(index: index, size: size) ?? 0
+        return (index == 0 ? 0 : 1) + path
     }
 
     /// Recomputes the root from a leaf hash and its inclusion proof (RFC 9162 §2.1.3.2).

@@ -13,14 +13,8 @@ public enum ChunkTree {
         Array(MerkleTree.hashLeaf(chunk).bytes)
     }
 
-    /// `SHA-256(0x01 ‖ left ‖ right)` of two 32-byte hashes.
-    ///
-    /// - Precondition: both are 32 bytes (chunk hashes from a checked manifest always are).
-    public static func hashChildren(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
-        Array(MerkleTree.hashChildren(digest(left), digest(right)).bytes)
-    }
-
     /// The Merkle tree hash of `leafHashes` (RFC 9162 §2.1.1), by the shared ``MerkleTree``.
+    /// - Precondition: every hash is 32 bytes (see ``digest(_:)``).
     public static func root(leafHashes: [[UInt8]]) -> [UInt8] {
         Array(InMemoryMerkleTree(leafHashes: leafHashes.map(digest)).root.bytes)
     }
@@ -28,6 +22,7 @@ public enum ChunkTree {
     /// The audit path of leaf `index` in a tree of `leafHashes.count` leaves (RFC 9162
     /// §2.1.3.1, `PATH(m, D[n])`), from the leaf's sibling up to the root's child.
     ///
+    /// - Precondition: every hash is 32 bytes (see ``digest(_:)``).
     /// - Returns: `nil` unless `0 <= index < leafHashes.count`.
     public static func inclusionProof(index: Int, leafHashes: [[UInt8]]) -> ChunkInclusionProof? {
         guard let path = InMemoryMerkleTree(leafHashes: leafHashes.map(digest)).inclusionProof(index: index)
@@ -36,10 +31,13 @@ public enum ChunkTree {
             index: index, treeSize: leafHashes.count, path: path.map { Array($0.bytes) })
     }
 
-    /// A 32-byte hash as a ``Digest32``; any other length (never produced by this module) maps to
-    /// the all-zero digest, which no proof or root can match by accident of length.
+    /// A chunk hash as a ``Digest32``.
+    ///
+    /// - Precondition: `bytes` is 32 bytes long. Chunk hashes come from ``hashLeaf(_:)`` or from a
+    ///   `PackageManifest`, whose initializer refuses any other length; proofs from outside are
+    ///   length-checked in ``ChunkInclusionProof/root(leafHash:)`` before they get here.
     static func digest(_ bytes: [UInt8]) -> Digest32 {
-        (try? Digest32(bytes: bytes, field: "chunk hash")) ?? .zero
+        bytes.withUnsafeBytes { Digest32(exactly32: $0) }
     }
 }
 

@@ -23,6 +23,8 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// write is between its durable append and publishing its state; checkpoints read the two
     /// together, so a checkpoint always commits to the state at its own size.
     private var stateSize: UInt64 = 0
+    /// The last checkpoint this book signed, and its size.
+    private var lastCheckpoint: (size: UInt64, note: String)?
     private var keys: [Digest32: UInt64] = [:]
     private var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
     private var pendingHeartbeats: [XOnlyPublicKey: [SignedHeartbeat]] = [:]
@@ -537,8 +539,12 @@ public actor LedgerKarmaBook: KarmaLedger {
         for _ in 0..<Self.signingAttempts {
             let state = self.state
             let size = stateSize
+            // Nothing appended since the last note: it is still the checkpoint (the sweep asks every
+            // second; the account tree is not rebuilt for an unchanged log).
+            if let last = lastCheckpoint, last.size == size { return last.note }
             if let note = try await signCheckpoint(size: size, tree: AccountTree(state: state), state: state)
             {
+                if size >= lastCheckpoint?.size ?? 0 { lastCheckpoint = (size, note) }
                 return note
             }
         }
