@@ -27,11 +27,16 @@ public struct ValidatorDependencies: Sendable {
     }
 }
 
-/// Builds the router: every controller's endpoints behind the JSON error middleware.
+/// Builds the router: every controller's endpoints behind the request metrics, the body memory
+/// budget and the JSON error middleware (outermost first).
 public func buildRouter(core: ValidatorCore, limits: ValidatorConfig.Limits) -> Router<
     ValidatorRequestContext
 > {
     let router = Router(context: ValidatorRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(metrics: core.metrics))
+    router.add(
+        middleware: BodyBudgetMiddleware(
+            budget: BodyBudget(capacity: limits.maxBodyMemoryInFlight, metrics: core.metrics)))
     router.add(middleware: JSONErrorMiddleware(metrics: core.metrics))
     router.addRoutes(JobsController(core: core, limits: limits).endpoints)
     router.addRoutes(NodesController(core: core, limits: limits).endpoints)
@@ -62,7 +67,8 @@ public func buildCore(
         nowMs: nowMs)
 }
 
-/// Builds the HTTP application with the settlement service attached (specs/service.md §2).
+/// Builds the HTTP application with the settlement service attached (specs/service.md §2), its
+/// connections under a `ConnectionGovernor` sized to the process's descriptor limit.
 ///
 /// - Parameter onServerRunning: called with the bound port once the server listens (port 0 in
 ///   the config picks a free one).
@@ -70,8 +76,17 @@ public func buildApplication(
     core: ValidatorCore, config: ValidatorConfig, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
+    let governor = ConnectionGovernor(
+        policy: config.connections.policy, descriptorLimit: ConnectionGovernor.currentDescriptorLimit(),
+        metrics: core.metrics)
+    logger.info(
+        "connection cap",
+        metadata: [
+            "capacity": "\(governor.capacity)", "configured": "\(config.connections.maxConnections)",
+        ])
     var app = Application(
         router: buildRouter(core: core, limits: config.limits),
+        server: .governedHTTP1(governor: governor),
         configuration: .init(
             address: .hostname(config.listen.host, port: config.listen.port), serverName: "mesh-validator",
             backlog: 1024),

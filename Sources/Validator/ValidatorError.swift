@@ -44,6 +44,8 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
     // MARK: Server side (500 / 503)
     case storage(String)
     case unavailable(String)
+    /// The memory budget for request bodies in flight is spent (specs/service.md §2.2); retry.
+    case busy(String)
     case internalFailure(String)
 
     /// Stable machine-readable code, as listed in specs/openapi.yaml.
@@ -70,6 +72,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .proofRefMismatch: "proof-ref-mismatch"
         case .storage: "storage-failure"
         case .unavailable: "unavailable"
+        case .busy: "busy"
         case .internalFailure: "internal-failure"
         }
     }
@@ -85,7 +88,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .invalidSignature, .receiptMismatch, .commitmentMismatch, .invalidAnnouncement, .invalidTensor,
             .unknownModel, .rejectedByKarma, .proofRefMismatch:
             422
-        case .unavailable: 503
+        case .unavailable, .busy: 503
         case .storage, .internalFailure: 500
         }
     }
@@ -119,6 +122,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
             "attached proof hashes to \(got) but the receipt's proofRef is \(want)"
         case .storage(let why): "storage failure: \(why)"
         case .unavailable(let why): "service unavailable: \(why)"
+        case .busy(let why): "busy: \(why)"
         case .internalFailure(let why): "internal failure: \(why)"
         }
     }

@@ -36,7 +36,9 @@ public enum ValidatorServer {
     public static func serve(
         config: ValidatorConfig, dependencies: ValidatorDependencies, ready: @escaping @Sendable (Int) -> Void
     ) async throws {
-        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        try config.check()
+        let level = try config.level()
+        ConnectionGovernor.raiseDescriptorLimit()
         let metrics = ValidatorMetrics()
         bootstrapProcess(level: level, registry: metrics.registry)
         var base = Logger(label: "mesh-validator")

@@ -35,9 +35,15 @@ final class ServeProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
 
-    init(binary: URL, config: URL) throws {
-        process.executableURL = binary
-        process.arguments = ["serve", "--config", config.path]
+    /// - Parameter launcher: a command that execs the binary (e.g. `prlimit --nofile=256:256 --`).
+    init(binary: URL, config: URL, launcher: [String] = []) throws {
+        if launcher.isEmpty {
+            process.executableURL = binary
+            process.arguments = ["serve", "--config", config.path]
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = launcher + [binary.path, "serve", "--config", config.path]
+        }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

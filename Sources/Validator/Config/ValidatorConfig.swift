@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOCore
 import Receipts
 
 /// The validator's configuration file (JSON; specs/service.md §2 lists every field, and
@@ -100,19 +102,26 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         public var maxSmallBodyBytes: Int
         /// `POST /v1/receipts/batch` (up to `ReceiptBatch.maxItems` submissions).
         public var maxBatchBodyBytes: Int
+        /// Memory that request bodies in flight may take together, across all requests
+        /// (`BodyBudget`; specs/service.md §2.2). Must cover `BodyBudget.chargePerByte` × the
+        /// largest per-endpoint limit, so one largest body always fits an idle server.
+        public var maxBodyMemoryInFlight: Int
 
         public init(
             maxReceiptBodyBytes: Int = 8 << 20, maxJobBodyBytes: Int = 8 << 20,
-            maxSmallBodyBytes: Int = 64 << 10, maxBatchBodyBytes: Int = 32 << 20
+            maxSmallBodyBytes: Int = 64 << 10, maxBatchBodyBytes: Int = 32 << 20,
+            maxBodyMemoryInFlight: Int = 256 << 20
         ) {
             self.maxReceiptBodyBytes = maxReceiptBodyBytes
             self.maxJobBodyBytes = maxJobBodyBytes
             self.maxSmallBodyBytes = maxSmallBodyBytes
             self.maxBatchBodyBytes = maxBatchBodyBytes
+            self.maxBodyMemoryInFlight = maxBodyMemoryInFlight
         }
 
         private enum CodingKeys: String, CodingKey {
             case maxReceiptBodyBytes, maxJobBodyBytes, maxSmallBodyBytes, maxBatchBodyBytes
+            case maxBodyMemoryInFlight
         }
 
         /// Decodes with the defaults for members that are absent.
@@ -126,6 +135,55 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
                 try c.decodeIfPresent(Int.self, forKey: .maxSmallBodyBytes) ?? d.maxSmallBodyBytes
             maxBatchBodyBytes =
                 try c.decodeIfPresent(Int.self, forKey: .maxBatchBodyBytes) ?? d.maxBatchBodyBytes
+            maxBodyMemoryInFlight =
+                try c.decodeIfPresent(Int.self, forKey: .maxBodyMemoryInFlight) ?? d.maxBodyMemoryInFlight
+        }
+
+        /// The largest per-endpoint body limit.
+        var largestBody: Int { max(maxReceiptBodyBytes, maxJobBodyBytes, maxSmallBodyBytes, maxBatchBodyBytes) }
+    }
+
+    /// Connection discipline (specs/service.md §2.1); times in milliseconds.
+    public struct Connections: Codable, Sendable, Equatable {
+        /// Cap on open connections; lowered at start to leave descriptors for storage
+        /// (`ConnectionGovernor.capacity`).
+        public var maxConnections: Int
+        /// How long a connection may wait for the first byte of a request.
+        public var idleTimeoutMs: Int
+        /// How long a request head may take, from its first byte.
+        public var headerTimeoutMs: Int
+        /// How long a request body may take, from the end of the head.
+        public var bodyTimeoutMs: Int
+
+        public init(
+            maxConnections: Int = 4096, idleTimeoutMs: Int = 60_000, headerTimeoutMs: Int = 10_000,
+            bodyTimeoutMs: Int = 60_000
+        ) {
+            self.maxConnections = maxConnections
+            self.idleTimeoutMs = idleTimeoutMs
+            self.headerTimeoutMs = headerTimeoutMs
+            self.bodyTimeoutMs = bodyTimeoutMs
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case maxConnections, idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs
+        }
+
+        /// Decodes with the defaults for members that are absent.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Connections()
+            maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? d.maxConnections
+            idleTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutMs) ?? d.idleTimeoutMs
+            headerTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .headerTimeoutMs) ?? d.headerTimeoutMs
+            bodyTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .bodyTimeoutMs) ?? d.bodyTimeoutMs
+        }
+
+        /// The governor's policy.
+        public var policy: ConnectionGovernor.Policy {
+            .init(
+                maxConnections: maxConnections, idleTimeout: .milliseconds(Int64(idleTimeoutMs)),
+                headerTimeout: .milliseconds(Int64(headerTimeoutMs)), bodyTimeout: .milliseconds(Int64(bodyTimeoutMs)))
         }
     }
 
@@ -150,6 +208,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     public var karmaParametersFile: String?
     public var settlement: Settlement
     public var limits: Limits
+    public var connections: Connections
     /// swift-log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String
     /// Allocations of the genesis entry, used only when the ledger is empty.
@@ -165,7 +224,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         logOrigin: String = "mesh-validator.local/log", orchestrators: [String],
         modelDirectory: String? = nil, circuitDirectory: String? = nil,
         karmaParametersFile: String? = nil, settlement: Settlement = Settlement(), limits: Limits = Limits(),
-        logLevel: String = "info", genesis: [GenesisAllocation] = [], tinyModel: Bool = false,
+        connections: Connections = Connections(), logLevel: String = "info", genesis: [GenesisAllocation] = [], tinyModel: Bool = false,
         heartbeatToleranceMs: UInt64 = 30_000
     ) {
         self.tinyModel = tinyModel
@@ -181,6 +240,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         self.karmaParametersFile = karmaParametersFile
         self.settlement = settlement
         self.limits = limits
+        self.connections = connections
         self.logLevel = logLevel
         self.genesis = genesis
     }
@@ -188,7 +248,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case listen, dataDirectory, identityKey, checkpointKey, logOrigin, orchestrators, modelDirectory
         case circuitDirectory, karmaParametersFile, settlement, limits, logLevel, genesis, tinyModel
-        case heartbeatToleranceMs
+        case heartbeatToleranceMs, connections
     }
 
     /// Decodes with defaults for the optional sections.
@@ -205,6 +265,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         karmaParametersFile = try c.decodeIfPresent(String.self, forKey: .karmaParametersFile)
         settlement = try c.decodeIfPresent(Settlement.self, forKey: .settlement) ?? Settlement()
         limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? Limits()
+        connections = try c.decodeIfPresent(Connections.self, forKey: .connections) ?? Connections()
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? "info"
         genesis = try c.decodeIfPresent([GenesisAllocation].self, forKey: .genesis) ?? []
         tinyModel = try c.decodeIfPresent(Bool.self, forKey: .tinyModel) ?? false
@@ -277,12 +338,38 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         ] where value < 1024 || value > 1 << 30 {
             throw Problem("limits.\(name) = \(value) is outside 1 KiB – 1 GiB")
         }
+        let floor = BodyBudget.chargePerByte * limits.largestBody
+        guard limits.maxBodyMemoryInFlight >= floor, limits.maxBodyMemoryInFlight <= 1 << 40 else {
+            throw Problem(
+                "limits.maxBodyMemoryInFlight = \(limits.maxBodyMemoryInFlight) must be at least \(floor) (\(BodyBudget.chargePerByte) × the largest body limit, so one largest body fits)"
+            )
+        }
+        guard (1...1_000_000).contains(connections.maxConnections) else {
+            throw Problem("connections.maxConnections = \(connections.maxConnections) is outside 1–1,000,000")
+        }
+        for (name, value) in [
+            ("idleTimeoutMs", connections.idleTimeoutMs), ("headerTimeoutMs", connections.headerTimeoutMs),
+            ("bodyTimeoutMs", connections.bodyTimeoutMs),
+        ] where !(100...3_600_000).contains(value) {
+            throw Problem("connections.\(name) = \(value) is outside 100 ms – 1 h")
+        }
+        _ = try level()
         guard settlement.sweepIntervalMs >= 10 else {
             throw Problem("settlement.sweepIntervalMs must be ≥ 10")
         }
         for (i, g) in genesis.enumerated() where (try? XOnlyPublicKey(hex: g.node)) == nil {
             throw Problem("genesis[\(i)].node: not a 64-hex-character x-only secp256k1 key")
         }
+    }
+
+    /// The swift-log level named by `logLevel`.
+    public func level() throws(Problem) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw Problem(
+                "logLevel \"\(logLevel)\" is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        return level
     }
 
     /// The orchestrator keys, parsed.

@@ -47,9 +47,11 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(input, context)
         } catch let error as ValidatorError {
             metrics.rejected(error, endpoint: context.endpointPath ?? "unmatched")
-            if error.httpStatus >= 500 { context.logger.error("request failed: \(error)") }
-            return jsonResponse(
+            if error.httpStatus == 500 { context.logger.error("request failed: \(error)") }
+            var response = jsonResponse(
                 ErrorBody(error: .init(code: error.code, message: error.description)), status: error.status)
+            if error.httpStatus == 503 { response.headers[.retryAfter] = "1" }
+            return response
         } catch is NIOTooManyBytesError {
             return jsonResponse(
                 ErrorBody(
@@ -106,18 +108,29 @@ func bytesResponse(_ data: Data, contentType: String, status: HTTPResponse.Statu
 
 extension Request {
     /// Reads the whole body, refusing more than `limit` bytes with `ValidatorError.bodyTooLarge`
-    /// (checked against `Content-Length` first, so an oversized upload is refused unread).
+    /// (checked against `Content-Length` first, so an oversized upload is refused unread) and
+    /// charging the request's `BodyBudget` lease as it goes (`ValidatorError.busy` when spent).
     func collectBody(limit: Int) async throws(ValidatorError) -> Data {
-        if let length = headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw .bodyTooLarge(limit: limit)
+        let lease = BodyBudget.current
+        if let length = headers[.contentLength].flatMap({ Int($0) }) {
+            guard length <= limit else { throw .bodyTooLarge(limit: limit) }
+            try lease?.cover(bodyBytes: length)
         }
+        var collected = ByteBuffer()
         do {
-            let buffer = try await body.collect(upTo: limit)
-            return Data(buffer.readableBytesView)
-        } catch is NIOTooManyBytesError {
-            throw .bodyTooLarge(limit: limit)
+            for try await chunk in body {
+                guard chunk.readableBytes <= limit - collected.readableBytes else {
+                    throw ValidatorError.bodyTooLarge(limit: limit)
+                }
+                try lease?.cover(bodyBytes: collected.readableBytes + chunk.readableBytes)
+                var chunk = chunk
+                collected.writeBuffer(&chunk)
+            }
+        } catch let error as ValidatorError {
+            throw error
         } catch {
             throw .malformedBody("could not read the request body: \(error)")
         }
+        return Data(collected.readableBytesView)
     }
 }

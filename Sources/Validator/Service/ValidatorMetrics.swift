@@ -5,7 +5,8 @@ import Prometheus
 
 /// The service's metrics (swift-metrics), created against an explicit factory so several
 /// validators can run in one process (tests); `serve` also bootstraps the global `MetricsSystem`
-/// with the same Prometheus registry so Hummingbird's request metrics appear at `/metrics`.
+/// with the same Prometheus registry. Request metrics come from `RequestMetricsMiddleware`, the
+/// connection table's from `ConnectionGovernor`; specs/service.md §7 lists every metric.
 public struct ValidatorMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
@@ -14,6 +15,8 @@ public struct ValidatorMetrics: Sendable {
     private let settlementLatency: Metrics.Timer
     private let reExecutionTime: Metrics.Timer
     private let proofCheckTime: Metrics.Timer
+    private let connectionsOpen: CoreMetrics.Gauge
+    private let bodyBytesInFlight: CoreMetrics.Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -29,6 +32,8 @@ public struct ValidatorMetrics: Sendable {
         settlementLatency = Metrics.Timer(label: "mesh_settlement_latency_seconds", factory: factory)
         reExecutionTime = Metrics.Timer(label: "mesh_reexecution_seconds", factory: factory)
         proofCheckTime = Metrics.Timer(label: "mesh_proof_check_seconds", factory: factory)
+        connectionsOpen = CoreMetrics.Gauge(label: "mesh_http_connections_open", factory: factory)
+        bodyBytesInFlight = CoreMetrics.Gauge(label: "mesh_http_body_bytes_in_flight", factory: factory)
     }
 
     func jobAnnounced() { jobsAnnounced.increment() }
@@ -77,6 +82,34 @@ public struct ValidatorMetrics: Sendable {
             factory: factory
         )
         .increment()
+    }
+
+    /// One answered request: `route` is the matched route template (`unmatched` for none).
+    func request(method: String, route: String, status: Int, duration: Duration) {
+        let dimensions = [("method", method), ("route", route), ("status", String(status))]
+        CoreMetrics.Counter(label: "mesh_http_requests_total", dimensions: dimensions, factory: factory)
+            .increment()
+        Metrics.Timer(
+            label: "mesh_http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
+            factory: factory
+        ).recordNanoseconds(Self.nanos(duration))
+    }
+
+    func connectionClosed(_ reason: ConnectionGovernor.Closure) {
+        CoreMetrics.Counter(
+            label: "mesh_http_connections_closed_total", dimensions: [("reason", reason.rawValue)],
+            factory: factory
+        ).increment()
+    }
+
+    func openConnections(_ count: Int) { connectionsOpen.record(count) }
+
+    func bodyBytes(inFlight bytes: Int) { bodyBytesInFlight.record(bytes) }
+
+    func bodyRefused(endpoint: String) {
+        CoreMetrics.Counter(
+            label: "mesh_http_body_budget_refusals_total", dimensions: [("route", endpoint)], factory: factory
+        ).increment()
     }
 
     private static func nanos(_ d: Duration) -> Int64 {

@@ -1,0 +1,152 @@
+import Foundation
+import Receipts
+import TestSupport
+import Testing
+
+@testable import Validator
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One raw TCP connection to the validator, for clients that misbehave on purpose.
+final class RawConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ValidatorError.unavailable("socket: errno \(errno)") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw ValidatorError.unavailable("connect: errno \(errno)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends `text`; false when the peer has closed the connection.
+    @discardableResult
+    func send(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    }
+
+    /// Whatever arrives within `timeout` seconds: the bytes, empty when the peer closed, `nil` on
+    /// timeout.
+    func receive(timeout: Double) -> [UInt8]? {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(timeout * 1000)) == 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return n <= 0 ? [] : Array(buffer[0..<n])
+    }
+
+    /// Reads until the peer closes or `timeout` seconds pass; true when it closed.
+    func closedWithin(_ timeout: Double) -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            guard let bytes = receive(timeout: end.timeIntervalSinceNow) else { return false }
+            if bytes.isEmpty { return true }
+        }
+        return false
+    }
+
+    /// One `GET path`: the status line's code, or `nil` when no complete status line arrived in
+    /// `timeout` seconds.
+    func get(_ path: String, timeout: Double) -> Int? {
+        guard send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") else { return nil }
+        guard let bytes = receive(timeout: timeout), !bytes.isEmpty else { return nil }
+        let line = String(decoding: bytes.prefix(while: { $0 != 13 }), as: UTF8.self)
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+}
+
+/// Connection discipline of the real binary (specs/service.md §2.1): stalled clients can neither
+/// exhaust the descriptors nor keep a normal client, `/healthz` included, waiting.
+@Suite(.serialized, .enabled(if: ServeBinary.url != nil, "needs the built mesh-validator binary"))
+struct ConnectionDisciplineTests {
+    func start(descriptorLimit: Int, connections: [String: Int]) throws -> ServeProcess {
+        let dir = try RepoPaths.temporaryDirectory(prefix: "serve-conn")
+        let config: [String: Any] = [
+            "listen": ["host": "127.0.0.1", "port": 0],
+            "dataDirectory": "data",
+            "identityKey": ["hex": Hex.encode(SchnorrSigningKey.generate().rawRepresentation)],
+            "checkpointKey": ["hex": String(repeating: "5c", count: 32)],
+            "orchestrators": [SchnorrSigningKey.generate().publicKey.hex],
+            "logLevel": "error", "connections": connections,
+        ]
+        let url = dir.appendingPathComponent("config.json")
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+        return try ServeProcess(
+            binary: try #require(ServeBinary.url), config: url,
+            launcher: ["prlimit", "--nofile=\(descriptorLimit):\(descriptorLimit)", "--"])
+    }
+
+    @Test func stalledClientsPastTheDescriptorLimitLeaveTheServiceAnswering() throws {
+        // 256 descriptors; 300 stalled connections: trickled heads and half-sent bodies.
+        let server = try start(descriptorLimit: 256, connections: [:])
+        defer { _ = server.terminate() }
+        var stalled: [RawConnection] = []
+        for i in 0..<300 {
+            let c = try RawConnection(port: server.port)
+            if i % 2 == 0 {
+                c.send("POST /v1/receipts HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            } else {
+                c.send(
+                    "POST /v1/receipts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                        + String(repeating: "x", count: 500))
+            }
+            stalled.append(c)
+        }
+        for round in 0..<5 {
+            // Keep trickling: one more header line on every head still open.
+            for (i, c) in stalled.enumerated() where i % 2 == 0 { c.send("X-Trickle-\(round): 1\r\n") }
+            let client = try RawConnection(port: server.port)
+            let started = Date()
+            let status = client.get("/healthz", timeout: 1)
+            #expect(status == 200, "round \(round): /healthz answered \(status.map(String.init) ?? "nothing") within 1 s")
+            #expect(Date().timeIntervalSince(started) < 1)
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(server.process.isRunning)
+    }
+
+    @Test func eachPhaseHasItsTimeout() throws {
+        let server = try start(
+            descriptorLimit: 1024,
+            connections: ["idleTimeoutMs": 600, "headerTimeoutMs": 800, "bodyTimeoutMs": 1000])
+        defer { _ = server.terminate() }
+        let idle = try RawConnection(port: server.port)
+        let head = try RawConnection(port: server.port)
+        head.send("GET /healthz HTTP/1.1\r\n")
+        let body = try RawConnection(port: server.port)
+        body.send(
+            "POST /v1/receipts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        // Keep-alive: a connection that was answered waits idleTimeoutMs for the next request.
+        let kept = try RawConnection(port: server.port)
+        #expect(kept.get("/healthz", timeout: 2) == 200)
+        #expect(idle.closedWithin(3), "idle connection kept open")
+        #expect(head.closedWithin(3), "trickled head kept open")
+        #expect(body.closedWithin(3), "half-sent body kept open")
+        #expect(kept.closedWithin(3), "keep-alive connection kept open")
+        // A normal client is served throughout.
+        #expect(try RawConnection(port: server.port).get("/healthz", timeout: 2) == 200)
+    }
+
+    @Test func theCapLeavesDescriptorsForStorage() {
+        let metrics = ValidatorMetrics()
+        let policy = ValidatorConfig.Connections().policy
+        #expect(ConnectionGovernor(policy: policy, descriptorLimit: 1024, metrics: metrics).capacity == 896)
+        #expect(ConnectionGovernor(policy: policy, descriptorLimit: 256, metrics: metrics).capacity == 192)
+        #expect(ConnectionGovernor(policy: policy, descriptorLimit: 1 << 20, metrics: metrics).capacity == 4096)
+    }
+}
