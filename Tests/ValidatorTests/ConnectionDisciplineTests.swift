@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Receipts
 import TestSupport
 import Testing
@@ -148,5 +149,74 @@ struct ConnectionDisciplineTests {
         #expect(ConnectionGovernor(policy: policy, descriptorLimit: 1024, metrics: metrics).capacity == 896)
         #expect(ConnectionGovernor(policy: policy, descriptorLimit: 256, metrics: metrics).capacity == 192)
         #expect(ConnectionGovernor(policy: policy, descriptorLimit: 1 << 20, metrics: metrics).capacity == 4096)
+    }
+}
+
+/// The memory budget for bodies in flight (specs/service.md §2.2), measured on the real binary.
+@Suite(.serialized, .enabled(if: ServeBinary.url != nil, "needs the built mesh-validator binary"))
+struct BodyBudgetTests {
+    /// `VmHWM` and `VmRSS` of `pid`, in bytes.
+    static func memory(of pid: Int32) throws -> (peak: Int, resident: Int) {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        func field(_ name: String) -> Int {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        }
+        return (field("VmHWM"), field("VmRSS"))
+    }
+
+    /// A 1,024-receipt batch of about 29 MiB: signed receipts for a job nobody announced, each
+    /// with a 5,500-token output tensor.
+    static func largeBatch() throws -> Data {
+        let node = SchnorrSigningKey.generate()
+        let output = try KernelShardExecutor.tokenTensor((0..<5500).map { Int32($0 % 64) })
+        let receipt = Receipt(
+            jobID: TaggedHash.hash(tag: "test/budget", Data("job".utf8)), modelID: Digest32.sha256(Data()),
+            layerStart: 0, layerEnd: 1, inputCommitment: Digest32.sha256(Data("in".utf8)),
+            outputCommitment: Digest32.sha256(output), node: node.publicKey, startedAtMs: 1, finishedAtMs: 2,
+            sequence: 1)
+        let item = ReceiptSubmission(signed: try .sign(receipt, with: node), output: output).json()
+        var body = Data(#"{"receipts":["#.utf8)
+        for i in 0..<1024 {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(item)
+        }
+        body.append(contentsOf: Array("]}".utf8))
+        return body
+    }
+
+    @Test func concurrentLargeBatchesStayWithinTheBudget() throws {
+        let budget = 128 << 20
+        let dir = try RepoPaths.temporaryDirectory(prefix: "serve-budget")
+        let config: [String: Any] = [
+            "listen": ["host": "127.0.0.1", "port": 0], "dataDirectory": "data",
+            "identityKey": ["hex": Hex.encode(SchnorrSigningKey.generate().rawRepresentation)],
+            "checkpointKey": ["hex": String(repeating: "5c", count: 32)],
+            "orchestrators": [SchnorrSigningKey.generate().publicKey.hex], "logLevel": "error",
+            "limits": ["maxBodyMemoryInFlight": budget],
+        ]
+        let url = dir.appendingPathComponent("config.json")
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+        let server = try ServeProcess(binary: try #require(ServeBinary.url), config: url)
+        defer { _ = server.terminate() }
+        let body = try Self.largeBatch()
+        #expect(body.count > 28 << 20 && body.count < 32 << 20, "batch is \(body.count) bytes")
+        // Warm up with one small request; the baseline is the resident set afterwards.
+        #expect(try LoopbackHTTPClient(port: server.port).get("/healthz").status == 200)
+        let baseline = try Self.memory(of: server.process.processIdentifier).resident
+
+        let statuses = Mutex<[Int]>([])
+        let port = server.port
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let status = (try? LoopbackHTTPClient(port: port).post("/v1/receipts/batch", json: body))?.status ?? -1
+            statuses.withLock { $0.append(status) }
+        }
+        let seen = statuses.withLock { $0 }
+        let (peak, after) = try Self.memory(of: server.process.processIdentifier)
+        print("budget test: baseline \(baseline >> 20) MiB, peak \(peak >> 20) MiB, after \(after >> 20) MiB, statuses \(seen)")
+        #expect(seen.contains(200), "no batch got through: \(seen)")
+        #expect(seen.allSatisfy { $0 == 200 || $0 == 503 }, "\(seen)")
+        #expect(peak <= baseline + budget, "peak \(peak >> 20) MiB over baseline \(baseline >> 20) MiB + budget")
+        #expect(after <= baseline + (32 << 20), "\(after >> 20) MiB stayed resident (baseline \(baseline >> 20) MiB)")
     }
 }
