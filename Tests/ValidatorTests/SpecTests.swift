@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Receipts
 import TestSupport
 import Testing
@@ -65,12 +66,28 @@ import Testing
         #expect(config.dataDirectory == base + "/data")
         #expect(config.identityKey.file == base + "/keys/validator.bip340.hex")
         #expect(config.modelDirectory == base + "/models")
-        #expect(config.circuitDirectory == base + "/circuits")
+        #expect(
+            config.circuitDirectory.map { URL(fileURLWithPath: $0).standardized.path }
+                == RepoPaths.root().appendingPathComponent("Circuits").standardized.path)
         #expect(config.settlement.mode == .reExecute)
         #expect(config.orchestrators.count == 1)
         #expect(config.genesis.first?.bonded == 10_000_000_000)
         #expect(!config.tinyModel)
         #expect(config.heartbeatToleranceMs == 30_000)
+    }
+
+    /// The shipped example starts: its key files (both keygen formats), model and circuit
+    /// directories are there. Only the port and the data directory are changed, to run beside CI.
+    @Test func exampleConfigStartsAsShipped() async throws {
+        var config = try ValidatorConfig.load(from: RepoPaths.fixture("service/example-config.json").path)
+        config.listen.port = 0
+        config.dataDirectory = try RepoPaths.temporaryDirectory(prefix: "example-config").path
+        let dependencies = try await ValidatorDependencies.open(config: config)
+        let server = try await RunningValidator.start(
+            config: config, dependencies: dependencies, logLevel: "error")
+        let health = try await LoopbackHTTPClient(port: server.port).send("GET", "/healthz")
+        #expect(health.status == 200)
+        try await server.shutdown()
     }
 
     @Test(arguments: [
@@ -107,12 +124,52 @@ import Testing
         try Data((String(repeating: "ab", count: 32) + "\n").utf8).write(
             to: dir.appendingPathComponent("k.hex"))
         let key = ValidatorConfig.SecretKey(file: dir.appendingPathComponent("k.hex").path)
-        #expect(try key.bytes(relativeTo: dir, what: "k") == Data(repeating: 0xab, count: 32))
+        #expect(try key.bytes(what: "k") == Data(repeating: 0xab, count: 32))
         #expect(throws: ValidatorConfig.Problem.self) {
-            try ValidatorConfig.SecretKey(hex: "abc").bytes(relativeTo: dir, what: "k")
+            try ValidatorConfig.SecretKey(hex: "abc").bytes(what: "k")
         }
         #expect(throws: ValidatorConfig.Problem.self) {
-            try ValidatorConfig.SecretKey(hex: "00", file: "x").bytes(relativeTo: dir, what: "k")
+            try ValidatorConfig.SecretKey(hex: "00", file: "x").bytes(what: "k")
+        }
+    }
+
+    @Test func keysFromBothKeygenCommandsAreAccepted() throws {
+        let dir = try RepoPaths.temporaryDirectory(prefix: "keys")
+        let signer = try NoteSigner.generate(name: "mesh.example/log")
+        let file = dir.appendingPathComponent("checkpoint.key")
+        try Data((signer.signerKey + "\n").utf8).write(to: file)
+        let key = ValidatorConfig.SecretKey(file: file.path)
+        #expect(try key.checkpointSeed(origin: "mesh.example/log") == signer.ed25519Seed32)
+        #expect(throws: ValidatorConfig.Problem.self) { try key.checkpointSeed(origin: "other.example/log") }
+        let hex = ValidatorConfig.SecretKey(hex: String(repeating: "cd", count: 32))
+        #expect(try hex.checkpointSeed(origin: "any") == Data(repeating: 0xcd, count: 32))
+        let broken = ValidatorConfig.SecretKey(hex: "PRIVATE+KEY+mesh.example/log+00000000+AAAA")
+        do {
+            _ = try broken.checkpointSeed(origin: "mesh.example/log")
+            Issue.record("a malformed signer key was accepted")
+        } catch { #expect(error.description.contains("checkpointKey")) }
+    }
+
+    @Test(arguments: [
+        (#""logLevel":"loud""#, "logLevel \"loud\""),
+        (#""connections":{"headerTimeoutMs":5}"#, "connections.headerTimeoutMs"),
+        (#""connections":{"maxConnections":0}"#, "connections.maxConnections"),
+        (#""limits":{"maxBodyMemoryInFlight":1048576}"#, "limits.maxBodyMemoryInFlight"),
+        (#""settlement":{"mode":"sometimes"}"#, "settlement.mode"),
+    ])
+    func invalidValuesNameTheirMember(member: String, fragment: String) throws {
+        let dir = try RepoPaths.temporaryDirectory(prefix: "config")
+        let url = dir.appendingPathComponent("config.json")
+        let text =
+            #"{"dataDirectory":"d","identityKey":{"hex":"00"},"checkpointKey":{"hex":"00"},"#
+            + #""orchestrators":["79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"],"#
+            + member + "}"
+        try Data(text.utf8).write(to: url)
+        do {
+            _ = try ValidatorConfig.load(from: url.path)
+            Issue.record("\(member) was accepted")
+        } catch {
+            #expect(error.description.contains(fragment), "\(error.description)")
         }
     }
 }

@@ -130,6 +130,9 @@ public struct NoteSigner: Sendable {
         }
     }
 
+    /// The 32-byte RFC 8032 private key seed. Secret.
+    public var ed25519Seed32: Data { key.rawRepresentation }
+
     /// The signer key text. Secret: store with file mode 0600.
     public var signerKey: String {
         let blob = Data([ed25519SignatureType]) + key.rawRepresentation

@@ -87,8 +87,7 @@ public struct CircuitRegistry: Sendable {
         let root = URL(fileURLWithPath: directory)
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: root.path) } catch {
-            throw .unknownModel(
-                "cannot list the circuit directory \(directory): \(error.localizedDescription)")
+            throw .notFound("circuit directory \(directory) cannot be listed: \(error.localizedDescription)")
         }
         var entries: [Entry] = []
         var skipped: [String] = []

@@ -92,7 +92,11 @@ public final class KernelShardExecutor: ShardExecutor {
             var candidates: [URL] = []
             if fm.fileExists(atPath: root.appendingPathComponent(ModelPackage.manifestFile).path) {
                 candidates.append(root)
-            } else if let names = try? fm.contentsOfDirectory(atPath: root.path) {
+            } else {
+                let names: [String]
+                do { names = try fm.contentsOfDirectory(atPath: root.path) } catch {
+                    throw .notFound("model directory \(directory) cannot be listed: \(error.localizedDescription)")
+                }
                 for name in names.sorted() {
                     let dir = root.appendingPathComponent(name)
                     if fm.fileExists(atPath: dir.appendingPathComponent(ModelPackage.manifestFile).path) {

@@ -23,8 +23,15 @@ extension ValidatorDependencies {
             throw ValidatorConfig.Problem(
                 "cannot create data directory \(base.path): \(error.localizedDescription)")
         }
-        let identity = try config.identityKey.bytes(relativeTo: base, what: "identityKey")
-        let checkpointSeed = try config.checkpointKey.bytes(relativeTo: base, what: "checkpointKey")
+        for (member, path) in [("modelDirectory", config.modelDirectory), ("circuitDirectory", config.circuitDirectory)] {
+            var isDirectory: ObjCBool = false
+            if let path, !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw ValidatorConfig.Problem(
+                    "\(member): \(path) is not a directory (create it, or remove \(member) from the config)")
+            }
+        }
+        let identity = try config.identityKey.bytes(what: "identityKey")
+        let checkpointSeed = try config.checkpointKey.checkpointSeed(origin: config.logOrigin)
         let validatorKey: SchnorrSigningKey
         do { validatorKey = try SchnorrSigningKey(rawRepresentation: identity) } catch {
             throw ValidatorConfig.Problem("identityKey: \(error)")

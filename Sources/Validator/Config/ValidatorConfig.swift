@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Logging
 import NIOCore
 import Receipts
@@ -31,27 +32,50 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             self.file = file
         }
 
-        /// The 32 secret bytes.
+        /// The key text: `hex`, or the trimmed contents of `file`.
+        ///
+        /// - Throws: `ValidatorConfig.Problem` when neither or both are given or the file is
+        ///   unreadable.
+        func text(what: String) throws(ValidatorConfig.Problem) -> String {
+            switch (hex, file) {
+            case (let hex?, nil): return hex.trimmingCharacters(in: .whitespacesAndNewlines)
+            case (nil, let file?):
+                let data: Data
+                do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+                    throw .init("\(what): cannot read key file \(file): \(error.localizedDescription)")
+                }
+                return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            default: throw .init("\(what): give exactly one of \"hex\" or \"file\"")
+            }
+        }
+
+        /// The 32 secret bytes, given as 64 hex characters (as `mesh-validator keygen` writes).
         ///
         /// - Throws: `ValidatorConfig.Problem` when neither or both are given, the file is
         ///   unreadable, or the text is not 64 hex characters.
-        public func bytes(relativeTo base: URL, what: String) throws(ValidatorConfig.Problem) -> Data {
-            let text: String
-            switch (hex, file) {
-            case (let hex?, nil): text = hex
-            case (nil, let file?):
-                let url = ValidatorConfig.resolve(file, relativeTo: base)
-                guard let data = try? Data(contentsOf: url) else {
-                    throw .init("\(what): cannot read key file \(url.path)")
-                }
-                text = String(decoding: data, as: UTF8.self)
-            default: throw .init("\(what): give exactly one of \"hex\" or \"file\"")
-            }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let bytes = Hex.decode(trimmed), bytes.count == 32 else {
+        public func bytes(what: String) throws(ValidatorConfig.Problem) -> Data {
+            guard let bytes = Hex.decode(try text(what: what)), bytes.count == 32 else {
                 throw .init("\(what): the key must be 64 hex characters (32 bytes)")
             }
             return bytes
+        }
+
+        /// The Ed25519 checkpoint seed: 64 hex characters, or a C2SP note signer key
+        /// `PRIVATE+KEY+<name>+<id>+<base64>` as `mesh-validator ledger keygen` writes, whose name
+        /// must be the log's `origin`.
+        public func checkpointSeed(origin: String) throws(ValidatorConfig.Problem) -> Data {
+            let text = try text(what: "checkpointKey")
+            guard text.hasPrefix("PRIVATE+KEY+") else { return try bytes(what: "checkpointKey") }
+            let signer: NoteSigner
+            do { signer = try NoteSigner(signerKey: text) } catch {
+                throw .init("checkpointKey: not a usable note signer key: \(error)")
+            }
+            guard signer.name == origin else {
+                throw .init(
+                    "checkpointKey: the signer key is named \"\(signer.name)\" but logOrigin is \"\(origin)\"; create the key with `ledger keygen --name \(origin)` or set logOrigin to its name"
+                )
+            }
+            return signer.ed25519Seed32
         }
     }
 
