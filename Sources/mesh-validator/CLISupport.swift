@@ -33,25 +33,42 @@ func malformed(_ reason: String) -> ExitCode {
 /// - Throws: `ExitCode` 2 (after printing what is wrong) when the file is missing,
 ///   unreadable or larger than `maxBytes`.
 func readInput(_ path: String, maxBytes: Int = 16 << 20) throws -> Data {
+    do { return try readInputFile(path, maxBytes: maxBytes) } catch { throw malformed(error.description) }
+}
+
+/// Why an input file could not be read; the message names the file.
+struct InputFileError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// `readInput` without printing: the caller reports the error (e.g. as one verdict among many).
+func readInputFile(_ path: String, maxBytes: Int) throws(InputFileError) -> Data {
     if path == "-" {
         let data = FileHandle.standardInput.readData(ofLength: maxBytes + 1)
         guard data.count <= maxBytes else {
-            throw malformed("standard input is larger than \(maxBytes) bytes")
+            throw InputFileError(description: "standard input is larger than \(maxBytes) bytes")
         }
         return data
     }
-    let url = URL(fileURLWithPath: path)
-    guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
-        throw malformed("cannot read \(path): no such file")
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw InputFileError(description: "cannot read \(path): no such file")
     }
-    if let size = attributes[.size] as? Int, size > maxBytes {
-        throw malformed("\(path) is \(size) bytes; the limit is \(maxBytes)")
+    guard !isDirectory.boolValue else {
+        throw InputFileError(description: "cannot read \(path): it is a directory, not a file")
     }
-    do {
-        return try Data(contentsOf: url)
-    } catch {
-        throw malformed("cannot read \(path): \(error.localizedDescription)")
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        throw InputFileError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
     }
+    defer { try? handle.close() }
+    let data: Data
+    do { data = try handle.read(upToCount: maxBytes + 1) ?? Data() } catch {
+        throw InputFileError(description: "cannot read \(path): \(error.localizedDescription)")
+    }
+    guard data.count <= maxBytes else {
+        throw InputFileError(description: "\(path) is larger than the limit of \(maxBytes) bytes")
+    }
+    return data
 }
 
 /// Prints `value` as JSON with sorted keys (pretty unless `compact`) to standard output.

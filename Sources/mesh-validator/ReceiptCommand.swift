@@ -51,53 +51,58 @@ struct ReceiptCommand: AsyncParsableCommand {
 
         @Argument(help: "Signed receipt JSON files.") var files: [String]
         @Option(help: "Worker threads (default: all cores).") var threads: Int?
-        @Flag(help: "Print one JSON verdict per file.") var json = false
+        @Flag(help: "Print one JSON verdict object per line (JSON Lines), one per file in argument order.")
+        var json = false
 
         struct Verdict: Encodable {
+            enum Status: String, Encodable { case valid, invalid, malformed }
             var file: String
-            var status: String
+            var status: Status
             var reason: String?
             var digest: String?
         }
 
         func run() async throws {
-            var parsed: [(String, SignedReceipt)] = []
-            var verdicts: [Verdict] = []
-            var worst = CLIExit.valid
-            for file in files {
+            // Parse every file first (keeping argument order), then verify the parsed ones in parallel.
+            var verdicts: [Verdict?] = Array(repeating: nil, count: files.count)
+            var parsed: [(index: Int, receipt: SignedReceipt)] = []
+            for (index, file) in files.enumerated() {
                 do {
-                    let data = try readInput(file, maxBytes: Receipt.maxJSONSize)
-                    parsed.append((file, try SignedReceipt(json: data)))
-                } catch let error as ReceiptError {
-                    verdicts.append(Verdict(file: file, status: "malformed", reason: error.description))
-                    if !json { printError("\(file): malformed: \(error)") }
-                    worst = CLIExit.malformed
+                    let data = try readInputFile(file, maxBytes: Receipt.maxJSONSize)
+                    parsed.append((index, try SignedReceipt(json: data)))
+                } catch let error as InputFileError {
+                    verdicts[index] = Verdict(file: file, status: .malformed, reason: error.description)
                 } catch {
-                    verdicts.append(Verdict(file: file, status: "malformed", reason: "unreadable"))
-                    worst = CLIExit.malformed
+                    verdicts[index] = Verdict(file: file, status: .malformed, reason: "\(error)")
                 }
             }
             let results = ReceiptBatchVerifier.verify(
-                parsed.map(\.1), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-            for ((file, receipt), verdict) in zip(parsed, results) {
-                switch verdict {
+                parsed.map(\.receipt), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            for ((index, receipt), result) in zip(parsed, results) {
+                let digest = receipt.receipt.digest.hex
+                switch result {
                 case .valid:
-                    verdicts.append(Verdict(file: file, status: "valid", digest: receipt.receipt.digest.hex))
-                    if !json {
-                        print(
-                            "\(file): valid (job \(receipt.receipt.jobID.hex), node \(receipt.receipt.node.hex))"
-                        )
-                    }
+                    verdicts[index] = Verdict(file: files[index], status: .valid, digest: digest)
                 case .invalid(let reason):
-                    verdicts.append(
-                        Verdict(
-                            file: file, status: "invalid", reason: reason, digest: receipt.receipt.digest.hex)
-                    )
-                    if !json { printError("\(file): invalid: \(reason)") }
-                    if worst == CLIExit.valid { worst = CLIExit.invalid }
+                    verdicts[index] = Verdict(file: files[index], status: .invalid, reason: reason, digest: digest)
                 }
             }
-            if json { try printJSON(verdicts) }
+            var worst = CLIExit.valid
+            for (index, verdict) in verdicts.enumerated() {
+                guard let verdict else { continue }
+                if json {
+                    try printJSON(verdict, compact: true)
+                } else if verdict.status == .valid, let receipt = parsed.first(where: { $0.index == index })?.receipt {
+                    print("\(verdict.file): valid (job \(receipt.receipt.jobID.hex), node \(receipt.receipt.node.hex))")
+                } else {
+                    printError("\(verdict.file): \(verdict.status.rawValue): \(verdict.reason ?? "")")
+                }
+                switch verdict.status {
+                case .malformed: worst = CLIExit.malformed
+                case .invalid where worst == CLIExit.valid: worst = CLIExit.invalid
+                case .valid, .invalid: break
+                }
+            }
             if worst != CLIExit.valid { throw worst }
         }
     }

@@ -71,12 +71,25 @@ struct ReceiptCLITests {
         #expect(missing.status == 2)
         #expect(missing.stderrText.contains("no such file"))
 
-        // Batch: the worst verdict wins; --json reports each file.
+        // A directory is named as one, not as an NSCocoaErrorDomain code.
+        let directory = try runProcess(bin, ["receipt", "verify", dir.path])
+        #expect(directory.status == 2)
+        #expect(directory.stderrText.contains("is a directory"), "\(directory.stderrText)")
+        #expect(!directory.stderrText.contains("NSCocoaErrorDomain"))
+
+        // Batch: the worst verdict wins; --json prints one object per line, one per file, in
+        // argument order (malformed ones included).
         let batch = try runProcess(
-            bin, ["receipt", "verify", "--json", path("r.json"), path("tampered.json")])
-        #expect(batch.status == 1)
-        let verdicts = try JSONSerialization.jsonObject(with: batch.stdout) as? [[String: Any]]
-        #expect(verdicts?.map { $0["status"] as? String } == ["valid", "invalid"])
+            bin,
+            ["receipt", "verify", "--json", path("tampered.json"), path("r.json"), dir.path, path("r.json")])
+        #expect(batch.status == 2)
+        let lines = String(decoding: batch.stdout, as: UTF8.self).split(separator: "\n")
+        let verdicts = try lines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(verdicts.map { $0["status"] as? String } == ["invalid", "valid", "malformed", "valid"])
+        #expect(verdicts.map { $0["file"] as? String } == [path("tampered.json"), path("r.json"), dir.path, path("r.json")])
+        #expect((verdicts[2]["reason"] as? String)?.contains("directory") == true)
     }
 
     @Test func hugeAndBinaryInputsAreMalformedNotCrashes() throws {
