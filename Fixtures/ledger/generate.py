@@ -151,6 +151,14 @@ def inclusion_probes():
     add("leafIdx-negative", "negative leaf index", "malformed", mut(leafIdx=-1))
     add("leafIdx-string", "leaf index as a string", "malformed", mut(leafIdx=str(idx)))
     add("leafIdx-fraction", "leaf index with a fraction", "malformed", mut(leafIdx=723.5))
+    add("leafIdx-integral-float", "leaf index written 998.0 (a JSON number that is not an integer)",
+        "malformed", raw=dump(doc).replace('"leafIdx": 998', '"leafIdx": 998.0'))
+    add("leafIdx-exponent", "leaf index written 9.98e2", "malformed",
+        raw=dump(doc).replace('"leafIdx": 998', '"leafIdx": 9.98e2'))
+    add("proof-null-single-leaf", "a tree of one entry: an empty proof written null, as Go encodes an "
+        "empty slice", "valid", {"leafIdx": 0, "treeSize": 1, "leafHash": b64(leaf(d[0])), "root": b64(mth(d[:1])),
+                                 "proof": None})
+    add("proof-null", "proof null where hashes are needed", "invalid", mut(proof=None))
     o = dict(doc)
     del o["root"]
     add("missing-root", "no root", "malformed", o)
@@ -219,6 +227,11 @@ def consistency_probes():
     add("hash-33-bytes", "a proof hash of 33 bytes", "malformed",
         mut(proof=[b64(base64.b64decode(doc["proof"][0]) + b"\x01")] + doc["proof"][1:]))
     add("proof-not-array", "proof is a string", "malformed", mut(proof=doc["proof"][0]))
+    add("same-size-proof-null", "equal sizes, empty proof written null (as Go encodes an empty slice)", "valid",
+        {"size1": n, "size2": n, "root1": doc["root2"], "root2": doc["root2"], "proof": None})
+    add("size1-integral-float", "first size written 993.0", "malformed",
+        raw=dump(doc).replace('"size1": 993', '"size1": 993.0'))
+    add("size2-exponent", "second size written 1e3", "malformed", raw=dump(doc).replace('"size2": 1000', '"size2": 1e3'))
     add("size2-too-large", "second size beyond 2^64-1", "malformed", mut(size2=2 ** 64))
     write("probes/consistency/MANIFEST.json", dump(probes))
 

@@ -1,10 +1,13 @@
 import Foundation
+import Receipts
 
 /// The auditor's inclusion proof JSON (specs/ledger.md §4.3):
 /// `{"leafIdx": I, "treeSize": N, "leafHash": b64, "root": b64, "proof": [b64, ...]}`.
 ///
-/// Hashes are standard padded base64 of exactly 32 bytes. Unknown keys are ignored.
-public struct InclusionProofDocument: Codable, Equatable, Sendable {
+/// Hashes are standard padded base64 of exactly 32 bytes; integers are JSON integers (no fraction
+/// or exponent); an empty proof may be written `[]` or `null` (as Go encodes an empty slice).
+/// Unknown keys are ignored.
+public struct InclusionProofDocument: Encodable, Equatable, Sendable {
     public var proof: InclusionProof
     public var leafHash: MerkleHash
     public var root: MerkleHash
@@ -17,17 +20,6 @@ public struct InclusionProofDocument: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case leafIdx, treeSize, leafHash, root, proof
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let hashes = try c.decode([String].self, forKey: .proof).map(MerkleHash.init(base64:))
-        proof = InclusionProof(
-            leafIndex: try c.decode(UInt64.self, forKey: .leafIdx),
-            treeSize: try c.decode(UInt64.self, forKey: .treeSize),
-            hashes: hashes)
-        leafHash = try MerkleHash(base64: try c.decode(String.self, forKey: .leafHash))
-        root = try MerkleHash(base64: try c.decode(String.self, forKey: .root))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -44,7 +36,12 @@ public struct InclusionProofDocument: Codable, Equatable, Sendable {
     /// - Throws: `LedgerError.malformedJSON` for invalid JSON (including bytes before or after
     ///   the object), missing keys, wrong types, or a hash that is not base64 of 32 bytes.
     public init(json: Data) throws(LedgerError) {
-        self = try decodeProofJSON(Self.self, from: json)
+        var reader = try ProofJSONReader(json)
+        proof = InclusionProof(
+            leafIndex: try reader.integer("leafIdx"), treeSize: try reader.integer("treeSize"),
+            hashes: try reader.hashes("proof"))
+        leafHash = try reader.hash("leafHash")
+        root = try reader.hash("root")
     }
 
     /// Compact JSON with sorted keys.
@@ -58,7 +55,7 @@ public struct InclusionProofDocument: Codable, Equatable, Sendable {
 
 /// The auditor's consistency proof JSON (specs/ledger.md §4.3):
 /// `{"size1": M, "size2": N, "root1": b64, "root2": b64, "proof": [b64, ...]}`.
-public struct ConsistencyProofDocument: Codable, Equatable, Sendable {
+public struct ConsistencyProofDocument: Encodable, Equatable, Sendable {
     public var proof: ConsistencyProof
     public var root1: MerkleHash
     public var root2: MerkleHash
@@ -71,17 +68,6 @@ public struct ConsistencyProofDocument: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case size1, size2, root1, root2, proof
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let hashes = try c.decode([String].self, forKey: .proof).map(MerkleHash.init(base64:))
-        proof = ConsistencyProof(
-            size1: try c.decode(UInt64.self, forKey: .size1),
-            size2: try c.decode(UInt64.self, forKey: .size2),
-            hashes: hashes)
-        root1 = try MerkleHash(base64: try c.decode(String.self, forKey: .root1))
-        root2 = try MerkleHash(base64: try c.decode(String.self, forKey: .root2))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -97,7 +83,12 @@ public struct ConsistencyProofDocument: Codable, Equatable, Sendable {
     ///
     /// - Throws: `LedgerError.malformedJSON` as for `InclusionProofDocument.init(json:)`.
     public init(json: Data) throws(LedgerError) {
-        self = try decodeProofJSON(Self.self, from: json)
+        var reader = try ProofJSONReader(json)
+        proof = ConsistencyProof(
+            size1: try reader.integer("size1"), size2: try reader.integer("size2"),
+            hashes: try reader.hashes("proof"))
+        root1 = try reader.hash("root1")
+        root2 = try reader.hash("root2")
     }
 
     /// Compact JSON with sorted keys.
@@ -109,24 +100,52 @@ public struct ConsistencyProofDocument: Codable, Equatable, Sendable {
     }
 }
 
-func decodeProofJSON<T: Decodable>(_ type: T.Type, from data: Data) throws(LedgerError) -> T {
-    // Only an object may be the top-level value; whitespace around it is allowed, nothing else.
-    let trimmed = data.drop { [0x20, 0x09, 0x0A, 0x0D].contains($0) }
-    guard trimmed.first == UInt8(ascii: "{") else { throw .malformedJSON("expected a JSON object") }
-    do {
-        return try JSONDecoder().decode(T.self, from: data)
-    } catch let error as LedgerError {
-        throw .malformedJSON(error.description)
-    } catch DecodingError.keyNotFound(let key, _) {
-        throw .malformedJSON("missing key \(key.stringValue.debugDescription)")
-    } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
-        let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-        throw .malformedJSON("wrong type at \(path.isEmpty ? "top level" : path.debugDescription)")
-    } catch DecodingError.dataCorrupted(let context) {
-        let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-        throw .malformedJSON(path.isEmpty ? "not valid JSON" : "bad value at \(path.debugDescription)")
-    } catch {
-        throw .malformedJSON("not valid JSON")
+/// Reads the members of a proof document from strict JSON (RFC 8259; one top-level object).
+struct ProofJSONReader {
+    private var reader: JSONObjectReader
+
+    init(_ data: Data) throws(LedgerError) {
+        do { reader = try JSONObjectReader(try StrictJSON.parse(data), what: "proof document") } catch {
+            throw .malformedJSON(error.description)
+        }
+    }
+
+    /// A JSON integer 0 … 2^64 − 1 written as plain digits: no sign, fraction, exponent or
+    /// leading zero (`998.0` and `9.98e2` are refused).
+    mutating func integer(_ key: String) throws(LedgerError) -> UInt64 {
+        do { return try reader.integer(key, max: UInt64.max) } catch {
+            throw .malformedJSON(error.description)
+        }
+    }
+
+    /// Standard padded base64 of 32 bytes.
+    mutating func hash(_ key: String) throws(LedgerError) -> MerkleHash {
+        let text: String
+        do { text = try reader.string(key) } catch { throw .malformedJSON(error.description) }
+        return try hash(text, key)
+    }
+
+    /// An array of hashes; `null` is the empty array.
+    mutating func hashes(_ key: String) throws(LedgerError) -> [MerkleHash] {
+        let value: JSONValue
+        do { value = try reader.value(key) } catch { throw .malformedJSON(error.description) }
+        switch value {
+        case .null: return []
+        case .array(let items):
+            var hashes: [MerkleHash] = []
+            for (i, item) in items.enumerated() {
+                guard case .string(let text) = item else {
+                    throw .malformedJSON("\(key)[\(i)] must be a base64 string")
+                }
+                hashes.append(try hash(text, "\(key)[\(i)]"))
+            }
+            return hashes
+        default: throw .malformedJSON("\(key) must be an array of base64 hashes (or null for none)")
+        }
+    }
+
+    private func hash(_ text: String, _ field: String) throws(LedgerError) -> MerkleHash {
+        do { return try MerkleHash(base64: text) } catch { throw .malformedJSON("\(field): \(error)") }
     }
 }
 
