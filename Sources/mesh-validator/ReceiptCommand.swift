@@ -84,7 +84,8 @@ struct ReceiptCommand: AsyncParsableCommand {
                 case .valid:
                     verdicts[index] = Verdict(file: files[index], status: .valid, digest: digest)
                 case .invalid(let reason):
-                    verdicts[index] = Verdict(file: files[index], status: .invalid, reason: reason, digest: digest)
+                    verdicts[index] = Verdict(
+                        file: files[index], status: .invalid, reason: reason, digest: digest)
                 }
             }
             var worst = CLIExit.valid
@@ -92,8 +93,12 @@ struct ReceiptCommand: AsyncParsableCommand {
                 guard let verdict else { continue }
                 if json {
                     try printJSON(verdict, compact: true)
-                } else if verdict.status == .valid, let receipt = parsed.first(where: { $0.index == index })?.receipt {
-                    print("\(verdict.file): valid (job \(receipt.receipt.jobID.hex), node \(receipt.receipt.node.hex))")
+                } else if verdict.status == .valid,
+                    let receipt = parsed.first(where: { $0.index == index })?.receipt
+                {
+                    print(
+                        "\(verdict.file): valid (job \(receipt.receipt.jobID.hex), node \(receipt.receipt.node.hex))"
+                    )
                 } else {
                     printError("\(verdict.file): \(verdict.status.rawValue): \(verdict.reason ?? "")")
                 }

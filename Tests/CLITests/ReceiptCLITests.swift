@@ -88,7 +88,10 @@ struct ReceiptCLITests {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(verdicts.map { $0["status"] as? String } == ["invalid", "valid", "malformed", "valid"])
-        #expect(verdicts.map { $0["file"] as? String } == [path("tampered.json"), path("r.json"), dir.path, path("r.json")])
+        #expect(
+            verdicts.map { $0["file"] as? String } == [
+                path("tampered.json"), path("r.json"), dir.path, path("r.json"),
+            ])
         #expect((verdicts[2]["reason"] as? String)?.contains("directory") == true)
     }
 

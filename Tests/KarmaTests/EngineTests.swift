@@ -132,3 +132,42 @@ import Testing
         #expect(checked >= 40)
     }
 }
+
+/// A settlement planned again on the state it produced (a validator that crashed after the ledger
+/// append, before it stored the job as settled) writes nothing and names every entry of the first
+/// run, the jail included, as already applied.
+@Suite struct ReplanTests {
+    @Test func aSettlementPlannedAgainNamesEveryEntryOfTheFirstRun() throws {
+        let engine = try KarmaEngine(parameters: .v2)
+        let keys = [TestKeys.alice, TestKeys.bob, TestKeys.carol]
+        let pre = Build.genesis(keys.map { ($0, Build.account(bonded: 500_000_000)) })
+        let job = Build.digest(0x77)
+        let wrong = Build.receipt(TestKeys.carol, output: Build.digest(0xBB))
+        let settlement = JobSettlement(
+            jobID: job, layerStart: 0, layerEnd: 2, macs: 1_000_000, slaMs: 1_000, truth: Build.digest(0xAA),
+            validator: TestKeys.erin.publicKey, method: nil,
+            nodes: [
+                (TestKeys.alice.publicKey, .agreed(receiptDigest: Build.digest(0x01), latencyMs: 10)),
+                (TestKeys.bob.publicKey, .agreed(receiptDigest: Build.digest(0x02), latencyMs: 10)),
+                (
+                    TestKeys.carol.publicKey,
+                    .offence(.wrongOutput(receipt: wrong, reexecutedOutput: Build.digest(0xAA)))
+                ),
+            ])
+        let first = try engine.plan(settlements: [settlement], at: Build.t0, on: pre)
+        #expect(first.steps.contains { if case .jail = $0.entry.body { true } else { false } })
+        let again = try engine.plan(settlements: [settlement], at: Build.t0 + 5_000, on: first.state)
+        #expect(again.steps.isEmpty)
+        #expect(again.left.allSatisfy { $0.alreadyApplied })
+        func key(_ e: KarmaEntry) -> Data {
+            var e = e
+            e.timestampMs = 0
+            if case .slash(var s) = e.body {
+                s.amount = 0
+                e.body = .slash(s)
+            }
+            return e.canonicalBytes
+        }
+        #expect(Set(again.left.map { key($0.entry) }) == Set(first.steps.map { key($0.entry) }))
+    }
+}

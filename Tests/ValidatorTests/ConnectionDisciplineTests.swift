@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import Receipts
+import Synchronization
 import TestSupport
 import Testing
 
@@ -38,7 +38,8 @@ final class RawConnection {
     @discardableResult
     func send(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+        return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            == bytes.count
     }
 
     /// Whatever arrives within `timeout` seconds: the bytes, empty when the peer closed, `nil` on
@@ -114,7 +115,9 @@ struct ConnectionDisciplineTests {
             let client = try RawConnection(port: server.port)
             let started = Date()
             let status = client.get("/healthz", timeout: 1)
-            #expect(status == 200, "round \(round): /healthz answered \(status.map(String.init) ?? "nothing") within 1 s")
+            #expect(
+                status == 200,
+                "round \(round): /healthz answered \(status.map(String.init) ?? "nothing") within 1 s")
             #expect(Date().timeIntervalSince(started) < 1)
             Thread.sleep(forTimeInterval: 0.2)
         }
@@ -131,7 +134,8 @@ struct ConnectionDisciplineTests {
         head.send("GET /healthz HTTP/1.1\r\n")
         let body = try RawConnection(port: server.port)
         body.send(
-            "POST /v1/receipts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+            "POST /v1/receipts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+        )
         // Keep-alive: a connection that was answered waits idleTimeoutMs for the next request.
         let kept = try RawConnection(port: server.port)
         #expect(kept.get("/healthz", timeout: 2) == 200)
@@ -148,7 +152,8 @@ struct ConnectionDisciplineTests {
         let policy = ValidatorConfig.Connections().policy
         #expect(ConnectionGovernor(policy: policy, descriptorLimit: 1024, metrics: metrics).capacity == 896)
         #expect(ConnectionGovernor(policy: policy, descriptorLimit: 256, metrics: metrics).capacity == 192)
-        #expect(ConnectionGovernor(policy: policy, descriptorLimit: 1 << 20, metrics: metrics).capacity == 4096)
+        #expect(
+            ConnectionGovernor(policy: policy, descriptorLimit: 1 << 20, metrics: metrics).capacity == 4096)
     }
 }
 
@@ -208,15 +213,21 @@ struct BodyBudgetTests {
         let statuses = Mutex<[Int]>([])
         let port = server.port
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
-            let status = (try? LoopbackHTTPClient(port: port).post("/v1/receipts/batch", json: body))?.status ?? -1
+            let status =
+                (try? LoopbackHTTPClient(port: port).post("/v1/receipts/batch", json: body))?.status ?? -1
             statuses.withLock { $0.append(status) }
         }
         let seen = statuses.withLock { $0 }
         let (peak, after) = try Self.memory(of: server.process.processIdentifier)
-        print("budget test: baseline \(baseline >> 20) MiB, peak \(peak >> 20) MiB, after \(after >> 20) MiB, statuses \(seen)")
+        print(
+            "budget test: baseline \(baseline >> 20) MiB, peak \(peak >> 20) MiB, after \(after >> 20) MiB, statuses \(seen)"
+        )
         #expect(seen.contains(200), "no batch got through: \(seen)")
         #expect(seen.allSatisfy { $0 == 200 || $0 == 503 }, "\(seen)")
-        #expect(peak <= baseline + budget, "peak \(peak >> 20) MiB over baseline \(baseline >> 20) MiB + budget")
-        #expect(after <= baseline + (32 << 20), "\(after >> 20) MiB stayed resident (baseline \(baseline >> 20) MiB)")
+        #expect(
+            peak <= baseline + budget, "peak \(peak >> 20) MiB over baseline \(baseline >> 20) MiB + budget")
+        #expect(
+            after <= baseline + (32 << 20),
+            "\(after >> 20) MiB stayed resident (baseline \(baseline >> 20) MiB)")
     }
 }

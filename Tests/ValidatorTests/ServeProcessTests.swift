@@ -232,6 +232,19 @@ struct ServeProcessTests {
         let preamble: UInt64 = 2
         #expect(status.ledgerSize == preamble + UInt64(indices.count))
         #expect(indices == Set(preamble..<(preamble + UInt64(indices.count))))
+        if status.ledgerSize != preamble + UInt64(indices.count) {
+            // Name the entries no settlement accounts for.
+            for node in nodes + [orchestrator] {
+                let history = try runProcess(
+                    binary.path,
+                    [
+                        "audit", "history", "--db", dir.appendingPathComponent("data/ledger.sqlite").path,
+                        "--node",
+                        node.publicKey.hex,
+                    ])
+                Issue.record("history of \(node.publicKey.hex): \(history.stdoutText)")
+            }
+        }
         #expect(server.terminate() == 0, "SIGTERM must shut the server down cleanly")
     }
 }

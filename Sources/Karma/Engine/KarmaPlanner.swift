@@ -257,6 +257,11 @@ extension KarmaEngine {
                 let probe = KarmaEntry(
                     timestampMs: t, body: .slash(Slash(node: node, offence: offence, amount: 0)))
                 plan.left.append(.init(entry: probe, jobID: job, reason: error, alreadyApplied: true))
+                // The jail the first run wrote with it (if the node was free then) is the run's too.
+                if case .offenceAlreadySlashed(let offenceID) = error, jailPeriodMs(for: offence.kind) > 0 {
+                    let jail = KarmaEntry(timestampMs: t, body: .jail(Jail(node: node, offenceID: offenceID)))
+                    plan.left.append(.init(entry: jail, jobID: job, reason: error, alreadyApplied: true))
+                }
                 return
             default:
                 throw error

@@ -130,14 +130,28 @@ public struct CircuitRegistry: Sendable {
 /// against the job's input and the node's claimed output.
 public struct CircuitProofChecker: ProofChecker {
     public let registry: CircuitRegistry
+    /// Where proofs are checked (never on the cooperative pool).
+    public let pool: ComputePool
 
-    public init(registry: CircuitRegistry) { self.registry = registry }
+    public init(registry: CircuitRegistry, pool: ComputePool = .shared) {
+        self.registry = registry
+        self.pool = pool
+    }
 
     public func hasCircuit(modelID: Digest32, layers: Range<UInt32>) -> Bool {
         registry.entry(modelID: modelID, layers: layers) != nil
     }
 
+    /// Verifies on the checker's `ComputePool`.
     public func verify(proof: Data, modelID: Digest32, layers: Range<UInt32>, input: Data, output: Data) async
+        -> ProofCheck
+    {
+        await pool.run {
+            self.verifyHere(proof: proof, modelID: modelID, layers: layers, input: input, output: output)
+        }
+    }
+
+    func verifyHere(proof: Data, modelID: Digest32, layers: Range<UInt32>, input: Data, output: Data)
         -> ProofCheck
     {
         guard let entry = registry.entry(modelID: modelID, layers: layers) else {

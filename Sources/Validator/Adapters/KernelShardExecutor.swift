@@ -41,12 +41,22 @@ public final class KernelShardExecutor: ShardExecutor {
 
     public let models: [Digest32: HeldModel]
     public let circuits: CircuitRegistry
+    /// Where shards run (never on the cooperative pool).
+    public let pool: ComputePool
 
-    public init(models: [HeldModel], circuits: CircuitRegistry = CircuitRegistry()) {
+    public init(
+        models: [HeldModel], circuits: CircuitRegistry = CircuitRegistry(), pool: ComputePool = .shared
+    ) {
         var byID: [Digest32: HeldModel] = [:]
         for m in models { byID[m.id] = m }
         self.models = byID
         self.circuits = circuits
+        self.pool = pool
+    }
+
+    /// This executor running its shards on `pool`.
+    public func running(on pool: ComputePool) -> KernelShardExecutor {
+        KernelShardExecutor(models: Array(models.values), circuits: circuits, pool: pool)
     }
 
     /// This executor with `directory`'s circuits registered (`CircuitRegistry.load`), their model
@@ -55,7 +65,7 @@ public final class KernelShardExecutor: ShardExecutor {
     {
         KernelShardExecutor(
             models: Array(models.values),
-            circuits: try CircuitRegistry.load(directory: directory, models: models))
+            circuits: try CircuitRegistry.load(directory: directory, models: models), pool: pool)
     }
 
     /// The project's seeded tiny Llama-style model (`TinyPackage`, seed 1), with the model id its
@@ -95,7 +105,8 @@ public final class KernelShardExecutor: ShardExecutor {
             } else {
                 let names: [String]
                 do { names = try fm.contentsOfDirectory(atPath: root.path) } catch {
-                    throw .notFound("model directory \(directory) cannot be listed: \(error.localizedDescription)")
+                    throw .notFound(
+                        "model directory \(directory) cannot be listed: \(error.localizedDescription)")
                 }
                 for name in names.sorted() {
                     let dir = root.appendingPathComponent(name)
@@ -192,7 +203,17 @@ public final class KernelShardExecutor: ShardExecutor {
         return total
     }
 
+    /// Runs the shard on the executor's `ComputePool`.
     public func execute(modelID: Digest32, layers: Range<UInt32>, input: Data) async throws(ValidatorError)
+        -> ShardExecution
+    {
+        try await pool.run { () throws(ValidatorError) in
+            try self.executeHere(modelID: modelID, layers: layers, input: input)
+        }
+    }
+
+    /// Runs the shard on the calling thread.
+    func executeHere(modelID: Digest32, layers: Range<UInt32>, input: Data) throws(ValidatorError)
         -> ShardExecution
     {
         let tensor: CanonicalTensor

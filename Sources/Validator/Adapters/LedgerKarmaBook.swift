@@ -294,14 +294,25 @@ public actor LedgerKarmaBook: KarmaLedger {
 
     // MARK: Node requests
 
+    /// Judges and records a node request. A heartbeat's journal write is queued under the gate
+    /// and awaited after it (group-committed with other heartbeats', off the actor): the request
+    /// is answered once it is durable.
     public func submit(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError) -> [RecordedEntry] {
-        try await serialized { () async throws(ValidatorError) in
+        let accepted = try await serialized { () async throws(ValidatorError) in
             try await submitHoldingGate(kind, body: body)
         }
+        try await accepted.journaled?.outcome()
+        return accepted.written
+    }
+
+    /// What a request wrote to the ledger, and the journal write still to await.
+    private struct Accepted {
+        var written: [RecordedEntry]
+        var journaled: DurableWrite<Void>?
     }
 
     private func submitHoldingGate(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError)
-        -> [RecordedEntry]
+        -> Accepted
     {
         let value: JSONValue
         do { value = try StrictJSON.parse(body) } catch { throw .malformedBody("\(kind.rawValue): \(error)") }
@@ -339,15 +350,15 @@ public actor LedgerKarmaBook: KarmaLedger {
         } catch {
             throw .malformedBody("\(kind.rawValue): \(error)")
         }
-        return try await append([entry])
+        return Accepted(written: try await append([entry]), journaled: nil)
     }
 
     /// Journals a heartbeat; when a later window's heartbeat arrives, the node's closed window is
     /// written as one uptime entry (specs/karma.md uptime accrual) and its heartbeats leave the
-    /// journal. The heartbeat is durable before this returns. A crash between the ledger append
+    /// journal. The journal write is queued in gate order; the caller awaits it. A crash between the ledger append
     /// and the journal update leaves the closed window in the journal; writing it again is a
     /// duplicate entry (same entry key) and changes nothing.
-    private func acceptHeartbeat(_ beat: SignedHeartbeat) async throws(ValidatorError) -> [RecordedEntry] {
+    private func acceptHeartbeat(_ beat: SignedHeartbeat) async throws(ValidatorError) -> Accepted {
         let node = beat.message.node
         let now = ledgerTime()
         let t = beat.message.timestampMs
@@ -365,7 +376,9 @@ public actor LedgerKarmaBook: KarmaLedger {
         let window = engine.window(containing: beat.message.timestampMs)
         var list = pendingHeartbeats[node] ?? []
         if let last = list.last, last.message.timestampMs >= beat.message.timestampMs {
-            if list.contains(where: { $0.message == beat.message }) { return [] }
+            if list.contains(where: { $0.message == beat.message }) {
+                return Accepted(written: [], journaled: nil)
+            }
             throw .rejectedByKarma("heartbeat timestamps must increase (last \(last.message.timestampMs) ms)")
         }
         var written: [RecordedEntry] = []
@@ -379,10 +392,10 @@ public actor LedgerKarmaBook: KarmaLedger {
             // the heartbeat itself is still taken.
             written = try await commit(try livenessPlan([accrual], chargeDowntime: false))
         }
-        try heartbeatJournal?.journal(beat, replacing: closing)
+        let journaled = heartbeatJournal?.record(.add(beat, replacingNode: closing))
         list.append(beat)
         pendingHeartbeats[node] = list
-        return written
+        return Accepted(written: written, journaled: journaled)
     }
 
     /// Applies and appends entries (all or nothing); an entry already in the ledger is reported
@@ -466,7 +479,11 @@ public actor LedgerKarmaBook: KarmaLedger {
             // Only a validator holding the node bond is paid uptime (and can be slashed for
             // downtime); one that does not takes no heartbeats.
             if engine.holdsNodeBond(key.publicKey, in: state) {
-                do { written += try await acceptHeartbeat(beat) } catch .rejectedByKarma {
+                do {
+                    let accepted = try await acceptHeartbeat(beat)
+                    written += accepted.written
+                    try await accepted.journaled?.outcome()
+                } catch .rejectedByKarma {
                     // An older heartbeat of the same key is journaled (clock stepped back): skip.
                 }
             }
@@ -490,7 +507,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         written += try await commit(try livenessPlan(accruals, chargeDowntime: true))
         // The judged heartbeats leave the journal (later ones that arrived meanwhile stay).
         for (node, through) in closed {
-            try heartbeatJournal?.forgetHeartbeats(of: node, through: through)
+            try await heartbeatJournal?.record(.forget(node: node, through: through)).outcome()
             let rest = (pendingHeartbeats[node] ?? []).filter { $0.message.timestampMs > through }
             pendingHeartbeats[node] = rest.isEmpty ? nil : rest
         }

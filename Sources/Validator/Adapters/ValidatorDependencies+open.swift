@@ -23,9 +23,14 @@ extension ValidatorDependencies {
             throw ValidatorConfig.Problem(
                 "cannot create data directory \(base.path): \(error.localizedDescription)")
         }
-        for (member, path) in [("modelDirectory", config.modelDirectory), ("circuitDirectory", config.circuitDirectory)] {
+        for (member, path) in [
+            ("modelDirectory", config.modelDirectory), ("circuitDirectory", config.circuitDirectory),
+        ] {
             var isDirectory: ObjCBool = false
-            if let path, !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            if let path,
+                !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+                    || !isDirectory.boolValue
+            {
                 throw ValidatorConfig.Problem(
                     "\(member): \(path) is not a directory (create it, or remove \(member) from the config)")
             }
@@ -60,9 +65,12 @@ extension ValidatorDependencies {
         do { try await karma.writeGenesis(allocations) } catch {
             throw ValidatorConfig.Problem("genesis: \(error)")
         }
+        let pool = ComputePool(threads: config.settlement.computeThreads)
         var executor =
-            try executor
-            ?? KernelShardExecutor.open(modelDirectory: config.modelDirectory, includeTiny: config.tinyModel)
+            try
+            (executor
+            ?? KernelShardExecutor.open(modelDirectory: config.modelDirectory, includeTiny: config.tinyModel))
+            .running(on: pool)
         do {
             try await karma.register(
                 models: try executor.models.values.map { (m) throws(ValidatorError) in try m.catalogEntry() })
@@ -76,7 +84,7 @@ extension ValidatorDependencies {
         }
         return ValidatorDependencies(
             repository: repository, karma: karma, executor: executor,
-            proofs: CircuitProofChecker(registry: executor.circuits),
+            proofs: CircuitProofChecker(registry: executor.circuits, pool: pool),
             validatorKey: validatorKey)
     }
 }

@@ -104,15 +104,33 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         public var mode: Mode
         /// How often the deadline sweeper looks for expired jobs, in milliseconds.
         public var sweepIntervalMs: Int
+        /// Threads for re-execution and proof checks: the bound on concurrent kernel runs
+        /// (`ComputePool`; default one per core less one, at least 1).
+        public var computeThreads: Int
 
         public enum Mode: String, Codable, Sendable {
             case reExecute = "re-execute"
             case verifyProofs = "verify-proofs"
         }
 
-        public init(mode: Mode = .reExecute, sweepIntervalMs: Int = 200) {
+        public init(
+            mode: Mode = .reExecute, sweepIntervalMs: Int = 200,
+            computeThreads: Int = ComputePool.defaultThreads
+        ) {
             self.mode = mode
             self.sweepIntervalMs = sweepIntervalMs
+            self.computeThreads = computeThreads
+        }
+
+        private enum CodingKeys: String, CodingKey { case mode, sweepIntervalMs, computeThreads }
+
+        /// Decodes with the defaults for members that are absent.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Settlement()
+            mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? d.mode
+            sweepIntervalMs = try c.decodeIfPresent(Int.self, forKey: .sweepIntervalMs) ?? d.sweepIntervalMs
+            computeThreads = try c.decodeIfPresent(Int.self, forKey: .computeThreads) ?? d.computeThreads
         }
     }
 
@@ -164,7 +182,9 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         }
 
         /// The largest per-endpoint body limit.
-        var largestBody: Int { max(maxReceiptBodyBytes, maxJobBodyBytes, maxSmallBodyBytes, maxBatchBodyBytes) }
+        var largestBody: Int {
+            max(maxReceiptBodyBytes, maxJobBodyBytes, maxSmallBodyBytes, maxBatchBodyBytes)
+        }
     }
 
     /// Connection discipline (specs/service.md §2.1); times in milliseconds.
@@ -207,7 +227,8 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         public var policy: ConnectionGovernor.Policy {
             .init(
                 maxConnections: maxConnections, idleTimeout: .milliseconds(Int64(idleTimeoutMs)),
-                headerTimeout: .milliseconds(Int64(headerTimeoutMs)), bodyTimeout: .milliseconds(Int64(bodyTimeoutMs)))
+                headerTimeout: .milliseconds(Int64(headerTimeoutMs)),
+                bodyTimeout: .milliseconds(Int64(bodyTimeoutMs)))
         }
     }
 
@@ -248,7 +269,8 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         logOrigin: String = "mesh-validator.local/log", orchestrators: [String],
         modelDirectory: String? = nil, circuitDirectory: String? = nil,
         karmaParametersFile: String? = nil, settlement: Settlement = Settlement(), limits: Limits = Limits(),
-        connections: Connections = Connections(), logLevel: String = "info", genesis: [GenesisAllocation] = [], tinyModel: Bool = false,
+        connections: Connections = Connections(), logLevel: String = "info",
+        genesis: [GenesisAllocation] = [], tinyModel: Bool = false,
         heartbeatToleranceMs: UInt64 = 30_000
     ) {
         self.tinyModel = tinyModel
@@ -378,6 +400,9 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             throw Problem("connections.\(name) = \(value) is outside 100 ms – 1 h")
         }
         _ = try level()
+        guard (1...256).contains(settlement.computeThreads) else {
+            throw Problem("settlement.computeThreads = \(settlement.computeThreads) is outside 1–256")
+        }
         guard settlement.sweepIntervalMs >= 10 else {
             throw Problem("settlement.sweepIntervalMs must be ≥ 10")
         }

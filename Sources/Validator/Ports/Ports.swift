@@ -79,10 +79,17 @@ public struct NoProofChecker: ProofChecker {
 public protocol HeartbeatJournal: Sendable {
     /// Every journaled heartbeat, by node and then timestamp.
     func pendingHeartbeats() throws(ValidatorError) -> [SignedHeartbeat]
-    /// Durably adds `beat`; first removes the node's journaled heartbeats when `replacing`.
-    func journal(_ beat: SignedHeartbeat, replacing: Bool) throws(ValidatorError)
-    /// Durably removes the journaled heartbeats of `node` with `timestampMs ≤ through`.
-    func forgetHeartbeats(of node: XOnlyPublicKey, through: UInt64) throws(ValidatorError)
+    /// Queues `change`. Changes are applied in the order they are queued, many per transaction
+    /// (group commit, off the caller's thread); the returned write resolves once it is durable.
+    func record(_ change: HeartbeatJournalChange) -> DurableWrite<Void>
+}
+
+/// One change to the heartbeat journal.
+public enum HeartbeatJournalChange: Sendable {
+    /// Adds a heartbeat; first removes the node's journaled heartbeats when `replacingNode`.
+    case add(SignedHeartbeat, replacingNode: Bool)
+    /// Removes the journaled heartbeats of `node` with `timestampMs ≤ through`.
+    case forget(node: XOnlyPublicKey, through: UInt64)
 }
 
 /// The kinds of signed requests a node sends directly to the karma rules.

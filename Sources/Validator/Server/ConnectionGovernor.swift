@@ -93,7 +93,9 @@ public final class ConnectionGovernor: Sendable {
     public init(policy: Policy, descriptorLimit: Int, metrics: ValidatorMetrics) {
         self.policy = policy
         self.metrics = metrics
-        capacity = max(1, min(policy.maxConnections, descriptorLimit - Self.reservedDescriptors(forLimit: descriptorLimit)))
+        capacity = max(
+            1,
+            min(policy.maxConnections, descriptorLimit - Self.reservedDescriptors(forLimit: descriptorLimit)))
     }
 
     /// Descriptors kept back from connections: an eighth of the limit, at least 64 (or half of a

@@ -30,7 +30,8 @@ struct GovernedHTTP1Channel: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
-        await HTTP1Channel(responder: responder, configuration: configuration).handle(value: value, logger: logger)
+        await HTTP1Channel(responder: responder, configuration: configuration).handle(
+            value: value, logger: logger)
     }
 }
 

@@ -106,12 +106,6 @@ public struct ValidatorMetrics: Sendable {
 
     func bodyBytes(inFlight bytes: Int) { bodyBytesInFlight.record(bytes) }
 
-    func bodyRefused(endpoint: String) {
-        CoreMetrics.Counter(
-            label: "mesh_http_body_budget_refusals_total", dimensions: [("route", endpoint)], factory: factory
-        ).increment()
-    }
-
     private static func nanos(_ d: Duration) -> Int64 {
         let (s, atto) = d.components
         return s * 1_000_000_000 + atto / 1_000_000_000

@@ -13,7 +13,7 @@ final class GroupCommitter<Item: Sendable, Outcome: Sendable>: Sendable {
 
     private struct Waiting {
         var item: Item
-        var continuation: CheckedContinuation<Outcome, any Error>
+        var ticket: DurableWrite<Outcome>
     }
 
     private struct State {
@@ -38,21 +38,22 @@ final class GroupCommitter<Item: Sendable, Outcome: Sendable>: Sendable {
 
     /// Queues `item` and returns its outcome once the batch holding it is durable.
     func submit(_ item: Item) async throws(ValidatorError) -> Outcome {
-        do {
-            return try await withCheckedThrowingContinuation { continuation in
-                let startDrain = state.withLock { s in
-                    s.queue.append(Waiting(item: item, continuation: continuation))
-                    if s.draining { return false }
-                    s.draining = true
-                    return true
-                }
-                if startDrain { queue.async { self.drain() } }
-            }
-        } catch let error as ValidatorError {
-            throw error
-        } catch {
-            throw .internalFailure("group commit: \(error)")
+        try await enqueue(item).outcome()
+    }
+
+    /// Queues `item` now (its place in the commit order is fixed when this returns) and returns
+    /// the ticket to await its outcome, so a caller can queue inside a critical section and wait
+    /// outside it.
+    func enqueue(_ item: Item) -> DurableWrite<Outcome> {
+        let ticket = DurableWrite<Outcome>()
+        let startDrain = state.withLock { s in
+            s.queue.append(Waiting(item: item, ticket: ticket))
+            if s.draining { return false }
+            s.draining = true
+            return true
         }
+        if startDrain { queue.async { self.drain() } }
+        return ticket
     }
 
     private func drain() {
@@ -71,16 +72,49 @@ final class GroupCommitter<Item: Sendable, Outcome: Sendable>: Sendable {
             do {
                 let results = try commit(batch.map(\.item))
                 for (i, waiting) in batch.enumerated() {
-                    if i < results.count {
-                        waiting.continuation.resume(with: results[i].mapError { $0 as any Error })
-                    } else {
-                        waiting.continuation.resume(
-                            throwing: ValidatorError.internalFailure("group commit returned too few results"))
-                    }
+                    waiting.ticket.resolve(
+                        i < results.count
+                            ? results[i] : .failure(.internalFailure("group commit returned too few results"))
+                    )
                 }
             } catch {
-                for waiting in batch { waiting.continuation.resume(throwing: error) }
+                for waiting in batch { waiting.ticket.resolve(.failure(error)) }
             }
         }
+    }
+}
+
+/// The outcome of one queued durable write, resolved once by the committer; awaited by any number
+/// of callers.
+public final class DurableWrite<Outcome: Sendable>: Sendable {
+    private struct State {
+        var result: Result<Outcome, ValidatorError>?
+        var waiters: [CheckedContinuation<Result<Outcome, ValidatorError>, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// Waits until the write is durable (or failed) and returns its outcome.
+    public func outcome() async throws(ValidatorError) -> Outcome {
+        let result = await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> Result<Outcome, ValidatorError>? in
+                if let result = s.result { return result }
+                s.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+        return try result.get()
+    }
+
+    func resolve(_ result: Result<Outcome, ValidatorError>) {
+        let waiters = state.withLock { s in
+            s.result = result
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: result) }
     }
 }

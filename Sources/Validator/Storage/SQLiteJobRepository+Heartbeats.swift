@@ -22,32 +22,27 @@ extension SQLiteJobRepository: HeartbeatJournal {
         return beats
     }
 
-    public func journal(_ beat: SignedHeartbeat, replacing: Bool) throws(ValidatorError) {
-        let node = beat.message.node.rawRepresentation
-        let json = beat.json()
-        do {
-            try pool.write { db in
+    public func record(_ change: HeartbeatJournalChange) -> DurableWrite<Void> {
+        journal.enqueue(change)
+    }
+
+    /// Applies a batch of journal changes in one transaction, in order.
+    static func apply(_ changes: [HeartbeatJournalChange], db: Database) throws {
+        for change in changes {
+            switch change {
+            case .add(let beat, let replacing):
+                let node = beat.message.node.rawRepresentation
                 if replacing {
                     try db.execute(sql: "DELETE FROM heartbeats WHERE node = ?", arguments: [node])
                 }
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO heartbeats(node, timestamp_ms, json) VALUES (?, ?, ?)",
-                    arguments: [node, Int64(clamping: beat.message.timestampMs), json])
-            }
-        } catch {
-            throw .storage("journaling a heartbeat: \(error)")
-        }
-    }
-
-    public func forgetHeartbeats(of node: XOnlyPublicKey, through: UInt64) throws(ValidatorError) {
-        do {
-            try pool.write { db in
+                    arguments: [node, Int64(clamping: beat.message.timestampMs), beat.json()])
+            case .forget(let node, let through):
                 try db.execute(
                     sql: "DELETE FROM heartbeats WHERE node = ? AND timestamp_ms <= ?",
                     arguments: [node.rawRepresentation, Int64(clamping: through)])
             }
-        } catch {
-            throw .storage("removing journaled heartbeats: \(error)")
         }
     }
 }

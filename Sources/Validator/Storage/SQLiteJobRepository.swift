@@ -12,6 +12,8 @@ import Synchronization
 public final class SQLiteJobRepository: JobRepository {
     let pool: DatabasePool
     private let committer: GroupCommitter<ReceiptToStore, ReceiptStoreResult>
+    /// Heartbeat journal changes, group-committed in order (`HeartbeatJournal`).
+    let journal: GroupCommitter<HeartbeatJournalChange, Void>
     /// Announcements are immutable once stored: cache them for the receipt hot path.
     private let announcements = Mutex<[Digest32: SignedJobAnnouncement]>([:])
     private static let cacheLimit = 200_000
@@ -133,6 +135,14 @@ public final class SQLiteJobRepository: JobRepository {
             } catch {
                 throw .storage("storing receipts: \(error)")
             }
+        }
+        journal = GroupCommitter(label: "mesh.validator.heartbeats") { batch throws(ValidatorError) in
+            do {
+                try pool.write { db in try Self.apply(batch, db: db) }
+            } catch {
+                throw .storage("journaling heartbeats: \(error)")
+            }
+            return batch.map { _ in .success(()) }
         }
     }
 
