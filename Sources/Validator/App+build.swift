@@ -33,6 +33,7 @@ public func buildRouter(core: ValidatorCore, limits: ValidatorConfig.Limits) -> 
 > {
     let router = Router(context: ValidatorRequestContext.self)
     router.add(middleware: JSONErrorMiddleware(metrics: core.metrics))
+    router.add(middleware: RequestShapeMiddleware())
     router.addRoutes(JobsController(core: core, limits: limits).endpoints)
     router.addRoutes(NodesController(core: core, limits: limits).endpoints)
     router.addRoutes(LogController(core: core).endpoints)
