@@ -16,7 +16,7 @@ if ((${#missing[@]})); then
 fi
 
 # Python packages for the interop tests (an independent secp256k1 signer) and the float references.
-PY_PACKAGES=(coincurve numpy)
+PY_PACKAGES=(coincurve numpy schemathesis)  # schemathesis: scripts/contract.sh
 for p in "${PY_PACKAGES[@]}"; do
     python3 -c "import $p" 2>/dev/null || {
         echo "setup: pip install $p" >&2

@@ -12,6 +12,8 @@ swift build --build-tests -Xswiftc -warnings-as-errors
 echo "== swift test"
 swift test --skip-build
 
+echo "== contract tests: schemathesis against specs/openapi.yaml" && bash scripts/contract.sh
+
 echo "== independent Python check of the karma fixtures (encodings, signatures, chunk proofs, state hashes)"
 python3 Fixtures/karma/reference/check_fixtures.py Fixtures/karma
 

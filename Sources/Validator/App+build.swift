@@ -38,6 +38,7 @@ public func buildRouter(core: ValidatorCore, limits: ValidatorConfig.Limits) -> 
         middleware: BodyBudgetMiddleware(
             budget: BodyBudget(capacity: limits.maxBodyMemoryInFlight, metrics: core.metrics)))
     router.add(middleware: JSONErrorMiddleware(metrics: core.metrics))
+    router.add(middleware: RequestShapeMiddleware())
     router.addRoutes(JobsController(core: core, limits: limits).endpoints)
     router.addRoutes(NodesController(core: core, limits: limits).endpoints)
     router.addRoutes(LogController(core: core).endpoints)

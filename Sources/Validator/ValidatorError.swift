@@ -12,6 +12,9 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
     // MARK: Too large (413)
     /// The body exceeds the configured limit for the endpoint.
     case bodyTooLarge(limit: Int)
+    // MARK: Unsupported media type (415)
+    /// A JSON body sent with another `Content-Type` (or none); `got` is the header, if any.
+    case unsupportedMediaType(got: String?)
     // MARK: Authorisation (403)
     /// A job announcement signed by a key that is not a configured orchestrator.
     case unknownOrchestrator(String)
@@ -54,6 +57,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .malformedBody: "malformed-body"
         case .badParameter: "bad-parameter"
         case .bodyTooLarge: "body-too-large"
+        case .unsupportedMediaType: "unsupported-media-type"
         case .unknownOrchestrator: "unknown-orchestrator"
         case .nodeNotAssigned: "node-not-assigned"
         case .unknownJob: "unknown-job"
@@ -82,6 +86,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .malformedBody, .badParameter: 400
         case .bodyTooLarge: 413
+        case .unsupportedMediaType: 415
         case .unknownOrchestrator, .nodeNotAssigned: 403
         case .unknownJob, .unknownNode, .notFound: 404
         case .jobAlreadySettled, .conflictingAnnouncement, .equivocationAlreadyHeld: 409
@@ -98,6 +103,8 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .malformedBody(let why): "malformed request body: \(why)"
         case .badParameter(let name, let reason): "bad parameter '\(name)': \(reason)"
         case .bodyTooLarge(let limit): "request body exceeds the limit of \(limit) bytes"
+        case .unsupportedMediaType(let got):
+            "the body must be sent with Content-Type application/json (parameters such as charset=utf-8 allowed); got \(got.map { "'\($0)'" } ?? "no Content-Type")"
         case .unknownOrchestrator(let key):
             "announcement signed by \(key), which is not a configured orchestrator key"
         case .nodeNotAssigned(let node, let job): "node \(node) is not assigned to job \(job)"

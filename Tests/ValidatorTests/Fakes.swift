@@ -160,7 +160,7 @@ final class RecordingKarmaLedger: KarmaLedger {
         "fake.log\n\(entries.count)\nAAAA\n\n— fake sig\n"
     }
     func tile(path: String) async throws(ValidatorError) -> Data {
-        guard path == "0/000.p/1" else { throw .notFound("tile \(path)") }
+        guard path == "tile/0/000.p/1" else { throw .notFound("tile \(path)") }
         return Data(count: 32)
     }
     func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError) -> InclusionProofDocument {

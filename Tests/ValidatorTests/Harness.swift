@@ -110,8 +110,13 @@ struct Reply {
 }
 
 extension TestClientProtocol {
+    /// Sends `body` as JSON (`Content-Type: application/json` on a POST, as the API requires).
     func send(_ method: HTTPRequest.Method, _ uri: String, _ body: Data? = nil) async throws -> Reply {
-        try await execute(uri: uri, method: method, body: body.map { ByteBuffer(bytes: $0) }) { response in
+        var headers = HTTPFields()
+        if method == .post { headers[.contentType] = "application/json" }
+        return try await execute(
+            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) }
+        ) { response in
             Reply(status: Int(response.status.code), body: Data(response.body.readableBytesView))
         }
     }

@@ -10,12 +10,51 @@ private func base64Member(_ o: inout JSONObjectReader, _ key: String, required: 
         if required { throw .malformedBody("missing field \"\(key)\" (standard base64)") }
         return nil
     case .string(let text)?:
-        guard let data = Data(base64Encoded: text) else {
-            throw .malformedBody("field \"\(key)\" is not standard base64")
+        do { return try CanonicalBase64.decode(text) } catch {
+            throw .malformedBody("field \"\(key)\" \(error.reason)")
         }
-        return data
     default:
         throw .malformedBody("field \"\(key)\" must be a base64 string")
+    }
+}
+
+/// Strict base64 for request members (specs/openapi.yaml `Base64`): the standard alphabet of RFC
+/// 4648 §4 with `=` padding, canonical — exactly what encoding the decoded bytes gives back, so
+/// no missing padding, no white space or line breaks, no URL-safe letters, and zero pad bits.
+/// Each byte string therefore has one accepted text.
+public enum CanonicalBase64 {
+    /// Why a text is not canonical padded base64.
+    public struct Problem: Error, Sendable, Equatable {
+        public var reason: String
+    }
+
+    /// Decodes `text`.
+    ///
+    /// - Throws: `Problem` naming what is wrong: a length that is not a multiple of 4 (missing
+    ///   padding), a character outside the standard alphabet, or non-zero pad bits.
+    public static func decode(_ text: String) throws(Problem) -> Data {
+        let bytes = Array(text.utf8)
+        guard bytes.count % 4 == 0 else {
+            throw Problem(
+                reason:
+                    "is not padded base64: \(bytes.count) characters, not a multiple of 4 (RFC 4648 §4 with '=' padding)"
+            )
+        }
+        let alphabet = { (c: UInt8) in
+            (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2b
+                || c == 0x2f
+        }
+        let padding = bytes.reversed().prefix { $0 == 0x3d }.count
+        guard padding <= 2, bytes.dropLast(padding).allSatisfy(alphabet) else {
+            throw Problem(
+                reason:
+                    "holds a character outside standard base64 (A-Z a-z 0-9 + / and at most two trailing '=')"
+            )
+        }
+        guard let data = Data(base64Encoded: text), data.base64EncodedString() == text else {
+            throw Problem(reason: "is not canonical base64 (the bits after the last byte must be zero)")
+        }
+        return data
     }
 }
 

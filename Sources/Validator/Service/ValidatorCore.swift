@@ -140,12 +140,12 @@ public final class ValidatorCore: Sendable {
                 throw .commitmentMismatch(what: "the input tensor", got: got.hex, want: a.inputCommitment.hex)
             }
         }
-        switch (submission.proof, r.proofRef) {
-        case (let proof?, let ref?):
+        // Rule 6: an attached proof needs proofRef = SHA-256(proof); a null proofRef is not equal.
+        if let proof = submission.proof {
             let got = Digest32.sha256(proof)
-            guard got == ref else { throw .proofRefMismatch(got: got.hex, want: ref.hex) }
-        case (nil, _): break
-        case (_?, nil): throw .malformedBody("a proof is attached but the receipt has no proofRef")
+            guard got == r.proofRef else {
+                throw .proofRefMismatch(got: got.hex, want: r.proofRef?.hex ?? "null")
+            }
         }
         let digest = r.digest
         let result = try await repository.store(

@@ -18,7 +18,10 @@ struct LogController {
 
     @Sendable func checkpoint(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
         let note = try await core.karma.checkpoint()
-        return bytesResponse(Data(note.utf8), contentType: "text/plain; charset=utf-8")
+        var response = bytesResponse(Data(note.utf8), contentType: "text/plain; charset=utf-8")
+        // Mutable (c2sp.org/tlog-tiles: headers SHOULD prevent caching beyond a few seconds).
+        response.headers[.cacheControl] = "no-cache"
+        return response
     }
 
     /// The verifier key of the checkpoints (c2sp.org/signed-note vkey), one line.
@@ -29,12 +32,16 @@ struct LogController {
         return bytesResponse(Data((key + "\n").utf8), contentType: "text/plain; charset=utf-8")
     }
 
+    /// `GET /tile/<L>/<N>[.p/<W>]` and `GET /tile/entries/<N>[.p/<W>]`, exactly as c2sp.org/tlog-tiles
+    /// writes them: the route's catch-all is everything after `/tile/`, and the tile path the ledger
+    /// parses starts with `tile/` again.
     @Sendable func tile(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
-        let path = context.parameters.getCatchAll().joined(separator: "/")
-        guard !path.isEmpty, path.utf8.count <= 128 else {
+        let rest = context.parameters.getCatchAll().joined(separator: "/")
+        guard !rest.isEmpty, rest.utf8.count <= 128 else {
             throw ValidatorError.badParameter(
-                name: "tile", reason: "expected tile/<L>/<N>[.p/<W>] or tile/entries/<N>")
+                name: "tile", reason: "expected /tile/<L>/<N>[.p/<W>] or /tile/entries/<N>[.p/<W>]")
         }
+        let path = "tile/" + rest
         let data = try await core.karma.tile(path: path)
         var response = bytesResponse(data, contentType: "application/octet-stream")
         // Full tiles never change (C2SP tlog-tiles); partial ones do.

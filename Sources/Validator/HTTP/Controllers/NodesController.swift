@@ -28,24 +28,47 @@ struct NodesController {
     }
 
     @Sendable func node(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
-        guard let text = context.parameters.get("pubkey"), let key = try? XOnlyPublicKey(hex: text) else {
-            throw ValidatorError.badParameter(
-                name: "pubkey", reason: "must be a 64-hex-character x-only public key")
-        }
-        let recent =
-            request.uri.queryParameters.get("recent", as: Int.self).map { min(max($0, 0), 1000) } ?? 20
+        let key = try Self.nodeKey(context)
+        let recent = try Self.recent(request.uri.queryParameters.get("recent"))
         guard let account = try await core.karma.account(of: key, recent: recent) else {
             throw ValidatorError.unknownNode(key.hex)
         }
         return jsonResponse(account)
     }
 
+    /// The `{pubkey}` path parameter: 400 `bad-parameter` unless 64 lowercase hex characters
+    /// (specs/openapi.yaml `Hex32`); 404 `unknown-node` for 32 bytes that are no x-only
+    /// secp256k1 key, since no node can have that key.
+    static func nodeKey(_ context: ValidatorRequestContext) throws(ValidatorError) -> XOnlyPublicKey {
+        let text = context.parameters.get("pubkey") ?? ""
+        guard text.utf8.count == 64,
+            text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+        else {
+            throw .badParameter(
+                name: "pubkey", reason: "must be 64 lowercase hex characters (an x-only public key)")
+        }
+        guard let key = try? XOnlyPublicKey(hex: text) else { throw .unknownNode(text) }
+        return key
+    }
+
+    /// Most entries `?recent=` may ask for (specs/openapi.yaml `getNode`).
+    static let maxRecent = 1000
+
+    /// `?recent=`: absent means 20; otherwise decimal digits (no sign) naming 0...1000, else 400
+    /// `bad-parameter`.
+    static func recent(_ text: String?) throws(ValidatorError) -> Int {
+        guard let text else { return 20 }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(text),
+            value <= maxRecent
+        else {
+            throw .badParameter(name: "recent", reason: "'\(text)' is not an integer from 0 to \(maxRecent)")
+        }
+        return value
+    }
+
     /// The node's account proven against a signed checkpoint (specs/ledger.md §10.3).
     @Sendable func proof(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
-        guard let text = context.parameters.get("pubkey"), let key = try? XOnlyPublicKey(hex: text) else {
-            throw ValidatorError.badParameter(
-                name: "pubkey", reason: "must be a 64-hex-character x-only public key")
-        }
+        let key = try Self.nodeKey(context)
         guard let document = try await core.karma.balanceProof(of: key) else {
             throw ValidatorError.unknownNode(key.hex)
         }
