@@ -152,4 +152,33 @@ import Testing
             #expect(text.contains("mesh_requests_rejected_total{"))
         }
     }
+
+    /// Request metrics by method, route template and status (specs/service.md §7), error answers
+    /// and unmatched paths included.
+    @Test func requestMetricsCountEveryAnswerByRouteAndStatus() async throws {
+        let h = try Harness()
+        try await Application(router: h.router).test(.router) { client in
+            _ = try await client.send(.post, "/v1/jobs", h.jobBody(1))
+            _ = try await client.send(.get, "/v1/jobs/\(h.jobID(1).hex)")
+            _ = try await client.send(.get, "/v1/jobs/\(h.jobID(2).hex)")
+            _ = try await client.send(.post, "/v1/receipts", Data("bad".utf8))
+            _ = try await client.send(.get, "/no/such/path")
+            let text = String(decoding: try await client.send(.get, "/metrics").body, as: UTF8.self)
+            let lines = text.split(separator: "\n").map(String.init)
+            func count(_ labels: String) -> String? {
+                lines.first { $0.hasPrefix("mesh_http_requests_total{") && $0.contains(labels) }?
+                    .split(separator: " ").last.map(String.init)
+            }
+            #expect(count(#"method="POST",route="/v1/jobs",status="201""#) == "1", "\(text)")
+            #expect(count(#"method="GET",route="/v1/jobs/{id}",status="200""#) == "1")
+            #expect(count(#"method="GET",route="/v1/jobs/{id}",status="404""#) == "1")
+            #expect(count(#"method="POST",route="/v1/receipts",status="400""#) == "1")
+            #expect(count(#"route="unmatched",status="404""#) == "1")
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("mesh_http_request_duration_seconds_bucket{")
+                        && $0.contains(#"route="/v1/jobs/{id}""#)
+                })
+        }
+    }
 }

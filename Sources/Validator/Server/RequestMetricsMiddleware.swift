@@ -16,15 +16,21 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             let response = try await next(input, context)
             metrics.request(
-                method: method, route: context.endpointPath ?? "unmatched", status: response.status.code,
+                method: method, route: route(context), status: response.status.code,
                 duration: ContinuousClock.now - start)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
             metrics.request(
-                method: method, route: context.endpointPath ?? "unmatched", status: status,
-                duration: ContinuousClock.now - start)
+                method: method, route: route(context), status: status, duration: ContinuousClock.now - start)
             throw error
         }
+    }
+
+    /// The matched route template (`/v1/jobs/{id}`), or `unmatched` (Hummingbird names a path
+    /// no route matches `NotFound`).
+    private func route(_ context: Context) -> String {
+        guard let path = context.endpointPath, path != "NotFound" else { return "unmatched" }
+        return path
     }
 }
