@@ -128,9 +128,9 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let d = Settlement()
-            mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? d.mode
-            sweepIntervalMs = try c.decodeIfPresent(Int.self, forKey: .sweepIntervalMs) ?? d.sweepIntervalMs
-            computeThreads = try c.decodeIfPresent(Int.self, forKey: .computeThreads) ?? d.computeThreads
+            mode = try c.value(.mode, or: d.mode)
+            sweepIntervalMs = try c.value(.sweepIntervalMs, or: d.sweepIntervalMs)
+            computeThreads = try c.value(.computeThreads, or: d.computeThreads)
         }
     }
 
@@ -170,15 +170,11 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let d = Limits()
-            maxReceiptBodyBytes =
-                try c.decodeIfPresent(Int.self, forKey: .maxReceiptBodyBytes) ?? d.maxReceiptBodyBytes
-            maxJobBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxJobBodyBytes) ?? d.maxJobBodyBytes
-            maxSmallBodyBytes =
-                try c.decodeIfPresent(Int.self, forKey: .maxSmallBodyBytes) ?? d.maxSmallBodyBytes
-            maxBatchBodyBytes =
-                try c.decodeIfPresent(Int.self, forKey: .maxBatchBodyBytes) ?? d.maxBatchBodyBytes
-            maxBodyMemoryInFlight =
-                try c.decodeIfPresent(Int.self, forKey: .maxBodyMemoryInFlight) ?? d.maxBodyMemoryInFlight
+            maxReceiptBodyBytes = try c.value(.maxReceiptBodyBytes, or: d.maxReceiptBodyBytes)
+            maxJobBodyBytes = try c.value(.maxJobBodyBytes, or: d.maxJobBodyBytes)
+            maxSmallBodyBytes = try c.value(.maxSmallBodyBytes, or: d.maxSmallBodyBytes)
+            maxBatchBodyBytes = try c.value(.maxBatchBodyBytes, or: d.maxBatchBodyBytes)
+            maxBodyMemoryInFlight = try c.value(.maxBodyMemoryInFlight, or: d.maxBodyMemoryInFlight)
         }
 
         /// The largest per-endpoint body limit.
@@ -217,10 +213,10 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let d = Connections()
-            maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? d.maxConnections
-            idleTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutMs) ?? d.idleTimeoutMs
-            headerTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .headerTimeoutMs) ?? d.headerTimeoutMs
-            bodyTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .bodyTimeoutMs) ?? d.bodyTimeoutMs
+            maxConnections = try c.value(.maxConnections, or: d.maxConnections)
+            idleTimeoutMs = try c.value(.idleTimeoutMs, or: d.idleTimeoutMs)
+            headerTimeoutMs = try c.value(.headerTimeoutMs, or: d.headerTimeoutMs)
+            bodyTimeoutMs = try c.value(.bodyTimeoutMs, or: d.bodyTimeoutMs)
         }
 
         /// The governor's policy.
@@ -300,22 +296,22 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     /// Decodes with defaults for the optional sections.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        listen = try c.decodeIfPresent(Listen.self, forKey: .listen) ?? Listen()
+        listen = try c.value(.listen, or: Listen())
         dataDirectory = try c.decode(String.self, forKey: .dataDirectory)
         identityKey = try c.decode(SecretKey.self, forKey: .identityKey)
         checkpointKey = try c.decode(SecretKey.self, forKey: .checkpointKey)
-        logOrigin = try c.decodeIfPresent(String.self, forKey: .logOrigin) ?? "mesh-validator.local/log"
+        logOrigin = try c.value(.logOrigin, or: "mesh-validator.local/log")
         orchestrators = try c.decode([String].self, forKey: .orchestrators)
         modelDirectory = try c.decodeIfPresent(String.self, forKey: .modelDirectory)
         circuitDirectory = try c.decodeIfPresent(String.self, forKey: .circuitDirectory)
         karmaParametersFile = try c.decodeIfPresent(String.self, forKey: .karmaParametersFile)
-        settlement = try c.decodeIfPresent(Settlement.self, forKey: .settlement) ?? Settlement()
-        limits = try c.decodeIfPresent(Limits.self, forKey: .limits) ?? Limits()
-        connections = try c.decodeIfPresent(Connections.self, forKey: .connections) ?? Connections()
-        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? "info"
-        genesis = try c.decodeIfPresent([GenesisAllocation].self, forKey: .genesis) ?? []
-        tinyModel = try c.decodeIfPresent(Bool.self, forKey: .tinyModel) ?? false
-        heartbeatToleranceMs = try c.decodeIfPresent(UInt64.self, forKey: .heartbeatToleranceMs) ?? 30_000
+        settlement = try c.value(.settlement, or: Settlement())
+        limits = try c.value(.limits, or: Limits())
+        connections = try c.value(.connections, or: Connections())
+        logLevel = try c.value(.logLevel, or: "info")
+        genesis = try c.value(.genesis, or: [])
+        tinyModel = try c.value(.tinyModel, or: false)
+        heartbeatToleranceMs = try c.value(.heartbeatToleranceMs, or: 30_000)
     }
 
     /// A configuration problem a person can fix by editing the file.
@@ -431,5 +427,12 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             keys.insert(parsed)
         }
         return keys
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// The member's value, or `fallback` when the member is absent (a wrong type still throws).
+    fileprivate func value<T: Decodable>(_ key: Key, or fallback: @autoclosure () -> T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback()
     }
 }
