@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOEmbedded
 import Receipts
 import Synchronization
 import TestSupport
@@ -145,6 +147,33 @@ struct ConnectionDisciplineTests {
         #expect(kept.closedWithin(3), "keep-alive connection kept open")
         // A normal client is served throughout.
         #expect(try RawConnection(port: server.port).get("/healthz", timeout: 2) == 200)
+    }
+
+    /// At capacity the connection longest in its phase goes first (a fresh one last); when every
+    /// connection is being answered the new one is refused.
+    @Test func evictionTakesTheLongestStalledConnection() throws {
+        var policy = ValidatorConfig.Connections().policy
+        policy.maxConnections = 3
+        let governor = ConnectionGovernor(policy: policy, descriptorLimit: 1 << 16, metrics: ValidatorMetrics())
+        let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        let channels = (0..<4).map { _ in EmbeddedChannel() }
+        for channel in channels { try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 1)).wait() }
+        let a = try #require(governor.admit(channels[0], now: t0))
+        let b = try #require(governor.admit(channels[1], now: t0 + .seconds(1)))
+        _ = try #require(governor.admit(channels[2], now: t0 + .seconds(2)))
+        governor.enter(.readingHead, id: a, now: t0 + .seconds(3))  // a trickled head started later
+        governor.enter(.handling, id: b, now: t0 + .seconds(3))
+        // Full: c (idle since 2 s, the oldest not answering) is closed for d.
+        let d = try #require(governor.admit(channels[3], now: t0 + .seconds(4)))
+        #expect(!channels[2].isActive)
+        #expect(channels[0].isActive && channels[1].isActive && channels[3].isActive)
+        #expect(governor.openConnections == 3)
+        // Everyone answering: a new connection is refused, nothing is closed.
+        governor.enter(.handling, id: a, now: t0 + .seconds(5))
+        governor.enter(.handling, id: d, now: t0 + .seconds(5))
+        let e = EmbeddedChannel()
+        #expect(governor.admit(e, now: t0 + .seconds(6)) == nil)
+        #expect(governor.openConnections == 3)
     }
 
     @Test func theCapLeavesDescriptorsForStorage() {

@@ -9,24 +9,22 @@ import Synchronization
 
 /// Connection discipline for the HTTP server (specs/service.md §2.1): a cap on open connections
 /// derived from the configured maximum and the process's descriptor limit, and the phase of every
-/// open connection, so that a full table makes room by closing the connection that has done the
-/// least (an idle keep-alive, then one still sending its head, then one still sending its body)
-/// instead of leaving new clients, `/healthz` included, waiting behind stalled ones.
+/// open connection, so that a full table makes room by closing the connection that has waited
+/// longest without completing its phase (a stalled head or body, an old keep-alive) instead of
+/// leaving new clients, `/healthz` included, waiting behind stalled ones.
 ///
 /// Thread-safe; one per server. Per-connection timers live in `ConnectionDisciplineHandler`.
 public final class ConnectionGovernor: Sendable {
     /// Where a connection is in its current request.
-    public enum Phase: Int, Sendable, Comparable {
+    public enum Phase: Sendable {
         /// Waiting for the first byte of a request (new or keep-alive).
-        case idle = 0
+        case idle
         /// Some bytes of a request head arrived, the head is not complete.
-        case readingHead = 1
+        case readingHead
         /// The head is complete, the body is not.
-        case readingBody = 2
+        case readingBody
         /// The request is complete and the service is answering it; never evicted or timed out.
-        case handling = 3
-
-        public static func < (a: Phase, b: Phase) -> Bool { a.rawValue < b.rawValue }
+        case handling
     }
 
     /// What the governor enforces.
@@ -107,15 +105,16 @@ public final class ConnectionGovernor: Sendable {
     /// Open connections now.
     public var openConnections: Int { table.withLock { $0.open.count } }
 
-    /// Registers a new connection. At capacity, closes the least advanced open connection that is
-    /// not being answered (oldest first within a phase) to make room; returns `nil` (refuse the
-    /// new one) when every open connection is being answered.
+    /// Registers a new connection. At capacity, closes the open connection not being answered that
+    /// entered its phase longest ago (a new connection, idle since it was accepted a moment ago,
+    /// is the last to go) to make room; returns `nil` (refuse the new one) when every open
+    /// connection is being answered.
     func admit(_ channel: any Channel, now: NIODeadline = .now()) -> UInt64? {
         let (id, victim): (UInt64?, (any Channel)?) = table.withLock { table in
             var victim: (any Channel)?
             if table.open.count >= capacity {
                 let candidate = table.open.filter { $0.value.phase != .handling }
-                    .min { ($0.value.phase, $0.value.since) < ($1.value.phase, $1.value.since) }
+                    .min { $0.value.since < $1.value.since }
                 guard let candidate else { return (nil, nil) }
                 table.open.removeValue(forKey: candidate.key)
                 victim = candidate.value.channel
