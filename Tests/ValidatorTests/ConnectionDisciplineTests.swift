@@ -154,7 +154,8 @@ struct ConnectionDisciplineTests {
     @Test func evictionTakesTheLongestStalledConnection() throws {
         var policy = ValidatorConfig.Connections().policy
         policy.maxConnections = 3
-        let governor = ConnectionGovernor(policy: policy, descriptorLimit: 1 << 16, metrics: ValidatorMetrics())
+        let governor = ConnectionGovernor(
+            policy: policy, descriptorLimit: 1 << 16, metrics: ValidatorMetrics())
         let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
         let channels = (0..<4).map { _ in EmbeddedChannel() }
         for channel in channels { try channel.connect(to: .init(ipAddress: "127.0.0.1", port: 1)).wait() }
