@@ -63,6 +63,10 @@ import Testing
         ("checkpoint", "body-control-characters.txt", "control character 0x1 at byte 1"),
         // ... and `\r\n`, one Swift Character, hid a line break inside the origin line.
         ("checkpoint", "body-crlf-hides-line-break.txt", "control character 0xd at byte 1"),
+        // SafetensorsFile: abs(-2^63) trapped; booleans and float literals bridged to integers.
+        ("safetensors", "offset-min-int64.safetensors", "tensor a: data_offsets must be two integers"),
+        ("safetensors", "boolean-dimension.safetensors", "tensor a: dimension 0 is not an integer literal"),
+        ("safetensors", "float-literal-offset.safetensors", "tensor a: data_offsets must be two integers"),
         // Harness: a header naming another token count is invalid before the body is decoded.
         ("proof", "header-wrong-token-count.bin", "invalid by header: the proof covers 3 tokens"),
     ]
