@@ -5,11 +5,12 @@
 #
 # Builds mesh-fuzz in release mode with -sanitize=fuzzer,address into .build/fuzz (so the normal
 # .build/debug and .build/release stay valid), then runs each target for SECONDS with a fixed seed
-# (MESH_FUZZ_SEED, default 1) and at most one fuzzer at a time. Seeds come from
-# Fixtures/fuzz/TARGET/ (crashers/ included); new inputs go to a working corpus outside the repo,
-# MESH_FUZZ_WORK/corpus/TARGET (default: a fresh temporary directory), crash inputs to
-# MESH_FUZZ_WORK/artifacts/. Prints executions and exec/s per target; exits 1 if any target
-# crashed, leaked past its limits or broke an invariant. `mesh-fuzz --list` names the targets.
+# (MESH_FUZZ_SEED, default 1), one fuzzer at a time. Seeds come from Fixtures/fuzz/TARGET/
+# (crashers/ included); new inputs go to a working corpus outside the repository,
+# MESH_FUZZ_WORK/corpus/TARGET (default: a fresh temporary directory, removed after a clean run),
+# crash inputs to MESH_FUZZ_WORK/artifacts/. Prints executions and exec/s per target; exits 1 if
+# any target crashed, hit the per-input timeout (10 s) or memory limit (2 GB), or broke an
+# invariant. `mesh-fuzz --list` names the targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,13 @@ target=$1
 seconds=$2
 shift 2
 seed=${MESH_FUZZ_SEED:-1}
-work=${MESH_FUZZ_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/mesh-fuzz.XXXXXX")}
+if [ -n "${MESH_FUZZ_WORK:-}" ]; then
+    work=$MESH_FUZZ_WORK
+    keep_work=1
+else
+    work=$(mktemp -d "${TMPDIR:-/tmp}/mesh-fuzz.XXXXXX")
+    keep_work=0
+fi
 scratch=.build/fuzz
 bin=$scratch/release/mesh-fuzz
 
@@ -72,4 +79,7 @@ echo "total executions: $total (seed $seed, $seconds s per target, work $work)"
 if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzzing found problems in: ${failed[*]}; crash inputs in $work/artifacts" >&2
     exit 1
+fi
+if [ "$keep_work" = 0 ]; then
+    rm -rf "$work"
 fi
