@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "mesh-validator", targets: ["mesh-validator"]),
         .executable(name: "mesh-bench", targets: ["mesh-bench"]),
+        .executable(name: "mesh-fuzz", targets: ["mesh-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -103,6 +104,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
+
+        // MARK: Fuzzing (README "Fuzzing"): one harness function per parser; `mesh-fuzz` replays
+        // files, or runs libFuzzer when built by scripts/fuzz.sh (-sanitize=fuzzer -DMESH_FUZZ).
+        .target(name: "CLibFuzzer"),
+        .target(
+            name: "FuzzHarness", dependencies: ["Receipts", "Ledger", "Kernel", "Models", "Proofs"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "mesh-fuzz", dependencies: ["FuzzHarness", "CLibFuzzer"], swiftSettings: strict),
+        .testTarget(
+            name: "FuzzHarnessTests", dependencies: ["FuzzHarness", "TestSupport"], swiftSettings: strict),
 
         // MARK: Tests (folders mirror Sources/)
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds (warnings are errors), runs every test,
-# then the real-model checks on a release build. Exit status non-zero on any failure.
+# fuzzes every parser for a bounded, seeded time (MESH_SKIP_FUZZ=1 skips it), then the
+# real-model checks on a release build. Exit status non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,11 @@ echo "== contract tests: schemathesis against specs/openapi.yaml" && bash script
 
 echo "== independent Python check of the karma fixtures (encodings, signatures, chunk proofs, state hashes)"
 python3 Fixtures/karma/reference/check_fixtures.py Fixtures/karma
+
+if [ "${MESH_SKIP_FUZZ:-0}" != 1 ]; then
+    echo "== fuzzing: every parser for ${MESH_FUZZ_SECONDS:-20} s, seeded (scripts/fuzz.sh; own build in .build/fuzz)"
+    bash scripts/fuzz.sh all "${MESH_FUZZ_SECONDS:-20}"
+fi
 
 if [ -x scripts/reference/real_models.sh ] && [ "${MESH_SKIP_REAL_MODELS:-0}" != 1 ]; then
     echo "== release build and real-model checks"

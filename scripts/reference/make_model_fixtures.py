@@ -318,6 +318,14 @@ def make_malformed():
          st('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', 8), "malformed"),
         ("safetensors", "metadata-not-string", "__metadata__ value 1",
          st('{"__metadata__":{"k":1}}', 0), "malformed"),
+        # Found while fuzzing (Fixtures/fuzz/safetensors/crashers): -2^63 trapped in abs(), and
+        # booleans and float literals bridged to integers.
+        ("safetensors", "offset-min-int64", "data offset -2^63",
+         st('{"a":{"dtype":"F32","shape":[0],"data_offsets":[-9223372036854775808,0]}}', 0), "malformed"),
+        ("safetensors", "boolean-dimension", "shape [true], offsets [false, 4]",
+         st('{"a":{"dtype":"F32","shape":[true],"data_offsets":[false,4]}}', 4), "malformed"),
+        ("safetensors", "float-literal-offset", "offsets [0, 4.0]",
+         st('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}', 4), "malformed"),
     ]
     out = {"desc": "malformed inputs; each must be rejected with the ModelError case named by wantErr "
                    "(ModelError.code). Bytes are hex.",

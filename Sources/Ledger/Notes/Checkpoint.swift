@@ -38,10 +38,18 @@ public struct Checkpoint: Equatable, Sendable {
 
     /// Parses a checkpoint body (the text of a signed note, after verification).
     ///
-    /// - Throws: `LedgerError.malformedCheckpoint` when there are fewer than three lines, a
+    /// - Throws: `LedgerError.malformedCheckpoint` when the text holds an ASCII control
+    ///   character other than newline (c2sp.org/signed-note forbids them in note text; a `\r`
+    ///   would also hide a line break inside one line), there are fewer than three lines, a
     ///   line is empty, the text does not end in a newline, the size is not canonical decimal
     ///   (no sign, no leading zeros, at most 2^64 − 1), or the root is not base64 of 32 bytes.
     public init(parsing body: String) throws(LedgerError) {
+        if let offset = body.utf8.firstIndex(where: { $0 < 0x20 && $0 != 0x0A }) {
+            let byte = body.utf8[offset]
+            throw .malformedCheckpoint(
+                "control character 0x\(String(byte, radix: 16)) at byte \(body.utf8.distance(from: body.utf8.startIndex, to: offset))"
+            )
+        }
         guard body.hasSuffix("\n") else { throw .malformedCheckpoint("text does not end in a newline") }
         let lines = body.dropLast().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.count >= 3 else { throw .malformedCheckpoint("fewer than three lines") }

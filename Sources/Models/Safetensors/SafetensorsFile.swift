@@ -154,9 +154,9 @@ public struct SafetensorsFile: Sendable {
         guard let shapeValues = entry["shape"] as? [Any] else { throw bad("missing shape") }
         var shape: [Int] = []
         var elements = 1
-        for v in shapeValues {
+        for (i, v) in shapeValues.enumerated() {
             guard let n = Self.exactInt(v), n >= 0, n <= Int(Int32.max) else {
-                throw bad("bad dimension \(v)")
+                throw bad("dimension \(i) is not an integer literal in [0, 2^31 - 1]")
             }
             let (p, o) = elements.multipliedReportingOverflow(by: n)
             guard !o, p <= 1 << 40 else { throw bad("element count overflows") }
@@ -179,11 +179,19 @@ public struct SafetensorsFile: Sendable {
         return SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
     }
 
-    /// An integral JSON number as `Int` (rejects fractions, strings and values beyond 2^53).
+    /// A JSON integer literal as `Int`, or nil for anything else: strings, booleans and number
+    /// literals with a fraction or exponent (`true`, `4.0`, `4e0` bridge to `NSNumber` too; the
+    /// reference implementation refuses them for its integer fields), and magnitudes of 2^53 or
+    /// more (never `abs`: −2^63 has no positive counterpart).
     private static func exactInt(_ value: Any) -> Int? {
         guard let number = value as? NSNumber else { return nil }
+        // Foundation types a parsed JSON integer as a C integer ("i", "q", ...), a boolean as
+        // "c" and a fraction, an exponent or an out-of-range integer as "d".
+        guard ["s", "i", "l", "q", "S", "I", "L", "Q"].contains(String(cString: number.objCType)) else {
+            return nil
+        }
         let asInt = number.int64Value
-        guard Double(asInt) == number.doubleValue, abs(asInt) < 1 << 53 else { return nil }
+        guard Double(asInt) == number.doubleValue, asInt.magnitude < 1 << 53 else { return nil }
         return Int(asInt)
     }
 
