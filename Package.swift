@@ -64,8 +64,10 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Proofs",
-            dependencies: ["Kernel", "CGMP", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Kernel", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        // BN254 on libgmp and snarkjs Groth16 verification (specs/groth16.md).
+        .target(name: "Groth16", dependencies: ["CGMP", "Receipts"], swiftSettings: strict),
         .target(
             name: "Karma",
             dependencies: ["Receipts", .product(name: "Crypto", package: "swift-crypto")],
@@ -92,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "mesh-validator",
             dependencies: [
-                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma", "Validator",
+                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma", "Validator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -134,6 +136,7 @@ let package = Package(
         .testTarget(
             name: "ProofsTests", dependencies: ["Proofs", "Kernel", "Models", "TestSupport"],
             swiftSettings: strict),
+        .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KarmaTests", dependencies: ["Karma", "Receipts", "TestSupport"], swiftSettings: strict),
         .testTarget(

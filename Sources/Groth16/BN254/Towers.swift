@@ -1,0 +1,206 @@
+/// The arithmetic the curve code needs from F_p and F_p²: a commutative field.
+public protocol CurveField: Sendable {
+    static var zero: Self { get }
+    static var one: Self { get }
+    var isZero: Bool { get }
+    static func == (a: Self, b: Self) -> Bool
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static prefix func - (a: Self) -> Self
+    static func * (a: Self, b: Self) -> Self
+    func squared() -> Self
+    /// nil for zero.
+    func inverse() -> Self?
+}
+
+extension Fp: CurveField {}
+
+/// F_p² = F_p[u]/(u² + 1): `c0 + c1·u` (specs/groth16.md §2).
+public struct Fp2: CurveField, CustomStringConvertible {
+    public var c0: Fp
+    public var c1: Fp
+
+    public init(_ c0: Fp, _ c1: Fp) {
+        self.c0 = c0
+        self.c1 = c1
+    }
+
+    public static let zero = Fp2(.zero, .zero)
+    public static let one = Fp2(.one, .zero)
+    /// ξ = 9 + u, the non-residue defining F_p⁶ = F_p²[v]/(v³ − ξ).
+    public static let xi = Fp2(Fp(9), Fp(1))
+
+    public var isZero: Bool { c0.isZero && c1.isZero }
+    public var description: String { "(\(c0), \(c1))" }
+
+    public static func == (a: Fp2, b: Fp2) -> Bool { a.c0 == b.c0 && a.c1 == b.c1 }
+    public static func + (a: Fp2, b: Fp2) -> Fp2 { Fp2(a.c0 + b.c0, a.c1 + b.c1) }
+    public static func - (a: Fp2, b: Fp2) -> Fp2 { Fp2(a.c0 - b.c0, a.c1 - b.c1) }
+    public static prefix func - (a: Fp2) -> Fp2 { Fp2(-a.c0, -a.c1) }
+
+    /// Karatsuba: three F_p multiplications.
+    public static func * (a: Fp2, b: Fp2) -> Fp2 {
+        let t0 = a.c0 * b.c0
+        let t1 = a.c1 * b.c1
+        let t2 = (a.c0 + a.c1) * (b.c0 + b.c1)
+        return Fp2(t0 - t1, t2 - t0 - t1)
+    }
+
+    public static func * (a: Fp2, s: Fp) -> Fp2 { Fp2(a.c0 * s, a.c1 * s) }
+
+    public func squared() -> Fp2 {
+        // (c0 + c1 u)² = (c0 + c1)(c0 − c1) + 2 c0 c1 u.
+        let t = c0 * c1
+        return Fp2((c0 + c1) * (c0 - c1), t + t)
+    }
+
+    /// Multiplication by ξ = 9 + u: (9c0 − c1) + (c0 + 9c1)u.
+    public func mulByXi() -> Fp2 {
+        let c0x8 = c0.doubled().doubled().doubled()
+        let c1x8 = c1.doubled().doubled().doubled()
+        return Fp2(c0x8 + c0 - c1, c0 + c1x8 + c1)
+    }
+
+    /// The conjugate c0 − c1 u, which is the Frobenius map x ↦ x^p on F_p².
+    public func conjugate() -> Fp2 { Fp2(c0, -c1) }
+
+    public func inverse() -> Fp2? {
+        guard let n = (c0.squared() + c1.squared()).inverse() else { return nil }
+        return Fp2(c0 * n, -(c1 * n))
+    }
+
+    /// `self^e` for a little-endian limb exponent.
+    public func power(_ e: [UInt64]) -> Fp2 {
+        var result = Fp2.one
+        for limb in e.reversed() {
+            for bit in stride(from: 63, through: 0, by: -1) {
+                result = result.squared()
+                if (limb >> UInt64(bit)) & 1 == 1 { result = result * self }
+            }
+        }
+        return result
+    }
+}
+
+/// F_p⁶ = F_p²[v]/(v³ − ξ): `c0 + c1·v + c2·v²`.
+public struct Fp6: Sendable {
+    public var c0: Fp2
+    public var c1: Fp2
+    public var c2: Fp2
+
+    public init(_ c0: Fp2, _ c1: Fp2, _ c2: Fp2) {
+        self.c0 = c0
+        self.c1 = c1
+        self.c2 = c2
+    }
+
+    public static let zero = Fp6(.zero, .zero, .zero)
+    public static let one = Fp6(.one, .zero, .zero)
+
+    public var isZero: Bool { c0.isZero && c1.isZero && c2.isZero }
+
+    public static func == (a: Fp6, b: Fp6) -> Bool { a.c0 == b.c0 && a.c1 == b.c1 && a.c2 == b.c2 }
+    public static func + (a: Fp6, b: Fp6) -> Fp6 { Fp6(a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2) }
+    public static func - (a: Fp6, b: Fp6) -> Fp6 { Fp6(a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2) }
+    public static prefix func - (a: Fp6) -> Fp6 { Fp6(-a.c0, -a.c1, -a.c2) }
+
+    /// Karatsuba over the three coefficients (six F_p² multiplications), reducing v³ = ξ.
+    public static func * (a: Fp6, b: Fp6) -> Fp6 {
+        let t0 = a.c0 * b.c0
+        let t1 = a.c1 * b.c1
+        let t2 = a.c2 * b.c2
+        let c0 = ((a.c1 + a.c2) * (b.c1 + b.c2) - t1 - t2).mulByXi() + t0
+        let c1 = (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1 + t2.mulByXi()
+        let c2 = (a.c0 + a.c2) * (b.c0 + b.c2) - t0 - t2 + t1
+        return Fp6(c0, c1, c2)
+    }
+
+    public static func * (a: Fp6, s: Fp2) -> Fp6 { Fp6(a.c0 * s, a.c1 * s, a.c2 * s) }
+
+    public func squared() -> Fp6 { self * self }
+
+    /// Multiplication by v: (c0, c1, c2)·v = (ξ c2, c0, c1).
+    public func mulByV() -> Fp6 { Fp6(c2.mulByXi(), c0, c1) }
+
+    public func inverse() -> Fp6? {
+        let t0 = c0.squared() - (c1 * c2).mulByXi()
+        let t1 = c2.squared().mulByXi() - c0 * c1
+        let t2 = c1.squared() - c0 * c2
+        let d = c0 * t0 + (c2 * t1).mulByXi() + (c1 * t2).mulByXi()
+        guard let dInv = d.inverse() else { return nil }
+        return Fp6(t0 * dInv, t1 * dInv, t2 * dInv)
+    }
+}
+
+/// F_p¹² = F_p⁶[w]/(w² − v): `c0 + c1·w`. In powers of w (w⁶ = ξ) the six F_p² coefficients are
+/// `c0.c0 + c1.c0·w + c0.c1·w² + c1.c1·w³ + c0.c2·w⁴ + c1.c2·w⁵`.
+public struct Fp12: Sendable {
+    public var c0: Fp6
+    public var c1: Fp6
+
+    public init(_ c0: Fp6, _ c1: Fp6) {
+        self.c0 = c0
+        self.c1 = c1
+    }
+
+    public static let one = Fp12(.one, .zero)
+
+    public var isOne: Bool { self == Fp12.one }
+    public var isZero: Bool { c0.isZero && c1.isZero }
+
+    public static func == (a: Fp12, b: Fp12) -> Bool { a.c0 == b.c0 && a.c1 == b.c1 }
+    public static func != (a: Fp12, b: Fp12) -> Bool { !(a == b) }
+
+    /// Karatsuba: three F_p⁶ multiplications.
+    public static func * (a: Fp12, b: Fp12) -> Fp12 {
+        let t0 = a.c0 * b.c0
+        let t1 = a.c1 * b.c1
+        let c1 = (a.c0 + a.c1) * (b.c0 + b.c1) - t0 - t1
+        return Fp12(t0 + t1.mulByV(), c1)
+    }
+
+    public func squared() -> Fp12 {
+        // (a + bw)² = (a + b)(a + bv) − ab − ab·v + 2ab·w.
+        let ab = c0 * c1
+        let t = (c0 + c1) * (c0 + c1.mulByV()) - ab - ab.mulByV()
+        return Fp12(t, ab + ab)
+    }
+
+    /// The conjugate c0 − c1 w, which is x ↦ x^(p⁶).
+    public func conjugate() -> Fp12 { Fp12(c0, -c1) }
+
+    public func inverse() -> Fp12? {
+        // (a + bw)⁻¹ = (a − bw)/(a² − b²v).
+        guard let d = (c0.squared() - c1.squared().mulByV()).inverse() else { return nil }
+        return Fp12(c0 * d, -(c1 * d))
+    }
+
+    /// The six F_p² coefficients of w⁰ … w⁵.
+    var wCoefficients: [Fp2] { [c0.c0, c1.c0, c0.c1, c1.c1, c0.c2, c1.c2] }
+
+    init(wCoefficients g: [Fp2]) {
+        self.init(Fp6(g[0], g[2], g[4]), Fp6(g[1], g[3], g[5]))
+    }
+
+    /// x ↦ x^p: each coefficient g_i of w^i becomes conj(g_i)·ξ^(i(p−1)/6).
+    public func frobenius() -> Fp12 {
+        let g = wCoefficients
+        return Fp12(wCoefficients: (0..<6).map { g[$0].conjugate() * BN254.frobeniusCoefficients[$0] })
+    }
+
+    /// `self^e` for a little-endian limb exponent (square-and-multiply).
+    public func power(_ e: [UInt64]) -> Fp12 {
+        var result = Fp12.one
+        var started = false
+        for limb in e.reversed() {
+            for bit in stride(from: 63, through: 0, by: -1) {
+                if started { result = result.squared() }
+                if (limb >> UInt64(bit)) & 1 == 1 {
+                    result = started ? result * self : self
+                    started = true
+                }
+            }
+        }
+        return result
+    }
+}
