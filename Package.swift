@@ -66,8 +66,11 @@ let package = Package(
             name: "Proofs",
             dependencies: ["Kernel", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
-        // BN254 on libgmp and snarkjs Groth16 verification (specs/groth16.md).
-        .target(name: "Groth16", dependencies: ["CGMP", "Receipts"], swiftSettings: strict),
+        // BN254 on libgmp and snarkjs Groth16 verification (specs/groth16.md). Optimized in debug
+        // builds too: unoptimized pairings make the mutation tests ~10× slower.
+        .target(
+            name: "Groth16", dependencies: ["CGMP", "Receipts"],
+            swiftSettings: strict + [.unsafeFlags(["-O"])]),
         .target(
             name: "Karma",
             dependencies: ["Receipts", .product(name: "Crypto", package: "swift-crypto")],
@@ -101,7 +104,8 @@ let package = Package(
         .executableTarget(
             name: "mesh-bench",
             dependencies: [
-                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma", "Validator", "CSecp256k1",
+                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma", "Validator",
+                "CSecp256k1",
                 "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -111,7 +115,8 @@ let package = Package(
         // files, or runs libFuzzer when built by scripts/fuzz.sh (-sanitize=fuzzer -DMESH_FUZZ).
         .target(name: "CLibFuzzer"),
         .target(
-            name: "FuzzHarness", dependencies: ["Receipts", "Ledger", "Kernel", "Models", "Proofs"],
+            name: "FuzzHarness",
+            dependencies: ["Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16"],
             swiftSettings: strict),
         .executableTarget(
             name: "mesh-fuzz", dependencies: ["FuzzHarness", "CLibFuzzer"], swiftSettings: strict),

@@ -44,6 +44,14 @@ struct Groth16CLITests {
         #expect(asJSON.status == 0)
         let object = try JSONSerialization.jsonObject(with: asJSON.stdout) as? [String: Any]
         #expect(object?["status"] as? String == "valid")
+        #expect(
+            object?["publicInputs"] as? Int
+                == (vector == "risc0-sudoku-81pub" ? 81 : vector == "zkml-nids-7pub" ? 7 : 2))
+        let invalidJSON = try verify(vector, inputs: "bad_public.json", json: true)
+        #expect(invalidJSON.status == 1)
+        let invalidObject = try JSONSerialization.jsonObject(with: invalidJSON.stdout) as? [String: Any]
+        #expect(invalidObject?["status"] as? String == "invalid")
+        #expect((invalidObject?["reason"] as? String)?.contains("pairing check") == true)
     }
 
     @Test func malformedInputsExitTwoAndSayWhat() throws {

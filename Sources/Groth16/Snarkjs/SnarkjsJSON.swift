@@ -220,3 +220,40 @@ enum SnarkjsReader {
         do { return try G2.point(x: f[0], y: f[1]) } catch { throw .badPoint(field: field, reason: error) }
     }
 }
+
+extension Groth16Proof {
+    /// The proof as snarkjs writes `proof.json` (one-space indent, affine points with z = 1,
+    /// `protocol` and `curve` members); reading it back gives the same points.
+    public var snarkjsJSON: String {
+        """
+        {
+         "pi_a": \(SnarkjsWriter.g1(a)),
+         "pi_b": \(SnarkjsWriter.g2(b)),
+         "pi_c": \(SnarkjsWriter.g1(c)),
+         "protocol": "groth16",
+         "curve": "bn128"
+        }
+        """
+    }
+}
+
+extension Groth16PublicInputs {
+    /// The inputs as snarkjs writes `public.json`: an array of decimal strings.
+    public var snarkjsJSON: String {
+        let items = values.map { "\"\(Fp.decimal((UInt($0[0]), UInt($0[1]), UInt($0[2]), UInt($0[3]))))\"" }
+        return items.isEmpty ? "[]" : "[\n " + items.joined(separator: ",\n ") + "\n]"
+    }
+}
+
+/// snarkjs's JSON forms of points (specs/groth16.md §5).
+enum SnarkjsWriter {
+    static func g1(_ p: G1Affine) -> String {
+        p.isIdentity ? #"["0", "1", "0"]"# : #"["\#(p.x)", "\#(p.y)", "1"]"#
+    }
+
+    static func g2(_ q: G2Affine) -> String {
+        q.isIdentity
+            ? #"[["0", "0"], ["1", "0"], ["0", "0"]]"#
+            : #"[["\#(q.x.c0)", "\#(q.x.c1)"], ["\#(q.y.c0)", "\#(q.y.c1)"], ["1", "0"]]"#
+    }
+}
