@@ -108,3 +108,18 @@ struct FieldTests {
         #expect(a.conjugate() == a.power(p))
     }
 }
+
+/// The sparse products of the Miller loop against full multiplication.
+@Suite("Groth16: sparse multiplication")
+struct SparseMultiplicationTests {
+    @Test func mulByLineAndMulBy01EqualFullProducts() {
+        var rng = SeededRandom(seed: 1313)
+        for _ in 0..<10 {
+            let f = randomFp12(&rng)
+            let (l0, l1, l3) = (randomFp2(&rng), randomFp2(&rng), randomFp2(&rng))
+            #expect(f.mulByLine(l0, l1, l3) == f * Fp12(Fp6(l0, .zero, .zero), Fp6(l1, l3, .zero)))
+            let a = Fp6(randomFp2(&rng), randomFp2(&rng), randomFp2(&rng))
+            #expect(a.mulBy01(l0, l1) == a * Fp6(l0, l1, .zero))
+        }
+    }
+}

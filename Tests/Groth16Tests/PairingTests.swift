@@ -164,3 +164,19 @@ struct PairingTests {
         #expect(try run(["pairing", "7", kText]) == flat.map(\.description))
     }
 }
+
+/// The fast hard part of the final exponentiation against plain square-and-multiply.
+@Suite("Groth16: final exponentiation")
+struct FinalExponentiationTests {
+    @Test func hardPartEqualsTheReferenceExponentiation() throws {
+        var rng = SeededRandom(seed: 761)
+        for _ in 0..<3 {
+            let f = randomFp12(&rng)
+            // Into the cyclotomic subgroup first (the easy part), where hardPart's chain is valid.
+            let inv = try #require(f.inverse())
+            let g1 = f.conjugate() * inv
+            let g = g1.frobenius().frobenius() * g1
+            #expect(Pairing.hardPart(g) == Pairing.hardPartReference(g))
+        }
+    }
+}

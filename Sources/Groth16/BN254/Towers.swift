@@ -119,6 +119,16 @@ public struct Fp6: Sendable {
 
     public func squared() -> Fp6 { self * self }
 
+    /// self · (b0 + b1·v): five F_p² multiplications (Karatsuba for the v coefficient).
+    public func mulBy01(_ b0: Fp2, _ b1: Fp2) -> Fp6 {
+        let t0 = c0 * b0
+        let t1 = c1 * b1
+        return Fp6(
+            t0 + (c2 * b1).mulByXi(),
+            (c0 + c1) * (b0 + b1) - t0 - t1,
+            t1 + c2 * b0)
+    }
+
     /// Multiplication by v: (c0, c1, c2)·v = (ξ c2, c0, c1).
     public func mulByV() -> Fp6 { Fp6(c2.mulByXi(), c0, c1) }
 
@@ -164,6 +174,15 @@ public struct Fp12: Sendable {
         let ab = c0 * c1
         let t = (c0 + c1) * (c0 + c1.mulByV()) - ab - ab.mulByV()
         return Fp12(t, ab + ab)
+    }
+
+    /// self · (l0 + l1·w + l3·w³), the shape of a Miller-loop line: 13 F_p² multiplications
+    /// instead of 18. Equal to `self * Fp12(Fp6(l0, 0, 0), Fp6(l1, l3, 0))` (tested).
+    public func mulByLine(_ l0: Fp2, _ l1: Fp2, _ l3: Fp2) -> Fp12 {
+        let t0 = c0 * l0
+        let t1 = c1.mulBy01(l1, l3)
+        let mixed = (c0 + c1).mulBy01(l0 + l1, l3)
+        return Fp12(t0 + t1.mulByV(), mixed - t0 - t1)
     }
 
     /// The conjugate c0 − c1 w, which is x ↦ x^(p⁶).
