@@ -177,6 +177,9 @@ struct FinalExponentiationTests {
             let g1 = f.conjugate() * inv
             let g = g1.frobenius().frobenius() * g1
             #expect(Pairing.hardPart(g) == Pairing.hardPartReference(g))
+            #expect(g.cyclotomicSquared() == g.squared())
+            #expect(g.cyclotomicPower(BN254.x) == g.power([BN254.x]))
+            #expect(f.cyclotomicSquared() != f.squared(), "outside the subgroup the shortcut does not hold")
         }
     }
 }

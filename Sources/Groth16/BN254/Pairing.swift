@@ -89,14 +89,14 @@ public enum Pairing {
     /// λ3 = 1, λ2 = 6x² + 1, λ1 = −36x³ − 18x² − 12x + 1, λ0 = −36x³ − 30x² − 18x − 2 (Scott, Benger,
     /// Charlemagne, Dominguez Perez, Kachisa, "On the final exponentiation for calculating pairings
     /// on ordinary elliptic curves", 2009): three exponentiations by x, Frobenius maps and a short
-    /// multiplication chain. Equal to `hardPartReference` (tested).
+    /// multiplication chain, squaring with `cyclotomicSquared`. Equal to `hardPartReference` (tested).
     static func hardPart(_ f: Fp12) -> Fp12 {
         let fp = f.frobenius()
         let fp2 = fp.frobenius()
         let fp3 = fp2.frobenius()
-        let fx = f.power([BN254.x])
-        let fx2 = fx.power([BN254.x])
-        let fx3 = fx2.power([BN254.x])
+        let fx = f.cyclotomicPower(BN254.x)
+        let fx2 = fx.cyclotomicPower(BN254.x)
+        let fx3 = fx2.cyclotomicPower(BN254.x)
         let y0 = fp * fp2 * fp3
         let y1 = f.conjugate()
         let y2 = fx2.frobenius().frobenius()

@@ -185,6 +185,53 @@ public struct Fp12: Sendable {
         return Fp12(t0 + t1.mulByV(), mixed - t0 - t1)
     }
 
+    /// self² for self in the cyclotomic subgroup (norm 1 over F_p⁶ and over F_p⁴, as every
+    /// element is after the easy part of the final exponentiation): Granger–Scott squaring
+    /// ("Faster squaring in the cyclotomic subgroup of sixth degree extensions", 2010, §3.2),
+    /// six F_p² squarings instead of twelve multiplications. Wrong outside that subgroup;
+    /// equal to `squared()` inside it (tested).
+    public func cyclotomicSquared() -> Fp12 {
+        // Pairs (c0.c0, c1.c1), (c1.c0, c0.c2), (c0.c1, c1.c2) each form an F_p⁴ element.
+        let t0 = c1.c1.squared()
+        let t1 = c0.c0.squared()
+        let t6 = (c1.c1 + c0.c0).squared() - t0 - t1
+        let t2 = c0.c2.squared()
+        let t3 = c1.c0.squared()
+        let t7 = (c0.c2 + c1.c0).squared() - t2 - t3
+        let t4 = c1.c2.squared()
+        let t5 = c0.c1.squared()
+        let t8 = ((c1.c2 + c0.c1).squared() - t4 - t5).mulByXi()
+        let s0 = t0.mulByXi() + t1
+        let s2 = t2.mulByXi() + t3
+        let s4 = t4.mulByXi() + t5
+        func twiceMinusPlus(_ t: Fp2, _ x: Fp2) -> Fp2 {
+            let d = t - x
+            return d + d + t
+        }
+        func twicePlusPlus(_ t: Fp2, _ x: Fp2) -> Fp2 {
+            let d = t + x
+            return d + d + t
+        }
+        return Fp12(
+            Fp6(twiceMinusPlus(s0, c0.c0), twiceMinusPlus(s2, c0.c1), twiceMinusPlus(s4, c0.c2)),
+            Fp6(twicePlusPlus(t8, c1.c0), twicePlusPlus(t6, c1.c1), twicePlusPlus(t7, c1.c2)))
+    }
+
+    /// self^e (e > 0, 64-bit) for self in the cyclotomic subgroup, squaring with
+    /// `cyclotomicSquared`.
+    public func cyclotomicPower(_ e: UInt64) -> Fp12 {
+        var result = Fp12.one
+        var started = false
+        for bit in stride(from: 63, through: 0, by: -1) {
+            if started { result = result.cyclotomicSquared() }
+            if (e >> UInt64(bit)) & 1 == 1 {
+                result = started ? result * self : self
+                started = true
+            }
+        }
+        return result
+    }
+
     /// The conjugate c0 − c1 w, which is x ↦ x^(p⁶).
     public func conjugate() -> Fp12 { Fp12(c0, -c1) }
 
