@@ -64,8 +64,13 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Proofs",
-            dependencies: ["Kernel", "CGMP", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Kernel", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        // BN254 on libgmp and snarkjs Groth16 verification (specs/groth16.md). Optimized in debug
+        // builds too: unoptimized pairings make the mutation tests ~10× slower.
+        .target(
+            name: "Groth16", dependencies: ["CGMP", "Receipts"],
+            swiftSettings: strict + [.unsafeFlags(["-O"])]),
         .target(
             name: "Karma",
             dependencies: ["Receipts", .product(name: "Crypto", package: "swift-crypto")],
@@ -92,14 +97,15 @@ let package = Package(
         .executableTarget(
             name: "mesh-validator",
             dependencies: [
-                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma", "Validator",
+                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma", "Validator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "mesh-bench",
             dependencies: [
-                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma", "Validator", "CSecp256k1",
+                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma", "Validator",
+                "CSecp256k1",
                 "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -109,7 +115,8 @@ let package = Package(
         // files, or runs libFuzzer when built by scripts/fuzz.sh (-sanitize=fuzzer -DMESH_FUZZ).
         .target(name: "CLibFuzzer"),
         .target(
-            name: "FuzzHarness", dependencies: ["Receipts", "Ledger", "Kernel", "Models", "Proofs"],
+            name: "FuzzHarness",
+            dependencies: ["Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16"],
             swiftSettings: strict),
         .executableTarget(
             name: "mesh-fuzz", dependencies: ["FuzzHarness", "CLibFuzzer"], swiftSettings: strict),
@@ -134,6 +141,7 @@ let package = Package(
         .testTarget(
             name: "ProofsTests", dependencies: ["Proofs", "Kernel", "Models", "TestSupport"],
             swiftSettings: strict),
+        .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "KarmaTests", dependencies: ["Karma", "Receipts", "TestSupport"], swiftSettings: strict),
         .testTarget(

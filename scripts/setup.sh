@@ -15,8 +15,9 @@ if ((${#missing[@]})); then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Python packages for the interop tests (an independent secp256k1 signer) and the float references.
-PY_PACKAGES=(coincurve numpy schemathesis)  # schemathesis: scripts/contract.sh
+# Python packages for the interop tests (an independent secp256k1 signer, an independent BN254 in
+# py_ecc) and the float references.
+PY_PACKAGES=(coincurve numpy schemathesis py_ecc)  # schemathesis: scripts/contract.sh
 for p in "${PY_PACKAGES[@]}"; do
     python3 -c "import $p" 2>/dev/null || {
         echo "setup: pip install $p" >&2

@@ -134,3 +134,31 @@ write("checkpoint", "note-no-final-newline.txt", note[:-1])
 write("checkpoint", "body-size-leading-zero.txt", cp["body"].replace("\n8\n", "\n08\n"))
 write("checkpoint", "body-root-33-bytes.txt", cp["body"].replace("=\n", "AA==\n"))
 write("checkpoint", "note-two-signatures.txt", note + note.split("\n\n")[1])
+
+# groth16: snarkjs documents (specs/groth16.md §5) and near-misses, one check of §4 broken each.
+reset("groth16")
+for vector, short in (("nullifier-2pub", "nullifier"), ("zkml-nids-7pub", "zkml")):
+    for name in ("verification_key.json", "proof.json", "public.json", "bad_proof.json"):
+        data = open(fixture("groth16", "snarkjs", vector, name), "rb").read()
+        write("groth16", f"valid-{short}-{name}", data)
+g16_proof = json.load(open(fixture("groth16", "snarkjs", "nullifier-2pub", "proof.json")))
+R = "21888242871839275222246405745257275088548364400416034343698204186575808495617"
+
+
+def proof_with(**members):
+    return json.dumps(dict(g16_proof, **members), indent=1)
+
+
+write("groth16", "proof-leading-zero.json", proof_with(pi_c=["0" + g16_proof["pi_c"][0]] + g16_proof["pi_c"][1:]))
+write("groth16", "proof-z-2.json", proof_with(pi_c=g16_proof["pi_c"][:2] + ["2"]))
+write("groth16", "proof-identity-a.json", proof_with(pi_a=["0", "1", "0"]))
+write("groth16", "proof-off-curve.json", proof_with(pi_a=["1", "3", "1"]))
+write("groth16", "proof-b-outside-g2.json", proof_with(pi_b=[
+    ["2", "1"],
+    ["7292567877523311580221095596750716176434782432868683424513645834767876293070",
+     "19659275751359636165940301690575149581329631496732780143538578556285923319774"],
+    ["1", "0"]]))
+write("groth16", "proof-unknown-member.json", proof_with(extra="x"))
+write("groth16", "proof-protocol-plonk.json", proof_with(protocol="plonk"))
+write("groth16", "public-equal-r.json", json.dumps([R, "1"]))
+write("groth16", "public-number.json", "[1, 2]")

@@ -84,6 +84,11 @@ public enum FuzzTargets {
             name: "checkpoint",
             summary: "C2SP signed notes, checkpoint bodies and verifier keys, with round trips",
             maxLength: 4096, run: LedgerTargets.checkpoint),
+        FuzzTarget(
+            name: "groth16",
+            summary:
+                "snarkjs verification key, proof and public-input JSON; proofs verified (specs/groth16.md)",
+            maxLength: 8192, run: Groth16Targets.snarkjs),
     ]
 
     /// The target called `name`, if any.

@@ -15,6 +15,7 @@ struct MeshBench: AsyncParsableCommand {
             ProofsBench.self,
             ServiceBench.self,
             AuditBench.self,
+            Groth16Bench.self,
         ]
     )
 }

@@ -9,8 +9,9 @@ import Proofs
 struct ProofCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proof",
-        abstract: "Succinct sumcheck proofs for dense layers and MLP blocks (specs/proofs.md).",
-        subcommands: [Prove.self, Verify.self, Info.self, Input.self]
+        abstract:
+            "Sumcheck proofs for dense layers and MLP blocks (specs/proofs.md); snarkjs Groth16 (specs/groth16.md).",
+        subcommands: [Prove.self, Verify.self, Info.self, Input.self, VerifyGroth16.self]
     )
 
     /// Options shared by `prove` and `verify`.
