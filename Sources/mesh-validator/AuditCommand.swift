@@ -77,7 +77,7 @@ struct AuditCommand: AsyncParsableCommand {
                 $0.rawRepresentation.lexicographicallyPrecedes($1.rawRepresentation)
             }
             if source.json {
-                let rows: [JSONValue] = nodes.map { node in accountJSON(node, state.account(node)) }
+                let rows: [JSONValue] = try nodes.map { node in try accountJSON(node, state.account(node)) }
                 let doc: JSONValue = .object([
                     "origin": .string(ledger.origin), "entries": .string(String(replayer.count)),
                     "stateHash": .string(state.stateHash.hex), "minted": .string(String(state.minted)),
@@ -100,7 +100,7 @@ struct AuditCommand: AsyncParsableCommand {
                 ].joined(separator: "\t"))
             for node in nodes {
                 let a = state.account(node)
-                let unbonding = (try? a.unbondingTotal()).map { String($0) } ?? "overflow"
+                let unbonding = try unbondingTotal(node, a)
                 let s = a.scores
                 print(
                     [
@@ -128,11 +128,11 @@ struct AuditCommand: AsyncParsableCommand {
             do { key = try XOnlyPublicKey(hex: node, field: "--node") } catch { throw malformed("\(error)") }
             let (replayer, _, anchor) = try source.replay(tracking: key)
             if source.json {
-                let rows: [JSONValue] = replayer.history.map { row in
+                let rows: [JSONValue] = try replayer.history.map { row in
                     .object([
                         "index": .string(String(row.index)), "type": .string(row.type.description),
                         "entryID": .string(row.entryID.hex), "timestampMs": .string(String(row.timestampMs)),
-                        "account": accountJSON(key, row.account),
+                        "account": try accountJSON(key, row.account),
                     ])
                 }
                 print(
@@ -153,7 +153,7 @@ struct AuditCommand: AsyncParsableCommand {
                     [
                         String(row.index), row.type.description, String(row.timestampMs), String(a.balance),
                         String(a.escrow), String(a.bonded),
-                        (try? a.unbondingTotal()).map { String($0) } ?? "overflow",
+                        try unbondingTotal(key, a),
                         a.jailedUntilMs.map { String($0) } ?? "-", row.entryID.hex,
                     ].joined(separator: "\t"))
             }
@@ -162,9 +162,19 @@ struct AuditCommand: AsyncParsableCommand {
     }
 }
 
+/// The account's unbonding total as decimal text.
+///
+/// - Throws: exit 1 (invalid) when the sum overflows: the replay accepted every entry under
+///   checked arithmetic, so such a state is inconsistent and the audit must not print it as a figure.
+private func unbondingTotal(_ node: XOnlyPublicKey, _ a: Account) throws -> String {
+    do { return String(try a.unbondingTotal()) } catch {
+        throw invalid("account \(node.hex): the replayed state is inconsistent: \(error)")
+    }
+}
+
 /// One account as JSON (64-bit integers as decimal strings, as in specs/karma.md §8.5).
-private func accountJSON(_ node: XOnlyPublicKey, _ a: Account) -> JSONValue {
-    let unbonding: String = (try? a.unbondingTotal()).map { String($0) } ?? "overflow"
+private func accountJSON(_ node: XOnlyPublicKey, _ a: Account) throws -> JSONValue {
+    let unbonding = try unbondingTotal(node, a)
     let jailed: JSONValue = a.jailedUntilMs.map { JSONValue.string(String($0)) } ?? JSONValue.null
     var scores: [String: JSONValue] = [:]
     scores["inference"] = .string(String(a.scores.inference))

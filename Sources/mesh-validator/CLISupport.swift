@@ -60,6 +60,7 @@ func readInputFile(_ path: String, maxBytes: Int) throws(InputFileError) -> Data
     guard let handle = FileHandle(forReadingAtPath: path) else {
         throw InputFileError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
     }
+    // Closing a descriptor opened for reading cannot lose data; the bytes are already read.
     defer { try? handle.close() }
     let data: Data
     do { data = try handle.read(upToCount: maxBytes + 1) ?? Data() } catch {

@@ -76,6 +76,8 @@ struct ReceiptCommand: AsyncParsableCommand {
                     verdicts[index] = Verdict(file: file, status: .malformed, reason: "\(error)")
                 }
             }
+            var receipts: [SignedReceipt?] = Array(repeating: nil, count: files.count)
+            for (index, receipt) in parsed { receipts[index] = receipt }
             let results = ReceiptBatchVerifier.verify(
                 parsed.map(\.receipt), threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             for ((index, receipt), result) in zip(parsed, results) {
@@ -93,9 +95,7 @@ struct ReceiptCommand: AsyncParsableCommand {
                 guard let verdict else { continue }
                 if json {
                     try printJSON(verdict, compact: true)
-                } else if verdict.status == .valid,
-                    let receipt = parsed.first(where: { $0.index == index })?.receipt
-                {
+                } else if verdict.status == .valid, let receipt = receipts[index] {
                     print(
                         "\(verdict.file): valid (job \(receipt.receipt.jobID.hex), node \(receipt.receipt.node.hex))"
                     )

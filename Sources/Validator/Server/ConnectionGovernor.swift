@@ -110,26 +110,26 @@ public final class ConnectionGovernor: Sendable {
     /// is the last to go) to make room; returns `nil` (refuse the new one) when every open
     /// connection is being answered.
     func admit(_ channel: any Channel, now: NIODeadline = .now()) -> UInt64? {
-        let (id, victim): (UInt64?, (any Channel)?) = table.withLock { table in
+        let (id, victim, open): (UInt64?, (any Channel)?, Int) = table.withLock { table in
             var victim: (any Channel)?
             if table.open.count >= capacity {
                 let candidate = table.open.filter { $0.value.phase != .handling }
                     .min { $0.value.since < $1.value.since }
-                guard let candidate else { return (nil, nil) }
+                guard let candidate else { return (nil, nil, table.open.count) }
                 table.open.removeValue(forKey: candidate.key)
                 victim = candidate.value.channel
             }
             let id = table.nextID
             table.nextID += 1
             table.open[id] = Tracked(channel: channel, phase: .idle, since: now)
-            return (id, victim)
+            return (id, victim, table.open.count)
         }
         if let victim {
             metrics.connectionClosed(.evicted)
             victim.close(promise: nil)
         }
         if id == nil { metrics.connectionClosed(.refused) }
-        metrics.openConnections(openConnections)
+        metrics.openConnections(open)
         return id
     }
 
