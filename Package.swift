@@ -64,12 +64,13 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "Proofs",
-            dependencies: ["Kernel", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["Kernel", "Groth16", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
-        // BN254 on libgmp and snarkjs Groth16 verification (specs/groth16.md). Optimized in debug
+        // BN254 on libgmp, Groth16 setup, proving and snarkjs verification (specs/groth16.md). Optimized in debug
         // builds too: unoptimized pairings make the mutation tests ~10× slower.
         .target(
-            name: "Groth16", dependencies: ["CGMP", "Receipts"],
+            name: "Groth16",
+            dependencies: ["CGMP", "Receipts", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict + [.unsafeFlags(["-O"])]),
         .target(
             name: "Karma",

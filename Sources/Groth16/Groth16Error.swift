@@ -24,6 +24,10 @@ public enum Groth16Error: Error, Equatable, Sendable, CustomStringConvertible {
     case countMismatch(what: String, got: Int, want: Int)
     /// A point check failed; `field` names the point.
     case badPoint(field: String, reason: Groth16PointFault)
+    /// The witness does not satisfy constraint `index` of the system being proved.
+    case unsatisfied(constraint: Int)
+    /// The system is too large for a radix-2 domain of F_r (more than 2^28 rows).
+    case tooLarge(rows: Int)
 
     public var description: String {
         switch self {
@@ -37,6 +41,8 @@ public enum Groth16Error: Error, Equatable, Sendable, CustomStringConvertible {
         case .identityNotAllowed(let f): return "\(f) is the identity, which is not allowed there"
         case .countMismatch(let w, let got, let want): return "\(w) is \(got), want \(want)"
         case .badPoint(let f, let fault): return "\(f): \(fault)"
+        case .unsatisfied(let j): return "the witness does not satisfy constraint \(j)"
+        case .tooLarge(let rows): return "\(rows) QAP rows exceed the largest F_r domain (2^28)"
         }
     }
 }

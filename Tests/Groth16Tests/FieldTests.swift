@@ -9,10 +9,10 @@ struct FieldTests {
     @Test func decimalRoundTripAndCanonicalRange() throws {
         let pText = "21888242871839275222246405745257275088696311157297823662689037894645226208583"
         let pMinus1 = "21888242871839275222246405745257275088696311157297823662689037894645226208582"
-        let p = try #require(Fp.parseDecimal(Substring(pText)))
-        #expect(Fp.decimal(p) == pText)
+        let p = try #require(Limbs256.parseDecimal(Substring(pText)))
+        #expect(Limbs256.decimal(p) == pText)
         #expect(Fp(canonical: p) == nil, "p itself is not canonical")
-        let topLimbs = try #require(Fp.parseDecimal(Substring(pMinus1)))
+        let topLimbs = try #require(Limbs256.parseDecimal(Substring(pMinus1)))
         let top = try #require(Fp(canonical: topLimbs))
         #expect(top.description == pMinus1)
         #expect((top + .one).isZero)
@@ -22,12 +22,13 @@ struct FieldTests {
         #expect(Fp(12_345_678_901_234_567_890).description == "12345678901234567890")
         // 2^256 − 1 parses; 2^256 does not; non-canonical text is refused.
         let max = "115792089237316195423570985008687907853269984665640564039457584007913129639935"
-        #expect(Fp.parseDecimal(Substring(max)) != nil)
+        #expect(Limbs256.parseDecimal(Substring(max)) != nil)
         #expect(
-            Fp.parseDecimal("115792089237316195423570985008687907853269984665640564039457584007913129639936")
+            Limbs256.parseDecimal(
+                "115792089237316195423570985008687907853269984665640564039457584007913129639936")
                 == nil)
         for bad in ["", "01", "+1", "-1", " 1", "1 ", "1.0", "1e3", "0x10", "١"] {
-            #expect(Fp.parseDecimal(Substring(bad)) == nil, "\(bad)")
+            #expect(Limbs256.parseDecimal(Substring(bad)) == nil, "\(bad)")
         }
     }
 

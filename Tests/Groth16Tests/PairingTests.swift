@@ -73,7 +73,7 @@ struct PairingTests {
         for v in try Self.vectors("bn256ScalarMul") {
             let input = Self.padded(v.input, to: 96)
             let p = try Self.g1(input[0..<64])
-            let k = Fp.fromBigEndian(input[64..<96])
+            let k = Limbs256.fromBigEndian(input[64..<96])
             let got = JacobianPoint(p).multiplied(by: [UInt64(k.0), UInt64(k.1), UInt64(k.2), UInt64(k.3)])
                 .affine
             #expect(Self.encode(got) == hexBytes(v.expected), "\(v.name)")
@@ -140,9 +140,9 @@ struct PairingTests {
         let k: [UInt64] = [
             0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210, 0x1111_2222_3333_4444, 0x0555_6666_7777_8888,
         ]
-        let kText = Fp.decimal((UInt(k[0]), UInt(k[1]), UInt(k[2]), UInt(k[3])))
+        let kText = Limbs256.decimal((UInt(k[0]), UInt(k[1]), UInt(k[2]), UInt(k[3])))
         for scalar in [[UInt64(7), 0, 0, 0], k] {
-            let text = Fp.decimal((UInt(scalar[0]), UInt(scalar[1]), UInt(scalar[2]), UInt(scalar[3])))
+            let text = Limbs256.decimal((UInt(scalar[0]), UInt(scalar[1]), UInt(scalar[2]), UInt(scalar[3])))
             let p1 = JacobianPoint(G1.generator).multiplied(by: scalar).affine
             #expect(try run(["g1mul", text]) == [p1.x.description, p1.y.description])
             let q = JacobianPoint(G2.generator).multiplied(by: scalar).affine

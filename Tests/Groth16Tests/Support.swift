@@ -38,7 +38,7 @@ func randomFp12(_ rng: inout SeededRandom) -> Fp12 {
 
 /// Decimal text to a field element; the test fails loudly on bad text.
 func fp(_ text: String) -> Fp {
-    guard let l = Fp.parseDecimal(Substring(text)), let v = Fp(canonical: l) else {
+    guard let l = Limbs256.parseDecimal(Substring(text)), let v = Fp(canonical: l) else {
         preconditionFailure("bad decimal \(text)")
     }
     return v
@@ -71,7 +71,7 @@ func hexBytes(_ s: String) -> [UInt8] {
 }
 
 /// A 256-bit big-endian integer as an F_p element; nil when ≥ p.
-func fpBigEndian(_ b: ArraySlice<UInt8>) -> Fp? { Fp(canonical: Fp.fromBigEndian(b)) }
+func fpBigEndian(_ b: ArraySlice<UInt8>) -> Fp? { Fp(canonical: Limbs256.fromBigEndian(b)) }
 
 /// The Groth16 fixture folder.
 let groth16Fixtures = RepoPaths.fixture("groth16")

@@ -92,6 +92,46 @@ public struct JacobianPoint<F: CurveField>: Sendable {
 
     public var negated: JacobianPoint<F> { JacobianPoint(x: x, y: -y, z: z) }
 
+    /// self + q for an affine q (mixed addition, madd-2007-bl: 7M + 4S), any operands.
+    public func adding(_ q: AffinePoint<F>) -> JacobianPoint<F> {
+        if q.isIdentity { return self }
+        if isIdentity { return JacobianPoint(q) }
+        let z1z1 = z.squared()
+        let u2 = q.x * z1z1
+        let s2 = q.y * z * z1z1
+        if u2 == x { return s2 == y ? doubled() : .identity }
+        let h = u2 - x
+        let hh = h.squared()
+        let i = (hh + hh) + (hh + hh)
+        let j = h * i
+        let r = (s2 - y) + (s2 - y)
+        let v = x * i
+        let x3 = r.squared() - j - (v + v)
+        let yj = y * j
+        let y3 = r * (v - x3) - (yj + yj)
+        let z3 = (z + h).squared() - z1z1 - hh
+        return JacobianPoint(x: x3, y: y3, z: z3)
+    }
+
+    /// The affine forms of many points with one field inversion (Montgomery's batch trick).
+    public static func batchAffine(_ points: [JacobianPoint<F>]) -> [AffinePoint<F>] {
+        var prefix = [F](repeating: .one, count: points.count)
+        var acc = F.one
+        for (i, p) in points.enumerated() where !p.isIdentity {
+            prefix[i] = acc
+            acc = acc * p.z
+        }
+        guard var inv = acc.inverse() else { return points.map(\.affine) }
+        var out = [AffinePoint<F>](repeating: .identity, count: points.count)
+        for i in stride(from: points.count - 1, through: 0, by: -1) where !points[i].isIdentity {
+            let zInv = inv * prefix[i]
+            inv = inv * points[i].z
+            let zInv2 = zInv.squared()
+            out[i] = AffinePoint(x: points[i].x * zInv2, y: points[i].y * zInv2 * zInv)
+        }
+        return out
+    }
+
     /// `k·self` for a scalar given as little-endian 64-bit limbs (double-and-add, not constant-time).
     public func multiplied(by k: [UInt64]) -> JacobianPoint<F> {
         var acc = JacobianPoint<F>.identity
@@ -182,7 +222,7 @@ public enum G2 {
 extension Fp {
     /// A compile-time decimal constant below p; traps otherwise (constants only, never input).
     init(decimalConstant text: String) {
-        guard let limbs = Fp.parseDecimal(Substring(text)), let v = Fp(canonical: limbs) else {
+        guard let limbs = Limbs256.parseDecimal(Substring(text)), let v = Fp(canonical: limbs) else {
             preconditionFailure("bad field constant \(text)")
         }
         self = v

@@ -82,7 +82,7 @@ public struct Groth16PublicInputs: Sendable {
             guard case .string(let text) = item else {
                 throw .badPublicInput(index: i, reason: "must be a decimal string")
             }
-            guard let limbs = Fp.parseDecimal(Substring(text)) else {
+            guard let limbs = Limbs256.parseDecimal(Substring(text)) else {
                 throw .badPublicInput(
                     index: i,
                     reason: "\"\(text.prefix(80))\" is not canonical decimal (digits, no leading zeros)")
@@ -100,16 +100,6 @@ public struct Groth16PublicInputs: Sendable {
             throw .badPublicInput(index: i, reason: "not below r")
         }
         self.values = values
-    }
-}
-
-/// The scalar field order r, for range checks on public inputs.
-enum Fr {
-    /// Whether the 4-limb little-endian value is `< r`.
-    static func isCanonical(_ v: [UInt64]) -> Bool {
-        let r = BN254.groupOrderLimbs
-        for i in stride(from: 3, through: 0, by: -1) where v[i] != r[i] { return v[i] < r[i] }
-        return false
     }
 }
 
@@ -168,7 +158,7 @@ enum SnarkjsReader {
         guard case .string(let text) = v else {
             throw .badCoordinate(field: field, reason: "must be a decimal string")
         }
-        guard let limbs = Fp.parseDecimal(Substring(text)) else {
+        guard let limbs = Limbs256.parseDecimal(Substring(text)) else {
             throw .badCoordinate(
                 field: field,
                 reason: "\"\(text.prefix(80))\" is not canonical decimal (digits, no leading zeros)")
@@ -240,7 +230,9 @@ extension Groth16Proof {
 extension Groth16PublicInputs {
     /// The inputs as snarkjs writes `public.json`: an array of decimal strings.
     public var snarkjsJSON: String {
-        let items = values.map { "\"\(Fp.decimal((UInt($0[0]), UInt($0[1]), UInt($0[2]), UInt($0[3]))))\"" }
+        let items = values.map {
+            "\"\(Limbs256.decimal((UInt($0[0]), UInt($0[1]), UInt($0[2]), UInt($0[3]))))\""
+        }
         return items.isEmpty ? "[]" : "[\n " + items.joined(separator: ",\n ") + "\n]"
     }
 }
@@ -255,5 +247,38 @@ enum SnarkjsWriter {
         q.isIdentity
             ? #"[["0", "0"], ["1", "0"], ["0", "0"]]"#
             : #"[["\#(q.x.c0)", "\#(q.x.c1)"], ["\#(q.y.c0)", "\#(q.y.c1)"], ["1", "0"]]"#
+    }
+}
+
+extension Groth16VerifyingKey {
+    /// A key from points already checked (setup output).
+    init(alpha: G1Affine, beta: G2Affine, gamma: G2Affine, delta: G2Affine, ic: [G1Affine]) {
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.delta = delta
+        self.ic = ic
+    }
+
+    /// The key as snarkjs writes `verification_key.json` (specs/groth16.md §5.1), without the
+    /// optional `vk_alphabeta_12` (readers recompute it from α and β).
+    public var snarkjsJSON: String {
+        var out =
+            "{\n \"protocol\": \"groth16\",\n \"curve\": \"bn128\",\n \"nPublic\": \(publicInputCount),\n"
+        out += " \"vk_alpha_1\": \(SnarkjsWriter.g1(alpha)),\n"
+        out += " \"vk_beta_2\": \(SnarkjsWriter.g2(beta)),\n"
+        out += " \"vk_gamma_2\": \(SnarkjsWriter.g2(gamma)),\n"
+        out += " \"vk_delta_2\": \(SnarkjsWriter.g2(delta)),\n"
+        out += " \"IC\": [\n  " + ic.map(SnarkjsWriter.g1).joined(separator: ",\n  ") + "\n ]\n}\n"
+        return out
+    }
+}
+
+extension Groth16Proof {
+    /// A proof from its three points (prover output).
+    init(a: G1Affine, b: G2Affine, c: G1Affine) {
+        self.a = a
+        self.b = b
+        self.c = c
     }
 }
