@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "Kernel", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "ProofsTests", dependencies: ["Proofs", "Kernel", "Models", "TestSupport"],
+            name: "ProofsTests", dependencies: ["Proofs", "Kernel", "Models", "Groth16", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "Groth16Tests", dependencies: ["Groth16", "TestSupport"], swiftSettings: strict),
         .testTarget(
