@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "Validator",
             dependencies: [
-                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Karma",
+                "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -154,6 +154,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CLITests", dependencies: ["TestSupport", "Kernel", "Proofs"], swiftSettings: strict),
     ]
 )

@@ -11,7 +11,10 @@ struct ProofCommand: AsyncParsableCommand {
         commandName: "proof",
         abstract:
             "Sumcheck proofs for dense layers and MLP blocks (specs/proofs.md); snarkjs Groth16 (specs/groth16.md).",
-        subcommands: [Prove.self, Verify.self, Info.self, Input.self, VerifyGroth16.self]
+        subcommands: [
+            Prove.self, Verify.self, Info.self, Input.self, VerifyGroth16.self, Groth16SetupCommand.self,
+            Groth16ProveCommand.self,
+        ]
     )
 
     /// Options shared by `prove` and `verify`.
@@ -39,20 +42,7 @@ struct ProofCommand: AsyncParsableCommand {
         func loadCircuit() throws -> Circuit { try ProofCommand.loadCircuit(circuit) }
 
         func loadWeights(_ c: Circuit) throws -> LayerWeights {
-            do {
-                switch c.weights {
-                case .seeded:
-                    return try LayerWeights(seededFor: c)
-                case .model:
-                    guard let model else {
-                        throw malformed("circuit \(c.name) takes its weights from a model: pass --model DIR")
-                    }
-                    return try LayerWeights(
-                        circuit: c, model: try ProofCommand.loadModel(model, for: c).model)
-                }
-            } catch let e as ProofsError {
-                throw malformed("weights for \(c.name): \(e)")
-            }
+            try ProofCommand.loadWeights(c, model: model)
         }
 
         func loadTensor(_ path: String) throws -> CanonicalTensor {
@@ -61,6 +51,23 @@ struct ProofCommand: AsyncParsableCommand {
             } catch let e as KernelError {
                 throw malformed("\(path): \(e)")
             }
+        }
+    }
+
+    /// The circuit's weights: seeded, or block `block` of the model package at `model`.
+    static func loadWeights(_ c: Circuit, model: String?) throws -> LayerWeights {
+        do {
+            switch c.weights {
+            case .seeded:
+                return try LayerWeights(seededFor: c)
+            case .model:
+                guard let model else {
+                    throw malformed("circuit \(c.name) takes its weights from a model: pass --model DIR")
+                }
+                return try LayerWeights(circuit: c, model: try ProofCommand.loadModel(model, for: c).model)
+            }
+        } catch let e as ProofsError {
+            throw malformed("weights for \(c.name): \(e)")
         }
     }
 
@@ -228,7 +235,7 @@ struct ProofCommand: AsyncParsableCommand {
 }
 
 /// Milliseconds in a duration.
-private func milliseconds(_ d: Duration) -> Double {
+func milliseconds(_ d: Duration) -> Double {
     Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15
 }
 

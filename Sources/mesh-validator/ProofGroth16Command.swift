@@ -61,8 +61,7 @@ extension ProofCommand {
                 try report(Verdict(status: .malformed, reason: error.description))
                 throw malformed(error.description)
             }
-            let elapsed = ContinuousClock.now - started
-            let ms = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15
+            let ms = milliseconds(ContinuousClock.now - started)
             switch verdict {
             case .valid:
                 if json {

@@ -1,4 +1,6 @@
 import Foundation
+import Kernel
+import Proofs
 import TestSupport
 import Testing
 
@@ -84,5 +86,66 @@ struct Groth16CLITests {
             vk: path(v, "verification_key.json"), proof: path(v, "proof.json"), inputs: big.path)
         #expect(tooBig.status == 2)
         #expect(tooBig.stderrText.contains("public input 0"), "\(tooBig.stderrText)")
+    }
+}
+
+/// `proof groth16-setup` and `proof groth16-prove` on the registered test circuit: the proof
+/// verifies with `verify-groth16`, Y is the kernel's output, and a changed Y fails.
+@Suite(.enabled(if: builtExecutable() != nil, "needs the built mesh-validator binary"))
+struct Groth16ProveCLITests {
+    let binary = builtExecutable()
+    let circuit = RepoPaths.root().appendingPathComponent("Circuits/dense-8x8-groth16-test.json").path
+
+    func run(_ args: [String]) throws -> ProcessOutput {
+        try runProcess(try #require(binary).path, ["proof"] + args)
+    }
+
+    @Test func setupProveAndVerifyThroughTheCLI() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "groth16-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func file(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+        let setup = try run([
+            "groth16-setup", "--circuit", circuit, "--insecure-seed", "1", "--vk", file("vk.json"), "--pk",
+            file("pk.bin"),
+        ])
+        #expect(setup.status == 0, "\(setup.stderrText)")
+        #expect(setup.stderrText.contains("INSECURE"), "an insecure setup says so")
+        // The registered key is the one this seed gives (Circuits/README.md).
+        let registered = RepoPaths.root().appendingPathComponent("Circuits/dense-8x8-groth16-test.vk.json")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file("vk.json"))) == Data(contentsOf: registered))
+
+        let x: [Int32] = [1 << 16, -(2 << 16), 3, 40 << 16, -(17 << 16), 0, 12345, -1]
+        let tensor = try CanonicalTensor(kind: .hidden, fractionBits: 16, shape: [1, 8], values: .int32(x))
+        try tensor.encoded().write(to: URL(fileURLWithPath: file("x.mvt")))
+        let proved = try run([
+            "groth16-prove", "--circuit", circuit, "--in", file("x.mvt"), "--pk", file("pk.bin"), "--out",
+            file("y.mvt"), "--proof", file("proof.json"), "--public", file("public.json"),
+        ])
+        #expect(proved.status == 0, "\(proved.stderrText)")
+
+        // Y is the layer's output on the kernel.
+        let c = try Circuit(json: try Data(contentsOf: URL(fileURLWithPath: circuit)))
+        let want = try LayerProof.output(circuit: c, weights: try LayerWeights(seededFor: c), input: tensor)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file("y.mvt"))) == want.encoded())
+
+        let verified = try run([
+            "verify-groth16", "--vk", registered.path, "--proof", file("proof.json"), "--public",
+            file("public.json"),
+        ])
+        #expect(verified.status == 0, "\(verified.stderrText)")
+
+        // A proving key for another circuit is refused by name.
+        let other = try run([
+            "groth16-prove", "--circuit", circuit, "--in", file("x.mvt"), "--pk", file("vk.json"), "--out",
+            file("y2.mvt"), "--proof", file("p2.json"), "--public", file("pub2.json"),
+        ])
+        #expect(other.status == 2)
+        #expect(other.stderrText.contains("not a proving key file"), "\(other.stderrText)")
+        // Neither or both toxic-waste sources: malformed.
+        let neither = try run(["groth16-setup", "--circuit", circuit, "--vk", file("a"), "--pk", file("b")])
+        #expect(neither.status == 2)
     }
 }

@@ -23,6 +23,15 @@ public struct Circuit: Sendable, Equatable, Codable {
         case gelu
     }
 
+    /// How a node proves the layer (specs/proofs.md §7.1).
+    public enum ProofSystem: String, Sendable, Codable {
+        /// The sumcheck proofs of specs/proofs.md; any batch up to `maxTokens`.
+        case sumcheck
+        /// Groth16 over BN254 (specs/groth16.md §8): dense layers, exactly `maxTokens` tokens,
+        /// verified with the key registered beside the circuit.
+        case groth16
+    }
+
     /// Where the verifier gets the weights.
     public enum WeightSource: String, Sendable, Codable {
         /// Generated from `seed` by `SeededWeights` (test and benchmark layers).
@@ -59,16 +68,19 @@ public struct Circuit: Sendable, Equatable, Codable {
     public var block: Int?
     /// `model`: the model id (hex) the weights come from, if pinned.
     public var modelID: String?
+    /// Optional in JSON, default `sumcheck`.
+    public var proofSystem: ProofSystem
 
     /// Largest accepted width and token batch (keeps every lazy sum below 2^63, §3.2).
     public static let maxDimension = IntegerMatrixMLE.maxDimension
 
     enum CodingKeys: String, CodingKey {
         case format, name, kind, inFeatures, outFeatures, activation, residual, bias, activationBits
-        case weightBits, maxTokens, weights, seed, block, modelID
+        case weightBits, maxTokens, weights, seed, block, modelID, proofSystem
     }
 
-    /// Decodes the JSON fields of §7.1; `weightBits` defaults to 8 when absent.
+    /// Decodes the JSON fields of §7.1; `weightBits` defaults to 8 and `proofSystem` to
+    /// `sumcheck` when absent.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         format = try c.decode(String.self, forKey: .format)
@@ -86,6 +98,7 @@ public struct Circuit: Sendable, Equatable, Codable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
         block = try c.decodeIfPresent(Int.self, forKey: .block)
         modelID = try c.decodeIfPresent(String.self, forKey: .modelID)
+        proofSystem = try c.decodeIfPresent(ProofSystem.self, forKey: .proofSystem) ?? .sumcheck
     }
 
     /// Parses and validates a circuit JSON file.
@@ -122,6 +135,9 @@ public struct Circuit: Sendable, Equatable, Codable {
             try check(
                 activation == .none && !residual && !bias, "llama-mlp takes no activation/residual/bias")
         }
+        if proofSystem == .groth16 {
+            try check(kind == .dense, "groth16 circuits are dense layers")
+        }
         switch weights {
         case .seeded:
             try check(seed != nil && block == nil && modelID == nil, "seeded weights need seed only")
@@ -138,9 +154,9 @@ public struct Circuit: Sendable, Equatable, Codable {
 
     /// The canonical binary encoding hashed into the id (§7.2): "MVC1", then each field in
     /// the order of §7.2 — strings as u32be length ‖ UTF-8, integers as u64be, booleans as
-    /// one byte 0/1, optionals as 0x00 or 0x01 ‖ value — and last, only when it is not 8,
+    /// one byte 0/1, optionals as 0x00 or 0x01 ‖ value — then, only when it is not 8,
     /// `u64be(weightBits)` (so circuits with 8-bit weights keep the ids they had before the
-    /// field existed).
+    /// field existed), and last, only when it is not `sumcheck`, the string `proofSystem`.
     public var canonicalBytes: [UInt8] {
         var out = Array("MVC1".utf8)
         func string(_ s: String) {
@@ -175,6 +191,7 @@ public struct Circuit: Sendable, Equatable, Codable {
             out.append(0)
         }
         if weightBits != 8 { int(UInt64(weightBits)) }
+        if proofSystem != .sumcheck { string(proofSystem.rawValue) }
         return out
     }
 

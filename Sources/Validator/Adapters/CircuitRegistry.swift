@@ -1,4 +1,5 @@
 import Foundation
+import Groth16
 import Kernel
 import Proofs
 import Receipts
@@ -17,6 +18,17 @@ public struct CircuitRegistry: Sendable {
         public let id: Digest32
         public let circuit: Circuit
         public let weights: LayerWeights
+        /// `groth16` circuits: the verifying key registered beside the circuit file.
+        public let verifyingKey: Groth16VerifyingKey?
+
+        public init(
+            id: Digest32, circuit: Circuit, weights: LayerWeights, verifyingKey: Groth16VerifyingKey? = nil
+        ) {
+            self.id = id
+            self.circuit = circuit
+            self.weights = weights
+            self.verifyingKey = verifyingKey
+        }
     }
 
     /// The only layer range of a circuit job.
@@ -77,10 +89,13 @@ public struct CircuitRegistry: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    /// Loads every `*.json` circuit in `directory` (sorted by name).
+    /// Loads every `*.json` circuit in `directory` (sorted by name). A `groth16` circuit
+    /// `NAME.json` takes its verifying key from `NAME.vk.json` (snarkjs `verification_key.json`
+    /// format, specs/groth16.md §10); files ending in `.vk.json` are keys, not circuits.
     ///
     /// - Throws: `ValidatorError.unknownModel` naming a file that cannot be read or is not a valid
-    ///   circuit, or whose weights do not fit it.
+    ///   circuit, whose weights do not fit it, or a `groth16` circuit whose key is missing,
+    ///   malformed or made for another number of public inputs.
     public static func load(
         directory: String, models: [Digest32: KernelShardExecutor.HeldModel]
     ) throws(ValidatorError) -> CircuitRegistry {
@@ -91,7 +106,7 @@ public struct CircuitRegistry: Sendable {
         }
         var entries: [Entry] = []
         var skipped: [String] = []
-        for name in names.sorted() where name.hasSuffix(".json") {
+        for name in names.sorted() where name.hasSuffix(".json") && !name.hasSuffix(verifyingKeySuffix) {
             let file = root.appendingPathComponent(name)
             let circuit: Circuit
             do {
@@ -100,11 +115,43 @@ public struct CircuitRegistry: Sendable {
                 throw .unknownModel("circuit file \(file.path): \(error)")
             }
             switch try entry(for: circuit, models: models) {
-            case .success(let e): entries.append(e)
+            case .success(let e):
+                guard circuit.proofSystem == .groth16 else {
+                    entries.append(e)
+                    continue
+                }
+                let keyFile = root.appendingPathComponent(String(name.dropLast(5)) + verifyingKeySuffix)
+                let key = try verifyingKey(keyFile, for: circuit)
+                entries.append(Entry(id: e.id, circuit: circuit, weights: e.weights, verifyingKey: key))
             case .failure(let skip): skipped.append("\(file.path): \(skip)")
             }
         }
         return CircuitRegistry(entries: entries, skipped: skipped)
+    }
+
+    /// The file-name suffix of a `groth16` circuit's verifying key.
+    public static let verifyingKeySuffix = ".vk.json"
+
+    /// Reads and checks a `groth16` circuit's verifying key.
+    static func verifyingKey(_ file: URL, for circuit: Circuit) throws(ValidatorError) -> Groth16VerifyingKey
+    {
+        let key: Groth16VerifyingKey
+        do {
+            key = try Groth16VerifyingKey(snarkjsJSON: try Data(contentsOf: file))
+        } catch let error as Groth16Error {
+            throw .unknownModel("groth16 circuit \(circuit.name): verifying key \(file.path): \(error)")
+        } catch {
+            throw .unknownModel(
+                "groth16 circuit \(circuit.name) needs its verifying key \(file.path): \(error.localizedDescription)"
+            )
+        }
+        let want = DenseLayerR1CS.publicInputCount(circuit)
+        guard key.publicInputCount == want else {
+            throw .unknownModel(
+                "groth16 circuit \(circuit.name): verifying key \(file.path) has \(key.publicInputCount) public "
+                    + "inputs; the circuit has \(want) (specs/groth16.md §8.3)")
+        }
+        return key
     }
 
     /// The layer's output on `input` (the kernel's integer semantics, specs/proofs.md §1).
@@ -160,6 +207,10 @@ public struct CircuitProofChecker: ProofChecker {
         guard proof.count <= ProofFormat.maxProofBytes else {
             return .invalid(reason: "the proof is \(proof.count) bytes; at most \(ProofFormat.maxProofBytes)")
         }
+        if let key = entry.verifyingKey {
+            return Self.verifyGroth16(
+                proof: proof, key: key, circuit: entry.circuit, input: input, output: output)
+        }
         do {
             let statement = try LayerStatement(
                 circuit: entry.circuit, weights: entry.weights, input: try CanonicalTensor(decoding: input),
@@ -172,6 +223,46 @@ public struct CircuitProofChecker: ProofChecker {
             return .invalid(reason: "malformed proof or statement: \(error)")
         } catch {
             return .invalid(reason: "the tensors do not fit circuit \(entry.circuit.name): \(error)")
+        }
+    }
+
+    /// A `groth16` circuit's proof (specs/groth16.md §10): the bytes are snarkjs `proof.json`, the
+    /// public inputs are derived from the job's input and the node's claimed output (§8.3).
+    static func verifyGroth16(
+        proof: Data, key: Groth16VerifyingKey, circuit: Circuit, input: Data, output: Data
+    )
+        -> ProofCheck
+    {
+        let x: [Int32]
+        let y: [Int32]
+        do {
+            let inputTensor = try CanonicalTensor(decoding: input)
+            let outputTensor = try CanonicalTensor(decoding: output)
+            let t = circuit.maxTokens
+            guard inputTensor.shape == [t, circuit.inFeatures],
+                outputTensor.shape == [t, circuit.outFeatures]
+            else {
+                return .invalid(
+                    reason:
+                        "groth16 circuit \(circuit.name) proves input [\(t), \(circuit.inFeatures)] → output "
+                        + "[\(t), \(circuit.outFeatures)]; the job has \(inputTensor.shape) → \(outputTensor.shape)"
+                )
+            }
+            x = try inputTensor.int32Values()
+            y = try outputTensor.int32Values()
+        } catch {
+            return .invalid(reason: "the tensors do not fit circuit \(circuit.name): \(error)")
+        }
+        do {
+            let parsed = try Groth16Proof(snarkjsJSON: proof)
+            let inputs = try Groth16PublicInputs(
+                values: DenseLayerR1CS.publicInputs(input: x, output: y).map(\.canonicalWords))
+            switch try Groth16.verify(key: key, proof: parsed, inputs: inputs) {
+            case .valid: return .valid
+            case .invalid(let reason): return .invalid(reason: "groth16: \(reason)")
+            }
+        } catch {
+            return .invalid(reason: "malformed groth16 proof: \(error)")
         }
     }
 }
