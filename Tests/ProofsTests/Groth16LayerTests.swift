@@ -23,7 +23,8 @@ func groth16Circuit(
 func edgeInputs(_ count: Int, seed: UInt64) -> [Int32] {
     var rng = SplitMix64(seed: seed)
     let edges: [Int32] = [
-        0, 1, -1, Int32.max, Int32.min, -Int32.max, 16 << 16, (16 << 16) - 1, -(16 << 16), -(16 << 16) - 1, 255, 256,
+        0, 1, -1, Int32.max, Int32.min, -Int32.max, 16 << 16, (16 << 16) - 1, -(16 << 16), -(16 << 16) - 1,
+        255, 256,
     ]
     return (0..<count).map { i in
         switch rng.next() % 4 {
@@ -41,7 +42,8 @@ func tensor(_ v: [Int32], tokens: Int, width: Int) throws -> CanonicalTensor {
 @Suite("Groth16 layer circuits: R1CS of the kernel's dense semantics")
 struct Groth16LayerTests {
     static let shapes: [(String, Bool, Bool, Int, Int)] = [
-        ("gelu", false, true, 16, 8), ("silu", true, true, 8, 8), ("none", true, false, 16, 16), ("none", false, true, 8, 16),
+        ("gelu", false, true, 16, 8), ("silu", true, true, 8, 8), ("none", true, false, 16, 16),
+        ("none", false, true, 8, 16),
     ]
 
     @Test(arguments: 0..<4)
@@ -54,7 +56,8 @@ struct Groth16LayerTests {
         for seed in UInt64(1)...4 {
             var x = edgeInputs(18, seed: seed + 100 * UInt64(shape))
             if seed == 1 { for i in 0..<6 { x[i] = 0 } }  // an all-zero token
-            let s = try DenseLayerR1CS.synthesize(circuit: c, weights: w, input: try tensor(x, tokens: 3, width: 6))
+            let s = try DenseLayerR1CS.synthesize(
+                circuit: c, weights: w, input: try tensor(x, tokens: 3, width: 6))
             #expect(try s.r1cs.firstUnsatisfied(s.witness) == nil, "shape \(shape) seed \(seed)")
             // The proven output is the kernel's dense layer, bit for bit.
             let q = try QuantizedActivations.quantize(x, tokens: 3, width: 6, bits: bits)
@@ -63,14 +66,18 @@ struct Groth16LayerTests {
             #expect(try s.output.int32Values() == want)
             #expect(s.publicInputs.count == DenseLayerR1CS.publicInputCount(c))
             #expect(
-                zip(s.publicInputs, DenseLayerR1CS.publicInputs(input: x, output: want)).allSatisfy { $0 == $1 })
+                zip(s.publicInputs, DenseLayerR1CS.publicInputs(input: x, output: want)).allSatisfy {
+                    $0 == $1
+                })
         }
     }
 
     @Test func theSystemDoesNotDependOnTheInput() throws {
-        let c = try groth16Circuit(inFeatures: 5, outFeatures: 4, activation: "gelu", residual: false, bias: true)
+        let c = try groth16Circuit(
+            inFeatures: 5, outFeatures: 4, activation: "gelu", residual: false, bias: true)
         let w = try LayerWeights(seededFor: c)
-        let a = try DenseLayerR1CS.synthesize(circuit: c, weights: w, input: try tensor([0, 0, 0, 0, 0], tokens: 1, width: 5))
+        let a = try DenseLayerR1CS.synthesize(
+            circuit: c, weights: w, input: try tensor([0, 0, 0, 0, 0], tokens: 1, width: 5))
         let b = try DenseLayerR1CS.synthesize(
             circuit: c, weights: w, input: try tensor(edgeInputs(5, seed: 9), tokens: 1, width: 5))
         #expect(a.r1cs.variableCount == b.r1cs.variableCount)
@@ -78,7 +85,10 @@ struct Groth16LayerTests {
         for (x, y) in zip(a.r1cs.constraints, b.r1cs.constraints) {
             for (l, r) in [(x.a, y.a), (x.b, y.b), (x.c, y.c)] {
                 #expect(l.terms.count == r.terms.count)
-                #expect(zip(l.terms, r.terms).allSatisfy { $0.variable == $1.variable && $0.coefficient == $1.coefficient })
+                #expect(
+                    zip(l.terms, r.terms).allSatisfy {
+                        $0.variable == $1.variable && $0.coefficient == $1.coefficient
+                    })
             }
         }
         // A witness for one input satisfies the shared system only with its own public inputs.
@@ -88,10 +98,12 @@ struct Groth16LayerTests {
     /// Every private variable is pinned: changing any one of them breaks a constraint, so no
     /// prover has freedom the kernel's semantics do not give (seeded sample of variables).
     @Test func noSingleVariableOfTheWitnessIsFree() throws {
-        let c = try groth16Circuit(inFeatures: 4, outFeatures: 4, activation: "silu", residual: true, bias: true)
+        let c = try groth16Circuit(
+            inFeatures: 4, outFeatures: 4, activation: "silu", residual: true, bias: true)
         let w = try LayerWeights(seededFor: c)
         let s = try DenseLayerR1CS.synthesize(
-            circuit: c, weights: w, input: try tensor([3 << 16, -(1 << 15), 7, -(20 << 16)], tokens: 1, width: 4))
+            circuit: c, weights: w,
+            input: try tensor([3 << 16, -(1 << 15), 7, -(20 << 16)], tokens: 1, width: 4))
         var rng = SplitMix64(seed: 77)
         let candidates = Array(1..<s.r1cs.variableCount)
         for _ in 0..<300 {
@@ -103,10 +115,12 @@ struct Groth16LayerTests {
     }
 
     @Test func aWrongOutputHasNoSatisfyingPublicInputs() throws {
-        let c = try groth16Circuit(inFeatures: 4, outFeatures: 3, activation: "gelu", residual: false, bias: true)
+        let c = try groth16Circuit(
+            inFeatures: 4, outFeatures: 3, activation: "gelu", residual: false, bias: true)
         let w = try LayerWeights(seededFor: c)
         let x: [Int32] = [1 << 16, 2 << 16, -(3 << 16), 5]
-        let s = try DenseLayerR1CS.synthesize(circuit: c, weights: w, input: try tensor(x, tokens: 1, width: 4))
+        let s = try DenseLayerR1CS.synthesize(
+            circuit: c, weights: w, input: try tensor(x, tokens: 1, width: 4))
         var y = try s.output.int32Values()
         y[1] &+= 1
         let forged = DenseLayerR1CS.publicInputs(input: x, output: y)
@@ -116,20 +130,24 @@ struct Groth16LayerTests {
     }
 
     @Test func aLayerProofVerifiesForItsOutputOnly() throws {
-        let c = try groth16Circuit(inFeatures: 4, outFeatures: 3, activation: "gelu", residual: false, bias: true)
+        let c = try groth16Circuit(
+            inFeatures: 4, outFeatures: 3, activation: "gelu", residual: false, bias: true)
         let w = try LayerWeights(seededFor: c)
         let x: [Int32] = [1 << 16, 2 << 16, -(3 << 16), 5]
-        let s = try DenseLayerR1CS.synthesize(circuit: c, weights: w, input: try tensor(x, tokens: 1, width: 4))
+        let s = try DenseLayerR1CS.synthesize(
+            circuit: c, weights: w, input: try tensor(x, tokens: 1, width: 4))
         #expect(s.publicInputs.count == 1, "7 values fit one public input")
         let key = try Groth16Setup.generate(s.r1cs, waste: .seeded(3))
         var rng = SeededFieldGenerator(seed: 4)
         let proof = try Groth16Prover.prove(key: key, r1cs: s.r1cs, witness: s.witness, using: &rng)
         let y = try s.output.int32Values()
-        let good = try Groth16PublicInputs(values: DenseLayerR1CS.publicInputs(input: x, output: y).map(\.canonicalWords))
+        let good = try Groth16PublicInputs(
+            values: DenseLayerR1CS.publicInputs(input: x, output: y).map(\.canonicalWords))
         #expect(try Groth16.verify(key: key.verifyingKey, proof: proof, inputs: good) == .valid)
         var wrong = y
         wrong[2] &+= 1
-        let bad = try Groth16PublicInputs(values: DenseLayerR1CS.publicInputs(input: x, output: wrong).map(\.canonicalWords))
+        let bad = try Groth16PublicInputs(
+            values: DenseLayerR1CS.publicInputs(input: x, output: wrong).map(\.canonicalWords))
         #expect(try Groth16.verify(key: key.verifyingKey, proof: proof, inputs: bad) != .valid)
     }
 }

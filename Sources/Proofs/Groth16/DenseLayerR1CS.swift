@@ -34,7 +34,8 @@ public enum DenseLayerR1CS {
         circuit: Circuit, weights: LayerWeights, input: CanonicalTensor
     ) throws(ProofsError) -> Synthesis {
         guard circuit.kind == .dense else {
-            throw .malformedCircuit("Groth16 circuits are dense layers; \(circuit.name) is \(circuit.kind.rawValue)")
+            throw .malformedCircuit(
+                "Groth16 circuits are dense layers; \(circuit.name) is \(circuit.kind.rawValue)")
         }
         let t = circuit.maxTokens
         let k = circuit.inFeatures
@@ -204,8 +205,10 @@ public enum DenseLayerR1CS {
     ) -> IntSignal {
         let multiplier = Int128(scale.multiplier)
         let shifts = (0..<token.exponent.count).map { Int(scale.shift) - $0 }
-        let divisor = IntSignal.sum(zip(token.exponent, shifts).map { ($0, $1 >= 1 ? Int128(1) << Int128($1) : 1) })
-        let left = IntSignal.sum(zip(token.exponent, shifts).map { ($0, $1 <= 0 ? Int128(1) << Int128(-$1) : 1) })
+        let divisor = IntSignal.sum(
+            zip(token.exponent, shifts).map { ($0, $1 >= 1 ? Int128(1) << Int128($1) : 1) })
+        let left = IntSignal.sum(
+            zip(token.exponent, shifts).map { ($0, $1 <= 0 ? Int128(1) << Int128(-$1) : 1) })
         let half = IntSignal.sum(
             zip(token.exponent, shifts).map { ($0, $1 >= 1 ? Int128(1) << Int128($1 - 1) : 0) })
         let product = c.product(acc, token.mantissa)

@@ -12,8 +12,12 @@ struct IntSignal {
         IntSignal(lc: LinearCombination(constant: Fr(int128: c)), value: c)
     }
 
-    static func + (a: IntSignal, b: IntSignal) -> IntSignal { IntSignal(lc: a.lc + b.lc, value: a.value + b.value) }
-    static func - (a: IntSignal, b: IntSignal) -> IntSignal { IntSignal(lc: a.lc - b.lc, value: a.value - b.value) }
+    static func + (a: IntSignal, b: IntSignal) -> IntSignal {
+        IntSignal(lc: a.lc + b.lc, value: a.value + b.value)
+    }
+    static func - (a: IntSignal, b: IntSignal) -> IntSignal {
+        IntSignal(lc: a.lc - b.lc, value: a.value - b.value)
+    }
     static func + (a: IntSignal, c: Int128) -> IntSignal { a + .constant(c) }
     static func - (a: IntSignal, c: Int128) -> IntSignal { a - .constant(c) }
     static func * (a: IntSignal, c: Int128) -> IntSignal {
@@ -38,7 +42,9 @@ extension Fr {
     /// `v mod r` for a signed 128-bit integer.
     init(int128 v: Int128) {
         let m = v.magnitude
-        let limbs: Limbs4 = (UInt(UInt64(truncatingIfNeeded: m)), UInt(UInt64(truncatingIfNeeded: m >> 64)), 0, 0)
+        let limbs: Limbs4 = (
+            UInt(UInt64(truncatingIfNeeded: m)), UInt(UInt64(truncatingIfNeeded: m >> 64)), 0, 0
+        )
         // |v| < 2^128 < r.
         let e = Fr(canonical: limbs) ?? .zero
         self = v < 0 ? -e : e
