@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "ValidatorTests",
             dependencies: [
-                "Validator", "Receipts", "Karma", "Kernel", "Ledger", "Proofs", "TestSupport",
+                "Validator", "Receipts", "Karma", "Kernel", "Ledger", "Proofs", "Groth16", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

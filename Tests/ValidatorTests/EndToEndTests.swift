@@ -1,4 +1,5 @@
 import Foundation
+import Groth16
 import Kernel
 import Proofs
 import Receipts
@@ -35,7 +36,12 @@ final class LiveHarness: @unchecked Sendable {
         if !circuits.isEmpty {
             let dir = directory.appendingPathComponent("circuits")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            for name in circuits {
+            // A groth16 circuit's verifying key NAME.vk.json travels with it.
+            let keys = circuits.map { String($0.dropLast(5)) + ".vk.json" }
+            for name in circuits + keys
+            where FileManager.default.fileExists(
+                atPath: RepoPaths.root().appendingPathComponent("Circuits/\(name)").path)
+            {
                 try FileManager.default.copyItem(
                     at: RepoPaths.root().appendingPathComponent("Circuits/\(name)"),
                     to: dir.appendingPathComponent(name))
@@ -316,6 +322,57 @@ final class LiveHarness: @unchecked Sendable {
             body: JobSubmission(signed: try .sign(a, with: h.orchestrator), input: nil).json())
         #expect(refused.status == 422)
         #expect(refused.text.contains("unknown-model"))
+        try await h.stop()
+    }
+
+    /// A groth16 circuit (specs/groth16.md §10) in verify-proofs mode: nodes attach snarkjs
+    /// `proof.json`; valid proofs settle the job without re-execution, a node whose proof does
+    /// not show its output is slashed, and a garbled proof is an invalid proof, not an error.
+    @Test func groth16CircuitJobsSettleByProofOverRealHTTP() async throws {
+        let h = try await LiveHarness(mode: .verifyProofs, circuits: ["dense-8x8-groth16-test.json"])
+        let circuit = try Circuit(
+            json: try Data(
+                contentsOf: RepoPaths.root().appendingPathComponent("Circuits/dense-8x8-groth16-test.json")))
+        let weights = try LayerWeights(seededFor: circuit)
+        let circuitID = try Digest32(bytes: Data(circuit.id))
+        // The registered key is the insecure seed-1 setup (Circuits/README.md).
+        let zero = try DenseLayerR1CS.synthesize(
+            circuit: circuit, weights: weights,
+            input: try CanonicalTensor(
+                kind: .hidden, fractionBits: 16, shape: [1, 8], values: .int32(Array(repeating: 0, count: 8)))
+        )
+        let key = try Groth16Setup.generate(zero.r1cs, waste: .seeded(1))
+        func prove(_ x: CanonicalTensor) throws -> Data {
+            let s = try DenseLayerR1CS.synthesize(circuit: circuit, weights: weights, input: x)
+            var rng = SeededFieldGenerator(seed: 99)
+            let p = try Groth16Prover.prove(key: key, r1cs: s.r1cs, witness: s.witness, using: &rng)
+            return Data(p.snarkjsJSON.utf8)
+        }
+        let x = try CanonicalTensor(
+            kind: .hidden, fractionBits: 16, shape: [1, 8],
+            values: .int32([5 << 16, -(1 << 16), 77, 0, 3 << 15, -9, 1 << 20, 2]))
+
+        // 1. Three valid proofs: settled by proof.
+        let j1 = try await h.announce(modelID: circuitID, input: x.encoded(), layers: 0..<1)
+        let proof = try prove(x)
+        for i in 0..<3 { #expect(try await h.post(j1, node: i, proof: proof).status == 202) }
+        let v1 = try await h.settled(j1)
+        #expect(v1.status == .settled)
+        #expect(v1.settlement?.method == "proof")
+        #expect(v1.settlement?.truth == j1.honest.commitment.hex)
+
+        // 2. Node 1 claims another output with the honest proof; node 2's proof is garbled.
+        let j2 = try await h.announce(modelID: circuitID, input: x.encoded(), layers: 0..<1)
+        let wrong = KernelShardExecutor.perturb(j2.honest.output, delta: 1)!
+        var garbled = proof
+        garbled[garbled.count / 2] ^= 0x01
+        try await h.post(j2, node: 0, proof: proof)
+        #expect(try await h.post(j2, node: 1, output: wrong, proof: proof).status == 202)
+        try await h.post(j2, node: 2, proof: garbled)
+        let v2 = try await h.settled(j2)
+        #expect(v2.settlement?.method == "proof")
+        #expect(v2.settlement?.outcomes.map(\.outcome) == ["agreed", "invalidProof", "invalidProof"])
+        #expect(types(v2, node: h.nodes[1]).first == "slash/invalidProof")
         try await h.stop()
     }
 
