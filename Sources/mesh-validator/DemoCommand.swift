@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Groth16
 import Karma
 import Kernel
 import Ledger
@@ -17,7 +18,8 @@ struct DemoCommand: AsyncParsableCommand {
             Starts a validator on a temporary SQLite data directory, creates keys for an \
             orchestrator and three nodes, and runs real jobs over HTTP: a shard of a model, all \
             honest; a registered dense-layer circuit where nodes attach sumcheck proofs and node C \
-            attaches a proof of another output; node C returns a wrong output; node C stays silent \
+            attaches a proof of another output; a groth16 circuit settled by the nodes' Groth16 \
+            proofs; node C returns a wrong output; node C stays silent \
             past the deadline; nodes A and B collude on a wrong output. Prints each settlement, a \
             karma table, the signed checkpoint, a verified inclusion proof of the first slash and a \
             node's balance proven against the checkpoint, \
@@ -61,6 +63,8 @@ private struct Demo {
     /// The circuit of the proof job (nil when the circuit directory has no dense-256-silu).
     let circuit: CircuitRegistry.Entry?
     let circuitProblem: String?
+    /// The groth16 circuit of the Groth16 job (nil when the directory has none).
+    let groth16Circuit: CircuitRegistry.Entry?
     let usingTiny: Bool
     let directory: URL
     let removeDirectory: Bool
@@ -68,6 +72,9 @@ private struct Demo {
     var sequence: UInt64 = 0
 
     static let circuitName = "dense-256-silu"
+    static let groth16CircuitName = "dense-8x8-groth16-test"
+    /// The public seed of the registered test key (Circuits/README.md): insecure by design.
+    static let groth16InsecureSeed: UInt64 = 1
 
     init(modelDirectory: String?, circuitDirectory: String, dataDirectory: String?) throws {
         var executor = try KernelShardExecutor.open(
@@ -76,8 +83,12 @@ private struct Demo {
             executor = try executor.registering(circuitDirectory: circuitDirectory)
             circuit = executor.circuits.entries.values.first { $0.circuit.name == Self.circuitName }
             circuitProblem = circuit == nil ? "\(circuitDirectory) has no \(Self.circuitName) circuit" : nil
+            groth16Circuit = executor.circuits.entries.values.first {
+                $0.circuit.name == Self.groth16CircuitName
+            }
         } catch {
             circuit = nil
+            groth16Circuit = nil
             circuitProblem = "\(error)"
         }
         self.executor = executor
@@ -146,10 +157,11 @@ private struct Demo {
         print(
             "Genesis: the validator is bonded \(KarmaParameters.v2.minValidatorBond) µK (the minimum); each node 5000000 µK."
         )
-        print("Node C is faulty: in job 2 it attaches a proof of another output, in job 3 it returns a")
-        print("wrong output, in job 4 it stays silent. Nodes A and B collude in job 5. Every job is sent")
-        print("to all three nodes (2-of-3 quorum). Settlement mode: verify-proofs (a job with a registered")
-        print("circuit is settled by a valid proof; every other job by re-executing it on the kernel).")
+        print("Node C is faulty: in job 2 it attaches a proof of another output, in job 4 it returns a")
+        print("wrong output, in job 5 it stays silent. Nodes A and B collude in job 6. In job 3 every node")
+        print("attaches a Groth16 proof. Every job is sent to all three nodes (2-of-3 quorum). Settlement")
+        print("mode: verify-proofs (a job with a registered circuit is settled by a valid proof; every")
+        print("other job by re-executing it on the kernel).")
 
         let split = max(1, c.layers / 2)
         let first = 0..<UInt32(split)
@@ -166,21 +178,23 @@ private struct Demo {
         try await bond(client: client)
         // Job 2: a registered circuit; nodes attach proofs, node C one that does not match its output.
         try await proofJob(2, client: client)
-        // Job 3: node C returns a wrong output.
+        // Job 3: a groth16 circuit; every node attaches a Groth16 proof.
+        try await groth16Job(3, client: client)
+        // Job 4: node C returns a wrong output.
         _ = try await job(
-            3,
+            4,
             title:
                 "layers [\(second.lowerBound),\(second.upperBound)) on job 1's output — node C returns a wrong output",
             layers: second, input: out1, behaviour: [.honest, .honest, .wrong], client: client)
-        // Job 4: node C silent; the deadline settles with two receipts.
+        // Job 5: node C silent; the deadline settles with two receipts.
         let out3 = try await job(
-            4,
+            5,
             title: "layers [\(first.lowerBound),\(first.upperBound)) on a new prompt — node C stays silent",
             layers: first, input: prompt2, behaviour: [.honest, .honest, .silent], client: client,
             deadlineMs: 1500)
-        // Job 5: A and B collude on one wrong output; C is honest (but jailed after job 2).
+        // Job 6: A and B collude on one wrong output; C is honest (but jailed after job 2).
         _ = try await job(
-            5,
+            6,
             title: "layers [\(second.lowerBound),\(second.upperBound)) on job 4's output — A and B collude",
             layers: second, input: out3, behaviour: [.colluding, .colluding, .honest], client: client)
 
@@ -222,8 +236,7 @@ private struct Demo {
         let y = try LayerProof.output(circuit: c, weights: circuit.weights, input: x)
         let proof = try LayerProof.prove(
             LayerStatement(circuit: c, weights: circuit.weights, input: x, output: y))
-        let elapsed = (ContinuousClock.now - started).components
-        let proveMs = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        let proveMs = milliseconds(ContinuousClock.now - started)
         _ = try await job(
             n,
             title:
@@ -232,6 +245,51 @@ private struct Demo {
             behaviour: [.honest, .honest, .forgedProof], client: client, proof: proof,
             proofNote:
                 "each honest node proved its output: \(proof.count)-byte proof, made in \(String(format: "%.0f", proveMs)) ms"
+        )
+    }
+
+    /// A groth16 circuit job (specs/groth16.md §10): the nodes make the proving key from the
+    /// registered test setup's public seed (insecure, said loudly), each proves its output and
+    /// attaches snarkjs `proof.json`; the validator settles by verifying the proof.
+    mutating func groth16Job(_ n: Int, client: LoopbackHTTPClient) async throws {
+        guard let entry = groth16Circuit, let registered = entry.verifyingKey else {
+            print("\n── Job \(n): skipped — no registered groth16 circuit \(Self.groth16CircuitName)")
+            return
+        }
+        let c = entry.circuit
+        var rng = SeededWeights(seed: 2027)
+        let values = (0..<(c.maxTokens * c.inFeatures)).map { _ in
+            Int32(truncatingIfNeeded: rng.next() % 262_144) - 131_072
+        }
+        let x = try CanonicalTensor(
+            kind: .hidden, fractionBits: 16, shape: [c.maxTokens, c.inFeatures], values: .int32(values))
+        let setupStarted = ContinuousClock.now
+        let s = try DenseLayerR1CS.synthesize(circuit: c, weights: entry.weights, input: x)
+        let key = try Groth16Setup.generate(s.r1cs, waste: .seeded(Self.groth16InsecureSeed))
+        let setupMs = milliseconds(ContinuousClock.now - setupStarted)
+        guard key.verifyingKey.snarkjsJSON == registered.snarkjsJSON else {
+            throw ValidationError(
+                "the registered key of \(c.name) is not the seed-\(Self.groth16InsecureSeed) setup")
+        }
+        let started = ContinuousClock.now
+        var proofRNG = SystemRandomNumberGenerator()
+        let proof = try Groth16Prover.prove(key: key, r1cs: s.r1cs, witness: s.witness, using: &proofRNG)
+        let proveMs = milliseconds(ContinuousClock.now - started)
+        let proofJSON = Data(proof.snarkjsJSON.utf8)
+        _ = try await job(
+            n,
+            title:
+                "groth16 circuit \(c.name) (\(c.inFeatures)×\(c.outFeatures) dense + bias + GELU + residual) — Groth16 proofs attached",
+            modelID: entry.id, layers: CircuitRegistry.layers, input: x.encoded(),
+            behaviour: [.honest, .honest, .honest], client: client, proof: proofJSON,
+            proofNote: """
+                R1CS of the kernel's integer semantics: \(s.r1cs.constraints.count) constraints, \(s.r1cs.publicCount) \
+                public inputs (X and Y packed, specs/groth16.md §8)
+                  proving key: INSECURE test setup from public seed \(Self.groth16InsecureSeed) — anyone can forge \
+                proofs for it (\(String(format: "%.0f", setupMs)) ms); production keys come from a ceremony
+                  each node proved its output in \(String(format: "%.0f", proveMs)) ms: a \(proofJSON.count)-byte \
+                snarkjs proof.json
+                """
         )
     }
 

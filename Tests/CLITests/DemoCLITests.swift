@@ -13,10 +13,15 @@ struct DemoCLITests {
         let text = out.stdoutText
         #expect(out.status == 0, "\(out.stderrText)")
         #expect(text.contains("Model: the project's seeded tiny model"))
-        // Job 1 all honest, job 2 by proof with node C's forged proof, job 3 wrong output,
-        // job 4 silent node, job 5 overruled majority.
+        // Job 1 all honest, job 2 by proof with node C's forged proof, job 3 by Groth16 proofs,
+        // job 4 wrong output, job 5 silent node, job 6 overruled majority.
         #expect(text.contains("settled: SETTLED — truth"))
         #expect(text.contains("by proof"))
+        let groth16 = text.components(separatedBy: "── Job 3: groth16 circuit").dropFirst().first ?? ""
+        #expect(groth16.contains("INSECURE"), "the insecure test setup is said loudly")
+        #expect(
+            groth16.components(separatedBy: "── Job 4").first?.contains("settled: SETTLED — truth") == true
+                && groth16.contains("by proof"), "job 3 settles by its Groth16 proofs")
         #expect(text.contains("node-C  ✗ invalid proof: slashed"))
         #expect(text.contains("node-C  ✗ wrong output: slashed"))
         #expect(text.contains("node-C  – absent: SLA miss"))
