@@ -38,6 +38,8 @@ let package = Package(
             name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // SIMD micro-kernels (AVX-512 VNNI / AVX2) with runtime dispatch.
         .target(name: "CKernelSIMD", cSettings: [.unsafeFlags(["-O3"])]),
+        // Benchmark reference only: a plain C Montgomery multiplication beside GMP's (mesh-bench groth16).
+        .target(name: "CMontgomeryReference", cSettings: [.unsafeFlags(["-O3"])]),
 
         // MARK: Pure cores
         .target(
@@ -108,6 +110,7 @@ let package = Package(
                 "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma", "Validator",
                 "CSecp256k1",
                 "COpenBLAS",
+                "CMontgomeryReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
