@@ -30,11 +30,14 @@ def canonical(c):
     # Appended only when it is not the default 8 (circuits with 8-bit weights keep their ids).
     if c.get("weightBits", 8) != 8:
         out += struct.pack(">Q", c["weightBits"])
+    # Appended only when it is not the default "sumcheck".
+    if c.get("proofSystem", "sumcheck") != "sumcheck":
+        out += string(c["proofSystem"])
     return out
 
 
 circuits = []
-for path in sorted(glob.glob("Circuits/*.json")):
+for path in sorted(p for p in glob.glob("Circuits/*.json") if not p.endswith(".vk.json")):
     with open(path) as f:
         c = json.load(f)
     circuits.append({"file": os.path.basename(path), "name": c["name"],

@@ -3,7 +3,7 @@ import Foundation
 import Groth16
 
 extension ProofCommand {
-    /// `mesh-validator proof verify-groth16`: check a snarkjs Groth16 proof (specs/groth16.md §7).
+    /// `mesh-validator proof verify-groth16`: check a snarkjs Groth16 proof (specs/groth16.md §9.1).
     struct VerifyGroth16: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify-groth16",

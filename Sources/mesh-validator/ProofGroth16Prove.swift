@@ -35,7 +35,7 @@ extension ProofCommand {
         }
     }
 
-    /// `mesh-validator proof groth16-setup` (specs/groth16.md §9.6).
+    /// `mesh-validator proof groth16-setup` (specs/groth16.md §9.2).
     struct Groth16SetupCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "groth16-setup",
@@ -96,7 +96,7 @@ extension ProofCommand {
         }
     }
 
-    /// `mesh-validator proof groth16-prove` (specs/groth16.md §9.6).
+    /// `mesh-validator proof groth16-prove` (specs/groth16.md §9.3).
     struct Groth16ProveCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "groth16-prove",

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// `mesh-validator proof verify-groth16` on the real snarkjs triples: exit 0 valid, 1 invalid with
-/// the reason, 2 malformed with what is wrong (specs/groth16.md §7), and `--json`.
+/// the reason, 2 malformed with what is wrong (specs/groth16.md §9.1), and `--json`.
 @Suite(.enabled(if: builtExecutable() != nil, "needs the built mesh-validator binary"))
 struct Groth16CLITests {
     let binary = builtExecutable()
