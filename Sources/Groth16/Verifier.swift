@@ -26,9 +26,11 @@ public enum Groth16 {
         for (i, x) in inputs.values.enumerated() where x.contains(where: { $0 != 0 }) {
             l = l + JacobianPoint(key.ic[i + 1]).multiplied(by: x)
         }
-        let ok = Pairing.productIsOne([
-            (proof.a.negated, proof.b), (key.alpha, key.beta), (l.affine, key.gamma), (proof.c, key.delta),
-        ])
+        // e(α, β)'s Miller value and the lines of γ and δ were computed when the key was read.
+        let f = Pairing.millerLoop(
+            [(proof.a.negated, proof.b)],
+            prepared: [(l.affine, key.preparedGamma), (proof.c, key.preparedDelta)])
+        let ok = Pairing.finalExponentiation(f * key.alphaBetaMiller).isOne
         return ok
             ? .valid
             : .invalid(reason: "pairing check e(A, B) = e(alpha, beta)·e(L, gamma)·e(C, delta) fails")

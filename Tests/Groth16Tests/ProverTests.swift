@@ -121,3 +121,20 @@ struct ProverTests {
         #expect(ToxicWaste.seeded(8).tau != a.tau)
     }
 }
+
+@Suite("Groth16: prepared G2 lines")
+struct PreparedLineTests {
+    @Test func preparedPairsGiveTheSameMillerValue() {
+        var rng = SeededRandom(seed: 21)
+        let g1 = FixedBaseTable(G1.generator).multiply((0..<3).map { _ in Fr.random(using: &rng) })
+        let g2 = FixedBaseTable(G2.generator).multiply((0..<3).map { _ in Fr.random(using: &rng) })
+        let plain = Pairing.millerLoop([(g1[0], g2[0]), (g1[1], g2[1]), (g1[2], g2[2])])
+        let mixed = Pairing.millerLoop(
+            [(g1[0], g2[0])], prepared: [(g1[1], PreparedG2(g2[1])), (g1[2], PreparedG2(g2[2]))])
+        #expect(plain == mixed)
+        // Identity points contribute 1 either way.
+        let withIdentity = Pairing.millerLoop(
+            [(g1[0], g2[0])], prepared: [(.identity, PreparedG2(g2[1])), (g1[2], PreparedG2(.identity))])
+        #expect(withIdentity == Pairing.millerLoop([(g1[0], g2[0])]))
+    }
+}

@@ -50,9 +50,26 @@ public enum Pairing {
     /// Lines are scaled by F_p² factors (their denominators), and vertical lines are dropped: both
     /// lie in proper subfields that the final exponentiation maps to 1.
     public static func millerLoop(_ pairs: [(G1Affine, G2Affine)]) -> Fp12 {
+        millerLoop(pairs, prepared: [])
+    }
+
+    /// The Miller loop of `pairs` times that of `prepared` pairs, whose G2 lines were computed
+    /// once (`PreparedG2`): a prepared pair costs two F_p² × F_p scalings per line instead of the
+    /// G2 point arithmetic. Equal to `millerLoop` on the same points (tested).
+    public static func millerLoop(_ pairs: [(G1Affine, G2Affine)], prepared: [(G1Affine, PreparedG2)]) -> Fp12
+    {
         let live = pairs.filter { !$0.0.isIdentity && !$0.1.isIdentity }
+        let fixed = prepared.filter { !$0.0.isIdentity && !$0.1.isIdentity }
         var f = Fp12.one
         var t = live.map { JacobianPoint($0.1) }
+        var line = 0
+        func applyFixed() {
+            for (p, q) in fixed {
+                let (l0, l1, l3) = q.lines[line]
+                f = f.mulByLine(l0 * p.y, l1 * p.x, l3)
+            }
+            line += 1
+        }
         for bit in BN254.ateLoopBits.dropFirst() {
             f = f.squared()
             for i in live.indices {
@@ -63,6 +80,8 @@ public enum Pairing {
                     f = f.mulByLine(a0, a1, a3)
                 }
             }
+            applyFixed()
+            if bit == 1 { applyFixed() }
         }
         for i in live.indices {
             let q1 = frobenius(live[i].1)
@@ -72,6 +91,8 @@ public enum Pairing {
             let (c0, c1, c3) = additionStep(&t[i], q2, live[i].0)
             f = f.mulByLine(c0, c1, c3)
         }
+        applyFixed()
+        applyFixed()
         return f
     }
 
@@ -125,7 +146,7 @@ public enum Pairing {
     }
 
     /// The coefficients (l0, l1, l3) of a line l0 + l1·w + l3·w³ in F_p¹².
-    typealias Line = (Fp2, Fp2, Fp2)
+    public typealias Line = (Fp2, Fp2, Fp2)
 
     /// T ← 2T; returns the tangent at T evaluated at P, scaled by 2YZ³:
     /// 2YZ³·y_P − 3X²Z²·x_P·w + (3X³ − 2Y²)·w³.
@@ -157,5 +178,35 @@ public enum Pairing {
         let c3 = r * q.x - z3 * q.y
         t = t + JacobianPoint(q)
         return (c0, c1, c3)
+    }
+}
+
+/// A fixed G2 point with the lines of its Miller loop computed once (specs/groth16.md §6): each
+/// line evaluated at P is `l0·y_P + l1·x_P·w + l3·w³`, and `lines` holds (l0, l1, l3) in loop order
+/// — a doubling line per bit, an addition line after each set bit, then the two Frobenius lines.
+public struct PreparedG2: Sendable {
+    let lines: [Pairing.Line]
+    public let isIdentity: Bool
+
+    public init(_ q: G2Affine) {
+        isIdentity = q.isIdentity
+        guard !q.isIdentity else {
+            lines = []
+            return
+        }
+        // The steps' lines are linear in (y_P, x_P): evaluating at the (off-curve) point (1, 1)
+        // gives the coefficients.
+        let unit = G1Affine(x: .one, y: .one)
+        var t = JacobianPoint(q)
+        var lines: [Pairing.Line] = []
+        for bit in BN254.ateLoopBits.dropFirst() {
+            lines.append(Pairing.doublingStep(&t, unit))
+            if bit == 1 { lines.append(Pairing.additionStep(&t, q, unit)) }
+        }
+        let q1 = Pairing.frobenius(q)
+        let q2 = Pairing.frobenius(q1).negated
+        lines.append(Pairing.additionStep(&t, q1, unit))
+        lines.append(Pairing.additionStep(&t, q2, unit))
+        self.lines = lines
     }
 }

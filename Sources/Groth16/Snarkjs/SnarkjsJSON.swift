@@ -8,6 +8,10 @@ public struct Groth16VerifyingKey: Sendable {
     public let delta: G2Affine
     /// IC[0] … IC[nPublic]: the public-input commitments.
     public let ic: [G1Affine]
+    /// Precomputed for verification: the Miller loop of (α, β), and the lines of γ and δ.
+    let alphaBetaMiller: Fp12
+    let preparedGamma: PreparedG2
+    let preparedDelta: PreparedG2
 
     public var publicInputCount: Int { ic.count - 1 }
 
@@ -22,10 +26,10 @@ public struct Groth16VerifyingKey: Sendable {
         let nPublic = try SnarkjsReader.catching { () throws(ReceiptError) in
             try doc.integer("nPublic", max: UInt64(SnarkjsReader.maxPublicInputs))
         }
-        alpha = try SnarkjsReader.g1(try SnarkjsReader.member(&doc, "vk_alpha_1"), field: "vk_alpha_1")
-        beta = try SnarkjsReader.g2(try SnarkjsReader.member(&doc, "vk_beta_2"), field: "vk_beta_2")
-        gamma = try SnarkjsReader.g2(try SnarkjsReader.member(&doc, "vk_gamma_2"), field: "vk_gamma_2")
-        delta = try SnarkjsReader.g2(try SnarkjsReader.member(&doc, "vk_delta_2"), field: "vk_delta_2")
+        let alpha = try SnarkjsReader.g1(try SnarkjsReader.member(&doc, "vk_alpha_1"), field: "vk_alpha_1")
+        let beta = try SnarkjsReader.g2(try SnarkjsReader.member(&doc, "vk_beta_2"), field: "vk_beta_2")
+        let gamma = try SnarkjsReader.g2(try SnarkjsReader.member(&doc, "vk_gamma_2"), field: "vk_gamma_2")
+        let delta = try SnarkjsReader.g2(try SnarkjsReader.member(&doc, "vk_delta_2"), field: "vk_delta_2")
         // Derived from alpha and beta by snarkjs; never trusted, so its content is not read.
         _ = doc.optionalValue("vk_alphabeta_12")
         guard case .array(let icValues) = try SnarkjsReader.member(&doc, "IC") else {
@@ -36,8 +40,8 @@ public struct Groth16VerifyingKey: Sendable {
         }
         var ic: [G1Affine] = []
         for (i, v) in icValues.enumerated() { ic.append(try SnarkjsReader.g1(v, field: "IC[\(i)]")) }
-        self.ic = ic
         try SnarkjsReader.finish(doc)
+        self.init(alpha: alpha, beta: beta, gamma: gamma, delta: delta, ic: ic)
     }
 }
 
@@ -251,13 +255,16 @@ enum SnarkjsWriter {
 }
 
 extension Groth16VerifyingKey {
-    /// A key from points already checked (setup output).
+    /// A key from points already checked (setup output, or the JSON reader).
     init(alpha: G1Affine, beta: G2Affine, gamma: G2Affine, delta: G2Affine, ic: [G1Affine]) {
         self.alpha = alpha
         self.beta = beta
         self.gamma = gamma
         self.delta = delta
         self.ic = ic
+        alphaBetaMiller = Pairing.millerLoop([(alpha, beta)])
+        preparedGamma = PreparedG2(gamma)
+        preparedDelta = PreparedG2(delta)
     }
 
     /// The key as snarkjs writes `verification_key.json` (specs/groth16.md §5.1), without the
