@@ -38,3 +38,9 @@ void mesh_montgomery_mul_4limb(uint64_t out[4], const uint64_t a[4], const uint6
     int keep = t[4] == 0 && borrow != 0;
     for (int j = 0; j < 4; j++) out[j] = keep ? t[j] : r[j];
 }
+
+uint64_t mesh_montgomery_mul_loop(uint64_t x[4], const uint64_t y[4], const uint64_t p[4], uint64_t n_prime,
+                                  uint64_t iterations) {
+    for (uint64_t i = 0; i < iterations; i++) mesh_montgomery_mul_4limb(x, x, y, p, n_prime);
+    return x[0];
+}

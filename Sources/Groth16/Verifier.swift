@@ -22,10 +22,9 @@ public enum Groth16 {
         guard inputs.count == key.publicInputCount else {
             throw .countMismatch(what: "public input count", got: inputs.count, want: key.publicInputCount)
         }
-        var l = JacobianPoint(key.ic[0])
-        for (i, x) in inputs.values.enumerated() where x.contains(where: { $0 != 0 }) {
-            l = l + JacobianPoint(key.ic[i + 1]).multiplied(by: x)
-        }
+        // L = IC[0] + Σ x_i·IC[i+1]: one Pippenger multi-scalar multiplication (shared doublings).
+        let scalars = inputs.values.map { Fr(words: $0) ?? .zero }
+        let l = MultiScalarMultiplication.multiply(Array(key.ic.dropFirst()), scalars).adding(key.ic[0])
         // e(α, β)'s Miller value and the lines of γ and δ were computed when the key was read.
         let f = Pairing.millerLoop(
             [(proof.a.negated, proof.b)],

@@ -9,4 +9,9 @@
 void mesh_montgomery_mul_4limb(uint64_t out[4], const uint64_t a[4], const uint64_t b[4],
                                const uint64_t p[4], uint64_t n_prime);
 
+/// x ← x·y·2^-256 mod p, `iterations` times (a dependent chain, so the loop measures latency
+/// without any call overhead from the caller); returns x[0].
+uint64_t mesh_montgomery_mul_loop(uint64_t x[4], const uint64_t y[4], const uint64_t p[4], uint64_t n_prime,
+                                  uint64_t iterations);
+
 #endif

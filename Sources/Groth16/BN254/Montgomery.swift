@@ -63,8 +63,9 @@ public struct MontgomeryModulus: Sendable {
 
     /// Montgomery multiplication: `x·y·R⁻¹ mod p` for `x, y < p`, fully reduced.
     ///
-    /// `mpn_mul_n` forms the 512-bit product, four `mpn_addmul_1` word-by-word REDC steps clear
-    /// the low half, one conditional `mpn_sub_n` reduces.
+    /// `mpn_mul_n` forms the 512-bit product, `mpn_redc_1` (GMP's word-by-word REDC, exported by
+    /// libgmp but declared in its internal header; our shim declares it) clears the low half, one
+    /// conditional `mpn_sub_n` reduces.
     @inline(__always)
     func multiply(_ x: Limbs4, _ y: Limbs4) -> Limbs4 {
         var x = x
@@ -77,17 +78,13 @@ public struct MontgomeryModulus: Sendable {
             tt.withMemoryRebound(to: UInt.self, capacity: 8) { tp in
                 withLimbs(&x) { xp in withLimbs(&y) { yp in __gmpn_mul_n(tp, xp, yp, 4) } }
                 withLimbs(&p) { pp in
-                    // REDC, one word at a time: add q·p·2^(64i) so limb i becomes zero. The running
-                    // value stays below x·y + R·p < 2·R·p < 2^511, so 8 limbs hold it.
-                    for i in 0..<4 {
-                        let q = tp[i] &* nPrime
-                        let carry = __gmpn_addmul_1(tp + i, pp, 4, q)
-                        _ = __gmpn_add_1(tp + i + 4, tp + i + 4, 4 - i, carry)
+                    withLimbs(&out) { op in
+                        // REDC by GMP's own one-limb steps: (x·y + Q·p)/R < 2p, returned as
+                        // op + carry·R; one subtraction of p reduces it.
+                        let carry = __gmpn_redc_1(op, tp, pp, 4, nPrime)
+                        if carry != 0 || __gmpn_cmp(op, pp, 4) >= 0 { _ = __gmpn_sub_n(op, op, pp, 4) }
                     }
-                    // (x·y + Q·p)/R < 2p: one conditional subtraction.
-                    if __gmpn_cmp(tp + 4, pp, 4) >= 0 { _ = __gmpn_sub_n(tp + 4, tp + 4, pp, 4) }
                 }
-                out = (tp[4], tp[5], tp[6], tp[7])
             }
         }
         return out
