@@ -103,6 +103,36 @@ struct ProverTests {
         #expect(try Groth16.verify(key: other.verifyingKey, proof: proof, inputs: inputs) != .valid)
     }
 
+    @Test func provingKeyFilesRoundTripAndRefuseDamage() throws {
+        let (r1cs, z) = try cubic(x: 5)
+        let key = try Groth16Setup.generate(r1cs, waste: .seeded(4))
+        let id = [UInt8](repeating: 7, count: 32)
+        let bytes = key.serialized(statementID: id)
+        let read = try Groth16ProvingKey(serialized: bytes, statementID: id)
+        var rng = SeededRandom(seed: 17)
+        let proof = try Groth16Prover.prove(key: read, r1cs: r1cs, witness: z, using: &rng)
+        let inputs = try Groth16PublicInputs(values: [Fr(5 * 5 * 5 + 5 + 5).canonicalWords])
+        #expect(try Groth16.verify(key: read.verifyingKey, proof: proof, inputs: inputs) == .valid)
+        // Another statement's id, every truncation, trailing bytes, a coordinate ≥ p: typed errors.
+        #expect(throws: Groth16Error.self) {
+            _ = try Groth16ProvingKey(serialized: bytes, statementID: [UInt8](repeating: 8, count: 32))
+        }
+        for cut in stride(from: 0, to: bytes.count, by: 61) {
+            #expect(throws: Groth16Error.self) {
+                _ = try Groth16ProvingKey(serialized: Array(bytes[..<cut]), statementID: id)
+            }
+        }
+        #expect(throws: Groth16Error.self) {
+            _ = try Groth16ProvingKey(serialized: bytes + [0], statementID: id)
+        }
+        var bad = bytes
+        for i in 56..<(56 + 32) { bad[i] = 0xff }  // [alpha]_1.x
+        #expect(throws: Groth16Error.self) { _ = try Groth16ProvingKey(serialized: bad, statementID: id) }
+        var moved = bytes
+        moved[120] ^= 0x01  // [beta]_1.x: off the curve
+        #expect(throws: Groth16Error.self) { _ = try Groth16ProvingKey(serialized: moved, statementID: id) }
+    }
+
     @Test func theProverRefusesAnUnsatisfiedWitness() throws {
         let (r1cs, z) = try cubic(x: 3)
         let key = try Groth16Setup.generate(r1cs, waste: .seeded(1))
