@@ -49,8 +49,9 @@ export function settlementsChart(series) {
       svg.append(d);
     }
   }
-  for (const k of [0, Math.floor((n - 1) / 2), n - 1]) {
-    svg.append(el("text", { x: L + (k + 0.5) * bw, y: H - 6, class: "axis", "text-anchor": "middle" }, minuteLabel(from + k)));
+  for (const [k, anchor] of [[0, "start"], [Math.floor((n - 1) / 2), "middle"], [n - 1, "end"]]) {
+    const x = anchor === "start" ? L : anchor === "end" ? W - 2 : L + (k + 0.5) * bw;
+    svg.append(el("text", { x, y: H - 6, class: "axis", "text-anchor": anchor }, minuteLabel(from + k)));
   }
   return svg;
 }

@@ -102,10 +102,10 @@ export async function rootFromInclusionProof(index, size, leafHash, proof) {
  */
 export async function parseVerifierKey(text) {
   const line = text.trim();
-  const parts = line.split("+");
-  if (parts.length !== 3) throw new Error("a verifier key has three '+'-separated parts");
-  const [name, idHex, keyB64] = parts;
-  if (!name || /[\s+]/.test(name)) throw new Error("the key name is empty or has spaces");
+  // The name has no '+' or space; the key ID is 8 hex digits; base64 may itself hold '+'.
+  const m = /^([^+\s]+)\+([^+]*)\+(.*)$/.exec(line);
+  if (!m) throw new Error("a verifier key is <name>+<key ID>+<base64 key>");
+  const [, name, idHex, keyB64] = m;
   const keyID = hexdecode(idHex);
   if (!keyID || keyID.length !== 4) throw new Error("the key ID is not 8 lowercase hex digits");
   const raw = b64decode(keyB64);
@@ -168,6 +168,7 @@ async function ed25519Verify(publicKey, signature, message) {
  * origin must be the key name. Returns {status, reason, checkpoint?}.
  */
 export async function verifyCheckpoint(note, key) {
+  if (!key) return { status: "unverifiable", reason: "no usable verifier key" };
   let parsed, checkpoint;
   try {
     parsed = parseSignedNote(note);
@@ -293,6 +294,7 @@ export function karmaStateLine(checkpoint) {
  * order of specs/ledger.md §10.4. Returns {status, reason, checkpoint?}.
  */
 export async function verifyBalanceProof(doc, key) {
+  if (!key) return { status: "unverifiable", reason: "no usable verifier key" };
   if (!doc || doc.version !== 1 || typeof doc.checkpoint !== "string") return { status: "invalid", reason: "not a version-1 balance proof document" };
   const c = await verifyCheckpoint(doc.checkpoint, key);
   if (c.status !== "valid") return { status: c.status, reason: `its checkpoint: ${c.reason}` };

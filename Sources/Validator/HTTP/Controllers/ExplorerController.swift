@@ -110,7 +110,7 @@ struct ExplorerController {
         return response
     }
 
-    /// `text/event-stream`: `retry: 3000`, then a `settlement` event per job settled and a
+    /// `text/event-stream`: `retry: 3000`, a `hello` event (`{"ledgerSize"}`), then a `settlement` event per job settled and a
     /// `checkpoint` event per larger checkpoint, a `: heartbeat` comment every
     /// `heartbeatInterval`, until `maxStreamDuration`, graceful shutdown or the client leaves.
     /// 503 `unavailable` when `connections.maxEventStreams` streams are open.
@@ -120,6 +120,8 @@ struct ExplorerController {
             throw ValidatorError.unavailable(
                 "\(hub.capacity) event stream(s) are open, the most this validator serves (connections.maxEventStreams)")
         }
+        let hello = EventHub.Item.event(
+            .init(name: "hello", data: "{\"ledgerSize\":\(try await core.karma.size())}"))
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-store"
@@ -141,7 +143,7 @@ struct ExplorerController {
                     deadline.cancel()
                     subscription.finish()
                 }
-                try await writer.write(ByteBuffer(string: "retry: 3000\n: stream open\n\n"))
+                try await writer.write(ByteBuffer(string: "retry: 3000\n\n" + EventHub.wire(hello)))
                 try await withGracefulShutdownHandler {
                     for await item in subscription.stream {
                         try await writer.write(ByteBuffer(string: EventHub.wire(item)))
