@@ -28,7 +28,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Flag(
         name: .long,
-        help: "Keep the validator running after the narrative and print its console's address (stop with Ctrl-C).")
+        help:
+            "Keep the validator running after the narrative and print its console's address (stop with Ctrl-C)."
+    )
     var serve = false
 
     @Option(name: .long, help: "Port to listen on (default: a free port).")
@@ -54,7 +56,8 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not 0–65535") }
         var demo = try Demo(
-            modelDirectory: model, circuitDirectory: circuits, dataDirectory: dataDir, serve: serve, port: port)
+            modelDirectory: model, circuitDirectory: circuits, dataDirectory: dataDir, serve: serve,
+            port: port)
         try await demo.run()
     }
 }
@@ -82,7 +85,9 @@ private struct Demo {
 
     static let circuitName = "dense-256-silu"
 
-    init(modelDirectory: String?, circuitDirectory: String, dataDirectory: String?, serve: Bool, port: Int) throws {
+    init(modelDirectory: String?, circuitDirectory: String, dataDirectory: String?, serve: Bool, port: Int)
+        throws
+    {
         self.serve = serve
         self.port = port
         var executor = try KernelShardExecutor.open(

@@ -14,6 +14,11 @@ struct ConsoleIndex: Sendable {
 
     mutating func observe(_ entry: KarmaEntry, index: UInt64, before: Account, after: Account) {
         if entry.nodes.isEmpty { return }  // `model` and `parameters` entries change no account
+        if case .genesis(let allocations) = entry.body {
+            // One entry, every allocated node: each one's earned karma starts at its balance.
+            for a in allocations { history[a.node, default: []].append((index, Int64(clamping: a.balance))) }
+            return
+        }
         let delta =
             Int64(clamping: after.balance &+ after.escrow) &- Int64(clamping: before.balance &+ before.escrow)
         history[entry.node, default: []].append((index, delta))
@@ -44,7 +49,8 @@ extension LedgerKarmaBook {
         -> NodeHistoryPage?
     {
         guard let all = consoleIndex.history[node] else {
-            return currentState.accounts[node] == nil ? nil : NodeHistoryPage(node: node.hex, entries: [], next: nil)
+            return currentState.accounts[node] == nil
+                ? nil : NodeHistoryPage(node: node.hex, entries: [], next: nil)
         }
         let page = ConsoleIndex.page(all, index: \.index, before: before, limit: limit)
         var entries: [NodeHistoryPage.Entry] = []
@@ -53,7 +59,8 @@ extension LedgerKarmaBook {
             entries.append(
                 .init(
                     index: item.index, type: RecordedEntry.typeName(entry), delta: item.delta,
-                    detail: Self.detail(entry), timestampMs: entry.timestampMs, job: Self.jobID(of: entry)?.hex))
+                    detail: Self.detail(entry), timestampMs: entry.timestampMs,
+                    job: Self.jobID(of: entry)?.hex))
         }
         let next = page.last.flatMap { last in all.first?.index == last.index ? nil : last.index }
         return NodeHistoryPage(node: node.hex, entries: entries, next: next)
@@ -74,7 +81,9 @@ extension LedgerKarmaBook {
     /// Entry `index` with its canonical bytes and JSON form (see `KarmaLedger.entry(at:)`).
     public func entry(at index: UInt64) async throws(ValidatorError) -> LedgerEntryView {
         let size = ledger.size
-        guard index < size else { throw .notFound("ledger entry \(index) (the ledger holds \(size) entries)") }
+        guard index < size else {
+            throw .notFound("ledger entry \(index) (the ledger holds \(size) entries)")
+        }
         let data: Data
         do { data = try ledger.entry(at: index) } catch {
             throw .storage("reading ledger entry \(index): \(error)")

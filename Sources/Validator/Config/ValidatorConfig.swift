@@ -410,10 +410,12 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             throw Problem("connections.\(name) = \(value) is outside 100 ms – 1 h")
         }
         guard (0...10_000).contains(connections.maxEventStreams) else {
-            throw Problem("connections.maxEventStreams = \(connections.maxEventStreams) is outside 0 – 10,000")
+            throw Problem(
+                "connections.maxEventStreams = \(connections.maxEventStreams) is outside 0 – 10,000")
         }
         guard (1_000...3_600_000).contains(connections.eventStreamMaxMs) else {
-            throw Problem("connections.eventStreamMaxMs = \(connections.eventStreamMaxMs) is outside 1 s – 1 h")
+            throw Problem(
+                "connections.eventStreamMaxMs = \(connections.eventStreamMaxMs) is outside 1 s – 1 h")
         }
         _ = try level()
         guard (1...256).contains(settlement.computeThreads) else {

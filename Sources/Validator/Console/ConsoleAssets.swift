@@ -16,7 +16,8 @@ enum ConsoleAssets {
             self.name = name
             self.contentType = contentType
             self.bytes = bytes
-            etag = "\"" + SHA256.hash(data: bytes).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+            etag =
+                "\"" + SHA256.hash(data: bytes).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
         }
     }
 

@@ -34,11 +34,14 @@ struct ConsoleController {
         headers[.xContentTypeOptions] = "nosniff"
         headers[Self.referrerPolicy] = "no-referrer"
         if let match = request.headers[.ifNoneMatch],
-            match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag })
+            match.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces) == asset.etag
+            })
         {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = asset.contentType
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
     }
 }

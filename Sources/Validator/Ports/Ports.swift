@@ -307,7 +307,8 @@ public struct LedgerEntryView: Sendable, Equatable {
     /// `{"index", "type", "node"?, "job"?, "data" (base64), "entry"}`.
     public func jsonObject() -> JSONValue {
         var members: [String: JSONValue] = [
-            "index": .number(String(index)), "type": .string(type), "data": .string(data.base64EncodedString()),
+            "index": .number(String(index)), "type": .string(type),
+            "data": .string(data.base64EncodedString()),
             "entry": entry,
         ]
         if let node { members["node"] = .string(node) }

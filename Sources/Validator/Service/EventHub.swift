@@ -56,8 +56,10 @@ public final class EventHub: Sendable {
     public let maxStreamDuration: Duration
     public static let bufferPerSubscriber = 256
 
-    public init(capacity: Int = 32, heartbeatInterval: Duration = .seconds(15), maxStreamDuration: Duration = .seconds(300))
-    {
+    public init(
+        capacity: Int = 32, heartbeatInterval: Duration = .seconds(15),
+        maxStreamDuration: Duration = .seconds(300)
+    ) {
         self.capacity = capacity
         self.heartbeatInterval = heartbeatInterval
         self.maxStreamDuration = maxStreamDuration

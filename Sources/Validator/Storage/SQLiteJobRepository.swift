@@ -505,8 +505,10 @@ public final class SQLiteJobRepository: JobRepository {
                     (
                         $0["settled_seq"],
                         JobColumns(
-                            announcement: $0["announcement"], signature: $0["signature"], status: $0["status"],
-                            hasInput: $0["has_input"], createdMs: $0["created_ms"], settlement: $0["settlement"])
+                            announcement: $0["announcement"], signature: $0["signature"],
+                            status: $0["status"],
+                            hasInput: $0["has_input"], createdMs: $0["created_ms"],
+                            settlement: $0["settlement"])
                     )
                 }
             }
@@ -520,6 +522,7 @@ public final class SQLiteJobRepository: JobRepository {
 
     public func settlementsPerMinute(fromMinute: UInt64) async throws(ValidatorError) -> [SettlementMinute] {
         typealias Columns = (minute: Int64, status: String, method: String?, count: Int)
+        let fromMs = fromMinute > UInt64(Int64.max) / 60_000 ? Int64.max : Int64(fromMinute * 60_000)
         let rows: [Columns] = try await storage("counting settlements per minute") {
             try await pool.read { db in
                 try Row.fetchAll(
@@ -529,25 +532,33 @@ public final class SQLiteJobRepository: JobRepository {
                         FROM jobs WHERE settled_ms >= ?
                         GROUP BY minute, status, settled_method ORDER BY minute
                         """,
-                    arguments: [Int64(clamping: fromMinute.multipliedReportingOverflow(by: 60_000).overflow ? UInt64(Int64.max) : fromMinute * 60_000)]
+                    arguments: [fromMs]
                 ).map { ($0["minute"], $0["status"], $0["settled_method"], $0["n"]) }
             }
         }
         var byMinute: [UInt64: SettlementMinute] = [:]
         for row in rows {
             let minute = UInt64(clamping: row.minute)
-            var m = byMinute[minute] ?? SettlementMinute(minute: minute, settled: 0, disputed: 0, methods: [:])
-            if row.status == JobStatus.settled.rawValue { m.settled += row.count } else { m.disputed += row.count }
+            var m =
+                byMinute[minute] ?? SettlementMinute(minute: minute, settled: 0, disputed: 0, methods: [:])
+            if row.status == JobStatus.settled.rawValue {
+                m.settled += row.count
+            } else {
+                m.disputed += row.count
+            }
             m.methods[row.method ?? "none", default: 0] += row.count
             byMinute[minute] = m
         }
         return byMinute.keys.sorted().compactMap { byMinute[$0] }
     }
 
-    public func receipts(ofNode node: XOnlyPublicKey, before: UInt64?, limit: Int) async throws(ValidatorError)
+    public func receipts(ofNode node: XOnlyPublicKey, before: UInt64?, limit: Int)
+        async throws(ValidatorError)
         -> [NodeReceipt]
     {
-        typealias Columns = (sequence: Int64, json: Data, digest: Data, receivedMs: Int64, hasProof: Bool, status: String?)
+        typealias Columns = (
+            sequence: Int64, json: Data, digest: Data, receivedMs: Int64, hasProof: Bool, status: String?
+        )
         let rows: [Columns] = try await storage("listing receipts of node \(node.hex)") {
             try await pool.read { db in
                 try Row.fetchAll(
@@ -562,7 +573,10 @@ public final class SQLiteJobRepository: JobRepository {
                         node.rawRepresentation, Int64(clamping: before ?? UInt64(Int64.max)), max(0, limit),
                     ]
                 ).map {
-                    ($0["sequence"], $0["json"], $0["digest"], $0["received_ms"], $0["has_proof"], $0["status"])
+                    (
+                        $0["sequence"], $0["json"], $0["digest"], $0["received_ms"], $0["has_proof"],
+                        $0["status"]
+                    )
                 }
             }
         }
@@ -578,7 +592,8 @@ public final class SQLiteJobRepository: JobRepository {
                         sequence: UInt64(clamping: row.sequence), jobId: signed.receipt.jobID.hex,
                         receiptDigest: try Digest32(bytes: row.digest).hex,
                         outputCommitment: signed.receipt.outputCommitment.hex,
-                        receivedAtMs: UInt64(clamping: row.receivedMs), hasProof: row.hasProof, jobStatus: status))
+                        receivedAtMs: UInt64(clamping: row.receivedMs), hasProof: row.hasProof,
+                        jobStatus: status))
             } catch let error as ValidatorError {
                 throw error
             } catch {

@@ -64,7 +64,8 @@ struct ExplorerController {
             ReceiptList(receipts: page, next: items.count > page.count ? page.last?.sequence : nil))
     }
 
-    @Sendable func settlements(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
+    @Sendable func settlements(_ request: Request, context: ValidatorRequestContext) async throws -> Response
+    {
         let before = try Query.optionalInteger(request, "before", in: 0...Query.maxSafe)
         let limit = try Query.integer(request, "limit", in: 1...100, default: 20)
         let items = try await core.repository.settledJobs(before: before, limit: Int(limit) + 1)
@@ -94,13 +95,15 @@ struct ExplorerController {
             node = key
         }
         let page = try await explorer.slashes(node: node, before: before, limit: Int(limit))
-        return bytesResponse(JSONOutput.data(page.jsonObject(), pretty: false), contentType: "application/json")
+        return bytesResponse(
+            JSONOutput.data(page.jsonObject(), pretty: false), contentType: "application/json")
     }
 
     @Sendable func entry(_ request: Request, context: ValidatorRequestContext) async throws -> Response {
         let text = context.parameters.get("index") ?? ""
         guard let index = Query.parse(text, in: 0...Query.maxSafe) else {
-            throw ValidatorError.badParameter(name: "index", reason: "'\(text)' is not an integer from 0 to 2^53 − 1")
+            throw ValidatorError.badParameter(
+                name: "index", reason: "'\(text)' is not an integer from 0 to 2^53 − 1")
         }
         let view = try await explorer.entry(at: index)
         var response = bytesResponse(
@@ -118,7 +121,8 @@ struct ExplorerController {
         let hub = core.events
         guard let subscription = hub.subscribe() else {
             throw ValidatorError.unavailable(
-                "\(hub.capacity) event stream(s) are open, the most this validator serves (connections.maxEventStreams)")
+                "\(hub.capacity) event stream(s) are open, the most this validator serves (connections.maxEventStreams)"
+            )
         }
         let hello = EventHub.Item.event(
             .init(name: "hello", data: "{\"ledgerSize\":\(try await core.karma.size())}"))
@@ -175,12 +179,15 @@ enum Query {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
         guard let value = parse(String(text), in: range) else {
             throw .badParameter(
-                name: name, reason: "'\(text)' is not an integer from \(range.lowerBound) to \(range.upperBound)")
+                name: name,
+                reason: "'\(text)' is not an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }
 
-    static func integer(_ request: Request, _ name: String, in range: ClosedRange<UInt64>, default value: UInt64)
+    static func integer(
+        _ request: Request, _ name: String, in range: ClosedRange<UInt64>, default value: UInt64
+    )
         throws(ValidatorError) -> UInt64
     {
         try optionalInteger(request, name, in: range) ?? value
