@@ -199,6 +199,10 @@ import Testing
                 offence?["reexecutedOutput"] as? String == FakeExecutor.sha(h.honestOutput(h.input(2))).hex)
             let none = try await client.send(.get, "/v1/slashes?node=\(h.nodes[0].publicKey.hex)")
             #expect(String(decoding: none.body, as: UTF8.self) == #"{"entries":[],"next":null}"#)
+            // 32 bytes that are no key: no node, no slashes (schema-valid, so not a 400).
+            let noKey = try await client.send(.get, "/v1/slashes?node=\(String(repeating: "0", count: 64))")
+            #expect(noKey.status == 200)
+            #expect(String(decoding: noKey.body, as: UTF8.self) == #"{"entries":[],"next":null}"#)
 
             // An entry: its bytes are the ledger's leaf data.
             let index = try #require(entries[0]["index"] as? Int)

@@ -88,9 +88,17 @@ struct ExplorerController {
         let limit = try Query.integer(request, "limit", in: 1...100, default: 20)
         var node: XOnlyPublicKey?
         if let text = request.uri.queryParameters.get("node") {
-            guard text.utf8.count == 64, let key = try? XOnlyPublicKey(hex: text) else {
+            guard text.utf8.count == 64,
+                text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+            else {
                 throw ValidatorError.badParameter(
                     name: "node", reason: "must be an x-only public key as 64 lowercase hex characters")
+            }
+            // 32 bytes that are no secp256k1 x coordinate name no node: no slashes.
+            guard let key = try? XOnlyPublicKey(hex: String(text)) else {
+                return bytesResponse(
+                    JSONOutput.data(EntryPage(entries: [], next: nil).jsonObject(), pretty: false),
+                    contentType: "application/json")
             }
             node = key
         }
