@@ -68,13 +68,16 @@ class TamperProxy:
                 body = r.read()
                 headers = [(k, v) for k, v in r.getheaders() if k.lower() not in ("content-length", "connection", "transfer-encoding")]
                 body = proxy.tamper(self.path, body) if r.status == 200 else body
-                self.send_response(r.status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
                 conn.close()
+                try:
+                    self.send_response(r.status)
+                    for k, v in headers:
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the browser left (a page change); nothing to answer
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -133,6 +136,7 @@ class ConsoleTests(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        print(f"\nbrowser: {cls.checks} checks passed or ran", flush=True)
         cls.proxy.close()
         cls.driver.quit()
 
@@ -258,6 +262,11 @@ class ConsoleTests(unittest.TestCase):
         for r in job["receipts"]:
             self.check(r["outputCommitment"] in text, "each receipt's output commitment is shown")
         self.check(job["settlement"]["truth"] in text, "the established output is shown")
+        links = {a.get_attribute("href").split("#")[1] for a in self.driver.find_elements(By.CSS_SELECTOR, "#main a[href*='#/nodes/']")}
+        self.check(all(f"/nodes/{n}" in links for n in job["nodes"]), f"each assigned node is a link: {links}")
+        self.check("http" not in text.split("Deadline")[0].split("Nodes")[1], "no link rendered as text")
+        if job["settlement"].get("majorityOverruled"):
+            self.check("overruled" in text, "an overruled majority is said")
         self.check(("re-execution" in text) or ("succinct proof" in text), "how the verdict was established")
         entries = job["settlement"]["entries"]
         got = self.wait_badges("entry-", len(entries))

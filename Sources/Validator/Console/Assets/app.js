@@ -19,7 +19,7 @@ function h(tag, attrs = {}, ...children) {
     else if (k === "on") for (const [ev, fn] of Object.entries(v)) node.addEventListener(ev, fn);
     else node.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : String(c));
   return node;
 }
 
@@ -286,7 +286,7 @@ async function job(id) {
     h("section", {}, h("h2", {}, "Verdict"), s ? dl([
       ["Established by", s.method === "re-execution" ? "re-execution on the deterministic kernel" : s.method === "proof" ? "a verified succinct proof" : "nothing (truth unavailable)"],
       ["True output", truth ? h("code", {}, truth) : "—"],
-      ["Majority", s.majority ? h("code", {}, s.majority) : "none", s.majorityOverruled ? " (overruled)" : ""],
+      ["Majority", h("span", {}, s.majority ? h("code", {}, s.majority) : "none", s.majorityOverruled ? " — overruled by the established output" : "")],
       ["Outcomes", h("ul", {}, s.outcomes.map((o) => h("li", {}, nodeLink(o.node), `: ${o.outcome}`)))],
       ["Correlated", s.correlated ? "yes" : "no"], ["Note", s.note || "—"], ["Settled", time(s.settledAtMs)],
     ]) : h("p", { class: "muted" }, "not settled yet")),
