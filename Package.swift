@@ -96,6 +96,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The web console's files, compiled into the binary (specs/console.md).
+            resources: [.embedInCode("Console/Assets")],
             swiftSettings: strict),
         .executableTarget(
             name: "mesh-validator",

@@ -7,6 +7,11 @@
 # verify and reuse that package. When the model cannot be downloaded or imported (no network),
 # the demo runs on the project's seeded tiny model and says so.
 #
+# Usage: bash scripts/demo.sh [--serve] [--port N] [--data-dir DIR]
+#   --serve keeps the validator running after the narrative and prints its web console's address
+#   (`console: http://127.0.0.1:PORT/`, specs/console.md) until Ctrl-C; other options go to
+#   `mesh-validator demo` (see its --help).
+#
 # Env: MESH_DEMO_MODEL=tiny   skip SmolLM2
 #      MESH_CACHE             cache directory (default ~/.cache/mesh-validator)
 set -euo pipefail

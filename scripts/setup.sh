@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything Mesh Validator needs on Debian 12 (as root). Idempotent: quick when all is there.
+# Usage: bash scripts/setup.sh [--browser]   (--browser also installs what scripts/browser.sh needs:
+#        chromium and chromium-driver from Debian, selenium from PyPI)
 set -euo pipefail
 
 APT_PACKAGES=(libsecp256k1-dev libopenblas-dev libgmp-dev libsqlite3-dev pkg-config python3 python3-pip)
+PY_PACKAGES=(coincurve numpy schemathesis py_ecc)  # schemathesis: scripts/contract.sh
+if [ "${1:-}" = --browser ]; then
+    APT_PACKAGES+=(chromium chromium-driver)
+    PY_PACKAGES+=(selenium)
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -17,7 +24,6 @@ fi
 
 # Python packages for the interop tests (an independent secp256k1 signer, an independent BN254 in
 # py_ecc) and the float references.
-PY_PACKAGES=(coincurve numpy schemathesis py_ecc)  # schemathesis: scripts/contract.sh
 for p in "${PY_PACKAGES[@]}"; do
     python3 -c "import $p" 2>/dev/null || {
         echo "setup: pip install $p" >&2

@@ -15,6 +15,8 @@ swift test --skip-build
 
 echo "== contract tests: schemathesis against specs/openapi.yaml" && bash scripts/contract.sh
 
+echo "== browser tests: the web console in headless Chromium (Selenium)" && bash scripts/browser.sh
+
 echo "== independent Python check of the karma fixtures (encodings, signatures, chunk proofs, state hashes)"
 python3 Fixtures/karma/reference/check_fixtures.py Fixtures/karma
 

@@ -479,7 +479,8 @@ public final class Ledger: Sendable {
     ///
     /// Before signing, checks with a consistency proof that the tree extends the last checkpoint
     /// this log signed; refuses otherwise. Signing again at an unchanged size with the same
-    /// extension lines returns the last signed note.
+    /// extension lines returns the last signed note, unless that note carries no signature by
+    /// this signer's key (the log's key was changed): then the same checkpoint is signed again.
     ///
     /// - Parameters:
     ///   - size: the tree size to sign (default: the committed size); at least the size of the
@@ -522,7 +523,16 @@ public final class Ledger: Sendable {
             {
                 throw .inconsistentWithSignedCheckpoint(signedSize: old.size, reason: reason.description)
             }
-            if old == next { return try SignedNote(parsing: last.note) }
+            // The same checkpoint again: the stored note, unless the log's key has changed since it
+            // was signed (a note its current verifier key cannot check is no checkpoint of it).
+            if old == next {
+                let stored = try SignedNote(parsing: last.note)
+                if stored.signatures.contains(where: {
+                    $0.keyName == signer.verifier.name && $0.keyID == signer.verifier.keyID
+                }) {
+                    return stored
+                }
+            }
         }
         let note = try signer.sign(next.body)
         let text = note.formatted

@@ -43,6 +43,8 @@ public func buildRouter(core: ValidatorCore, limits: ValidatorConfig.Limits) -> 
     router.addRoutes(NodesController(core: core, limits: limits).endpoints)
     router.addRoutes(LogController(core: core).endpoints)
     router.addRoutes(OpsController(core: core).endpoints)
+    router.addRoutes(ExplorerController(core: core).endpoints)
+    router.addRoutes(ConsoleController().endpoints)
     return router
 }
 
@@ -65,6 +67,9 @@ public func buildCore(
         proofs: dependencies.proofs, validatorKey: dependencies.validatorKey.publicKey,
         orchestrators: try config.orchestratorKeys(), mode: config.settlement.mode, metrics: metrics,
         logger: logger,
+        events: EventHub(
+            capacity: config.connections.eventStreamCap,
+            maxStreamDuration: .milliseconds(Int64(config.connections.eventStreamMaxMs))),
         nowMs: nowMs)
 }
 

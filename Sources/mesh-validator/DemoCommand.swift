@@ -23,9 +23,20 @@ struct DemoCommand: AsyncParsableCommand {
             past the deadline; nodes A and B collude on a wrong output. Prints each settlement, a \
             karma table, the signed checkpoint, a verified inclusion proof of the first slash and a \
             node's balance proven against the checkpoint, \
-            then shuts down cleanly.
+            then shuts down cleanly. With --serve the validator keeps running after the narrative \
+            and prints the address of its web console (specs/console.md) until SIGINT or SIGTERM.
             """
     )
+
+    @Flag(
+        name: .long,
+        help:
+            "Keep the validator running after the narrative and print its console's address (stop with Ctrl-C)."
+    )
+    var serve = false
+
+    @Option(name: .long, help: "Port to listen on (default: a free port).")
+    var port: Int = 0
 
     @Option(
         name: .long,
@@ -45,7 +56,10 @@ struct DemoCommand: AsyncParsableCommand {
     var dataDir: String?
 
     func run() async throws {
-        var demo = try Demo(modelDirectory: model, circuitDirectory: circuits, dataDirectory: dataDir)
+        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not 0–65535") }
+        var demo = try Demo(
+            modelDirectory: model, circuitDirectory: circuits, dataDirectory: dataDir, serve: serve,
+            port: port)
         try await demo.run()
     }
 }
@@ -70,13 +84,19 @@ private struct Demo {
     let removeDirectory: Bool
     var firstSlashIndex: UInt64?
     var sequence: UInt64 = 0
+    let serve: Bool
+    let port: Int
 
     static let circuitName = "dense-256-silu"
     static let groth16CircuitName = "dense-8x8-groth16-test"
     /// The public seed of the registered test key (Circuits/README.md): insecure by design.
     static let groth16InsecureSeed: UInt64 = 1
 
-    init(modelDirectory: String?, circuitDirectory: String, dataDirectory: String?) throws {
+    init(modelDirectory: String?, circuitDirectory: String, dataDirectory: String?, serve: Bool, port: Int)
+        throws
+    {
+        self.serve = serve
+        self.port = port
         var executor = try KernelShardExecutor.open(
             modelDirectory: modelDirectory, includeTiny: modelDirectory == nil)
         do {
@@ -130,7 +150,7 @@ private struct Demo {
         print("       id \(short(held.id.hex)), \(c.layers) layers, width \(c.width), vocab \(c.vocabSize)")
 
         var config = ValidatorConfig(
-            listen: .init(host: "127.0.0.1", port: 0), dataDirectory: directory.path,
+            listen: .init(host: "127.0.0.1", port: port), dataDirectory: directory.path,
             identityKey: .init(hex: Hex.encode(validatorKey.rawRepresentation)),
             checkpointKey: .init(hex: Hex.encode(checkpointSeed)), logOrigin: origin,
             orchestrators: [orchestrator.publicKey.hex])
@@ -201,9 +221,37 @@ private struct Demo {
         try await karmaTable(client: client)
         try await checkpointAndProof(client: client)
 
+        if serve {
+            print("\n── The validator keeps running (--serve)")
+            print("console: http://127.0.0.1:\(server.port)/")
+            print("  API under /v1, the log at /checkpoint and /tile; stop with Ctrl-C (SIGINT) or SIGTERM.")
+            fflush(nil)
+            let signal = await Self.termination()
+            print("\nreceived \(signal == SIGINT ? "SIGINT" : "SIGTERM"); shutting down")
+        }
         try await server.shutdown()
         print("\nValidator shut down cleanly (in-flight requests finished, settlement loop drained).")
         if removeDirectory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    static let signalQueue = DispatchQueue(label: "mesh.demo.signals")
+
+    /// Waits for SIGINT or SIGTERM (their default actions are replaced while it waits) and returns
+    /// the signal.
+    static func termination() async -> Int32 {
+        let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+            Foundation.signal(number, SIG_IGN)
+            return DispatchSource.makeSignalSource(signal: number, queue: Self.signalQueue)
+        }
+        defer { for source in sources { source.cancel() } }
+        return await withCheckedContinuation { continuation in
+            let once = OnceFlag()
+            for source in sources {
+                let number = Int32(source.handle)
+                source.setEventHandler { if once.claim() { continuation.resume(returning: number) } }
+                source.resume()
+            }
+        }
     }
 
     func tokens(_ text: String, limit: Int) -> (tensor: Data, count: Int) {
@@ -520,5 +568,20 @@ private struct Demo {
 private enum TaggedHashDigest {
     static func job(_ n: Int, input: Data) -> Digest32 {
         TaggedHash.hash(tag: "mesh/demo/job", Data("job-\(n)-\(UUID().uuidString)".utf8) + input)
+    }
+}
+
+/// A flag that can be claimed once, from any thread.
+private final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+
+    /// `true` for the first caller only.
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if claimed { return false }
+        claimed = true
+        return true
     }
 }

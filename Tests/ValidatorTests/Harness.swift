@@ -22,8 +22,12 @@ final class Harness: Sendable {
     let config: ValidatorConfig
     let directory: URL
 
-    init(mode: ValidatorConfig.Settlement.Mode = .reExecute, limits: ValidatorConfig.Limits = .init()) throws
-    {
+    /// - Parameter karmaLedger: the core's karma store instead of the recording one (`karma`
+    ///   then stays empty), e.g. a `LedgerKarmaBook` for tests of the ledger views.
+    init(
+        mode: ValidatorConfig.Settlement.Mode = .reExecute, limits: ValidatorConfig.Limits = .init(),
+        karmaLedger: (any KarmaLedger)? = nil
+    ) throws {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-test")
         karma = RecordingKarmaLedger(bonded: [validatorKey.publicKey])
         var config = ValidatorConfig(
@@ -42,7 +46,7 @@ final class Harness: Sendable {
         core = try buildCore(
             config: config,
             dependencies: ValidatorDependencies(
-                repository: repository, karma: karma, executor: FakeExecutor(models: [model]),
+                repository: repository, karma: karmaLedger ?? karma, executor: FakeExecutor(models: [model]),
                 proofs: FakeProofChecker(), validatorKey: validatorKey),
             logger: logger, nowMs: { clock.now })
     }

@@ -27,6 +27,8 @@ public actor LedgerKarmaBook: KarmaLedger {
     private var lastCheckpoint: (size: UInt64, note: String)?
     private var keys: [Digest32: UInt64] = [:]
     private var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
+    /// Every entry's index by node, and the slash entries (the console's paged lists).
+    var consoleIndex = ConsoleIndex()
     private var pendingHeartbeats: [XOnlyPublicKey: [SignedHeartbeat]] = [:]
     private let heartbeatJournal: (any HeartbeatJournal)?
     /// The heartbeat window of the last liveness sweep.
@@ -81,6 +83,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         // node's recent history: the book's state is by construction the audit's.
         var keys: [Digest32: UInt64] = [:]
         var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
+        var consoleIndex = ConsoleIndex()
         var replayer = KarmaReplayer(engine: engine)
         let ledger = self.ledger
         do {
@@ -88,6 +91,7 @@ public actor LedgerKarmaBook: KarmaLedger {
                 index, entry, before, after in
                 keys[Self.key(entry)] = index
                 Self.remember(entry, index: index, before: before, after: after, in: &recent)
+                consoleIndex.observe(entry, index: index, before: before, after: after)
             }
         } catch let failure as KarmaReplayFailure {
             throw .storage("\(failure): the ledger holds an entry the karma rules refuse")
@@ -100,6 +104,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         self.stateSize = index
         self.keys = keys
         self.recent = recent
+        self.consoleIndex = consoleIndex
     }
 
     /// Records the karma parameters when the ledger has none or others (specs/karma.md §3: the log
@@ -285,6 +290,7 @@ public actor LedgerKarmaBook: KarmaLedger {
             keys[Self.key(step.entry)] = result.index
             Self.remember(
                 step.entry, index: result.index, before: step.before, after: step.after, in: &recent)
+            consoleIndex.observe(step.entry, index: result.index, before: step.before, after: step.after)
             out.append(RecordedEntry(step.entry, index: result.index, duplicate: false, job: step.jobID))
         }
         state = plan.state

@@ -194,19 +194,28 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         public var headerTimeoutMs: Int
         /// How long a request body may take, from the end of the head.
         public var bodyTimeoutMs: Int
+        /// Most `GET /v1/events` streams open at once (specs/service.md §3.6); 0 disables them.
+        /// A stream is a connection being answered, which the governor never evicts, so the
+        /// service uses at most half of `maxConnections` (``eventStreamCap``).
+        public var maxEventStreams: Int
+        /// How long one event stream lasts before the server ends it (the browser reconnects).
+        public var eventStreamMaxMs: Int
 
         public init(
             maxConnections: Int = 4096, idleTimeoutMs: Int = 60_000, headerTimeoutMs: Int = 10_000,
-            bodyTimeoutMs: Int = 60_000
+            bodyTimeoutMs: Int = 60_000, maxEventStreams: Int = 32, eventStreamMaxMs: Int = 300_000
         ) {
             self.maxConnections = maxConnections
             self.idleTimeoutMs = idleTimeoutMs
             self.headerTimeoutMs = headerTimeoutMs
             self.bodyTimeoutMs = bodyTimeoutMs
+            self.maxEventStreams = maxEventStreams
+            self.eventStreamMaxMs = eventStreamMaxMs
         }
 
         private enum CodingKeys: String, CodingKey {
-            case maxConnections, idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs
+            case maxConnections, idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs, maxEventStreams
+            case eventStreamMaxMs
         }
 
         /// Decodes with the defaults for members that are absent.
@@ -217,7 +226,12 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             idleTimeoutMs = try c.value(.idleTimeoutMs, or: d.idleTimeoutMs)
             headerTimeoutMs = try c.value(.headerTimeoutMs, or: d.headerTimeoutMs)
             bodyTimeoutMs = try c.value(.bodyTimeoutMs, or: d.bodyTimeoutMs)
+            maxEventStreams = try c.value(.maxEventStreams, or: d.maxEventStreams)
+            eventStreamMaxMs = try c.value(.eventStreamMaxMs, or: d.eventStreamMaxMs)
         }
+
+        /// The event streams allowed at once: `maxEventStreams`, at most half of `maxConnections`.
+        public var eventStreamCap: Int { min(maxEventStreams, maxConnections / 2) }
 
         /// The governor's policy.
         public var policy: ConnectionGovernor.Policy {
@@ -394,6 +408,14 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             ("bodyTimeoutMs", connections.bodyTimeoutMs),
         ] where !(100...3_600_000).contains(value) {
             throw Problem("connections.\(name) = \(value) is outside 100 ms – 1 h")
+        }
+        guard (0...10_000).contains(connections.maxEventStreams) else {
+            throw Problem(
+                "connections.maxEventStreams = \(connections.maxEventStreams) is outside 0 – 10,000")
+        }
+        guard (1_000...3_600_000).contains(connections.eventStreamMaxMs) else {
+            throw Problem(
+                "connections.eventStreamMaxMs = \(connections.eventStreamMaxMs) is outside 1 s – 1 h")
         }
         _ = try level()
         guard (1...256).contains(settlement.computeThreads) else {

@@ -50,6 +50,9 @@ enum APIRoutes {
         (.post, "/v1/seeding-receipts"), (.post, "/v1/staking/:action"), (.get, "/checkpoint"),
         (.get, "/checkpoint.vkey"), (.get, "/tile/**"), (.get, "/v1/proofs/inclusion"),
         (.get, "/v1/proofs/consistency"), (.get, "/metrics"), (.get, "/healthz"), (.get, "/v1/status"),
+        (.get, "/v1/nodes"), (.get, "/v1/nodes/:pubkey/history"), (.get, "/v1/nodes/:pubkey/receipts"),
+        (.get, "/v1/settlements"), (.get, "/v1/settlements/per-minute"), (.get, "/v1/slashes"),
+        (.get, "/v1/entries/:index"), (.get, "/v1/events"), (.get, "/"), (.get, "/console/:file"),
     ]
 
     /// The methods served at `path` (empty when no route matches it).

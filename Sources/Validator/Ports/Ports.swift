@@ -249,6 +249,88 @@ extension KarmaLedger {
     public func stateHash() async throws(ValidatorError) -> Digest32? { nil }
 }
 
+/// The console's read-only views of the ledger (specs/service.md §3.6). Separate from
+/// `KarmaLedger` so that test fakes without a Merkle log need not answer them.
+public protocol LedgerExplorer: Sendable {
+    /// A page of `node`'s ledger entries, newest first: those with index below `before` (all when
+    /// `nil`), at most `limit`, with `next` the cursor of the following page. `nil` when the
+    /// ledger has never mentioned the node.
+    func history(of node: XOnlyPublicKey, before: UInt64?, limit: Int) async throws(ValidatorError)
+        -> NodeHistoryPage?
+
+    /// Slash entries, newest first, paged like ``history(of:before:limit:)``; only `node`'s when
+    /// given.
+    func slashes(node: XOnlyPublicKey?, before: UInt64?, limit: Int) async throws(ValidatorError) -> EntryPage
+
+    /// Ledger entry `index`: its canonical bytes and JSON form.
+    ///
+    /// - Throws: `.notFound` when `index` is not below the ledger's size.
+    func entry(at index: UInt64) async throws(ValidatorError) -> LedgerEntryView
+}
+
+extension LedgerKarmaBook: LedgerExplorer {}
+
+/// A page of a node's history (`GET /v1/nodes/{pubkey}/history`).
+public struct NodeHistoryPage: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var index: UInt64
+        public var type: String
+        /// Signed change to the node's earned karma (balance + escrow), micro-karma.
+        public var delta: Int64
+        public var detail: String
+        /// Ledger time of the entry (Unix ms).
+        public var timestampMs: UInt64
+        /// The job the entry is about (hex), when it is about one.
+        public var job: String?
+    }
+
+    public var node: String
+    public var entries: [Entry]
+    /// `before` for the next (older) page; absent on the last page.
+    public var next: UInt64?
+}
+
+/// One ledger entry as the console shows and verifies it (`GET /v1/entries/{index}`).
+public struct LedgerEntryView: Sendable, Equatable {
+    public var index: UInt64
+    /// The canonical entry bytes: the leaf data of the Merkle tree (leaf hash SHA-256(0x00 || data)).
+    public var data: Data
+    /// `RecordedEntry.typeName` (`inference`, `slash/wrongOutput`, …).
+    public var type: String
+    /// The node whose account the entry changes (hex), when there is one.
+    public var node: String?
+    /// The job the entry is about (hex), when there is one.
+    public var job: String?
+    /// The entry's JSON form (specs/karma.md §4.5).
+    public var entry: JSONValue
+
+    /// `{"index", "type", "node"?, "job"?, "data" (base64), "entry"}`.
+    public func jsonObject() -> JSONValue {
+        var members: [String: JSONValue] = [
+            "index": .number(String(index)), "type": .string(type),
+            "data": .string(data.base64EncodedString()),
+            "entry": entry,
+        ]
+        if let node { members["node"] = .string(node) }
+        if let job { members["job"] = .string(job) }
+        return .object(members)
+    }
+}
+
+/// A page of ledger entries, newest first, with the cursor of the next page.
+public struct EntryPage: Sendable, Equatable {
+    public var entries: [LedgerEntryView]
+    public var next: UInt64?
+
+    /// `{"entries": [...], "next": n | null}`.
+    public func jsonObject() -> JSONValue {
+        .object([
+            "entries": .array(entries.map { $0.jsonObject() }),
+            "next": next.map { .number(String($0)) } ?? .null,
+        ])
+    }
+}
+
 /// A node's karma account as served by `GET /v1/nodes/{pubkey}` (amounts in micro-karma).
 public struct NodeAccount: Codable, Sendable, Equatable {
     public struct Entry: Codable, Sendable, Equatable {

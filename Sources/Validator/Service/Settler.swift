@@ -18,6 +18,7 @@ struct Settler: Sendable {
     let mode: ValidatorConfig.Settlement.Mode
     let metrics: ValidatorMetrics
     let logger: Logger
+    let events: EventHub
     let nowMs: @Sendable () -> UInt64
 
     typealias Judge = QuorumJudge<XOnlyPublicKey, Digest32>
@@ -139,6 +140,7 @@ struct Settler: Sendable {
         }
         try await repository.finish(updates)
         for (id, final, record) in updates {
+            events.publish(Self.event(id: id, status: final, record: record))
             let latency = batch.first { $0.0 == id }?.1.map { ContinuousClock.now - $0 }
             metrics.settled(status: final, offences: record.offences.map(\.offence), latency: latency)
             logger.debug(
@@ -333,6 +335,26 @@ struct Settler: Sendable {
     }
 
     /// The verifier's reason cut to 200 UTF-8 bytes on a character boundary (the rules allow 256).
+    /// The `settlement` event of `GET /v1/events`: `{"jobId", "status", "method", "offences",
+    /// "settledAtMs"}` on one line.
+    static func event(id: Digest32, status: JobStatus, record: SettlementRecord) -> EventHub.Event {
+        struct Payload: Encodable {
+            var jobId: String
+            var status: String
+            var method: String
+            var offences: [String]
+            var settledAtMs: UInt64
+        }
+        let payload = Payload(
+            jobId: id.hex, status: status.rawValue, method: record.method,
+            offences: record.offences.map(\.offence), settledAtMs: record.settledAtMs)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Strings and integers always encode.
+        let data = (try? encoder.encode(payload)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return EventHub.Event(name: "settlement", data: data)
+    }
+
     static func proofReason(_ note: String) -> String {
         var out = ""
         for c in note {

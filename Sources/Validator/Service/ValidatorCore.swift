@@ -12,6 +12,8 @@ public final class ValidatorCore: Sendable {
     public let executor: any ShardExecutor
     public let metrics: ValidatorMetrics
     public let validatorKey: XOnlyPublicKey
+    /// Settlements and checkpoints as they happen, for `GET /v1/events`.
+    public let events: EventHub
     let orchestrators: Set<XOnlyPublicKey>
     let settler: Settler
     let logger: Logger
@@ -40,8 +42,10 @@ public final class ValidatorCore: Sendable {
         repository: any JobRepository, karma: any KarmaLedger, executor: any ShardExecutor,
         proofs: any ProofChecker, validatorKey: XOnlyPublicKey, orchestrators: Set<XOnlyPublicKey>,
         mode: ValidatorConfig.Settlement.Mode, metrics: ValidatorMetrics, logger: Logger,
+        events: EventHub = EventHub(),
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) {
+        self.events = events
         self.repository = repository
         self.karma = karma
         self.executor = executor
@@ -54,7 +58,7 @@ public final class ValidatorCore: Sendable {
         settler = Settler(
             repository: repository, executor: executor, proofs: proofs, karma: karma,
             validatorKey: validatorKey,
-            mode: mode, metrics: metrics, logger: logger, nowMs: nowMs)
+            mode: mode, metrics: metrics, logger: logger, events: events, nowMs: nowMs)
         (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -240,9 +244,28 @@ public final class ValidatorCore: Sendable {
             return true
         }
         guard due else { return }
-        do { _ = try await karma.checkpoint() } catch {
+        do {
+            let note = try await karma.checkpoint()
+            publishCheckpoint(note)
+        } catch {
             logger.error("signing a checkpoint failed: \(error)")
         }
+    }
+
+    /// The largest checkpoint size announced on `events`.
+    private let announcedCheckpointSize = Mutex<UInt64?>(nil)
+
+    /// Announces a checkpoint on `events` (`checkpoint` with its tree size) when it is larger than
+    /// the last one announced.
+    private func publishCheckpoint(_ note: String) {
+        let lines = note.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
+        guard lines.count >= 2, let size = UInt64(lines[1]) else { return }
+        let fresh = announcedCheckpointSize.withLock { last in
+            guard last.map({ size > $0 }) ?? true else { return false }
+            last = size
+            return true
+        }
+        if fresh { events.publish(.init(name: "checkpoint", data: "{\"size\":\(size)}")) }
     }
 
     /// Settles one job immediately (serially with the loop only if the caller ensures it).
@@ -273,8 +296,11 @@ public final class ValidatorCore: Sendable {
         }
     }
 
-    /// Ends the settlement loop after the job in progress.
-    func stopSettlementLoop() { wakeInput.finish() }
+    /// Ends the settlement loop after the job in progress, and every event stream.
+    func stopSettlementLoop() {
+        wakeInput.finish()
+        events.close()
+    }
 
     // MARK: Node requests and queries
 

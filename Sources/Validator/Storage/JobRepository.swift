@@ -156,6 +156,48 @@ public protocol JobRepository: Sendable {
 
     /// Number of jobs per status.
     func statusCounts() async throws(ValidatorError) -> [JobStatus: Int]
+
+    /// Final jobs, most recently settled first: every job whose settlement sequence number (1, 2,
+    /// … in the order settlements were recorded) is below `before` (all when `nil`), at most
+    /// `limit` of them.
+    func settledJobs(before: UInt64?, limit: Int) async throws(ValidatorError) -> [SettledJob]
+
+    /// Settlements recorded per minute of Unix time (`settledAtMs / 60000`) from minute
+    /// `fromMinute` on, by status and method; minutes without a settlement are absent.
+    func settlementsPerMinute(fromMinute: UInt64) async throws(ValidatorError) -> [SettlementMinute]
+
+    /// Receipts signed by `node`, newest first: those whose storage sequence number is below
+    /// `before` (all when `nil`), at most `limit`, each with its job's current status.
+    func receipts(ofNode node: XOnlyPublicKey, before: UInt64?, limit: Int) async throws(ValidatorError)
+        -> [NodeReceipt]
+}
+
+/// A final job with its settlement sequence number (the order settlements were recorded).
+public struct SettledJob: Sendable {
+    public var sequence: UInt64
+    public var job: JobRecord
+}
+
+/// Settlements recorded in one minute (`minute` = Unix ms / 60,000).
+public struct SettlementMinute: Sendable, Equatable, Codable {
+    public var minute: UInt64
+    public var settled: Int
+    public var disputed: Int
+    /// Counts by how the truth was established: `re-execution`, `proof`, `none`.
+    public var methods: [String: Int]
+}
+
+/// A receipt as listed on a node's page.
+public struct NodeReceipt: Sendable, Equatable, Codable {
+    /// Storage sequence number (the paging cursor).
+    public var sequence: UInt64
+    public var jobId: String
+    public var receiptDigest: String
+    public var outputCommitment: String
+    public var receivedAtMs: UInt64
+    public var hasProof: Bool
+    /// The job's status now.
+    public var jobStatus: JobStatus
 }
 
 extension JobRepository {

@@ -122,6 +122,31 @@ public final class SQLiteJobRepository: JobRepository {
                         ALTER TABLE tensors_v3 RENAME TO tensors;
                         """)
             }
+            // The console's lists (specs/service.md §3.6): settlements in the order they were
+            // recorded, per-minute counts, a node's receipts. Existing final jobs are numbered by
+            // settlement time (then row order).
+            migrator.registerMigration("v4-console-indexes") { db in
+                try db.execute(
+                    sql: """
+                        ALTER TABLE jobs ADD COLUMN settled_seq INTEGER;
+                        ALTER TABLE jobs ADD COLUMN settled_ms INTEGER;
+                        ALTER TABLE jobs ADD COLUMN settled_method TEXT;
+                        UPDATE jobs SET
+                          settled_ms = json_extract(CAST(settlement AS TEXT), '$.settledAtMs'),
+                          settled_method = json_extract(CAST(settlement AS TEXT), '$.method')
+                          WHERE settlement IS NOT NULL;
+                        CREATE TEMP TABLE console_order(r INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+                        INSERT INTO console_order(r, n)
+                          SELECT rowid, ROW_NUMBER() OVER (ORDER BY settled_ms, rowid) FROM jobs
+                          WHERE settled_ms IS NOT NULL;
+                        UPDATE jobs SET settled_seq = (SELECT n FROM console_order WHERE r = jobs.rowid)
+                          WHERE settled_ms IS NOT NULL;
+                        DROP TABLE console_order;
+                        CREATE UNIQUE INDEX jobs_by_settled_seq ON jobs(settled_seq);
+                        CREATE INDEX jobs_by_settled_ms ON jobs(settled_ms);
+                        CREATE INDEX receipts_by_node ON receipts(node);
+                        """)
+            }
             try migrator.migrate(pool)
         } catch {
             throw .storage("opening \(path): \(error)")
@@ -391,9 +416,15 @@ public final class SQLiteJobRepository: JobRepository {
     public func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var rows: [(Data, String, Data)] = []
+        var rows: [(Data, String, Data, Int64, String)] = []
         for (id, status, settlement) in updates {
-            do { rows.append((id.bytes, status.rawValue, try encoder.encode(settlement))) } catch {
+            do {
+                rows.append(
+                    (
+                        id.bytes, status.rawValue, try encoder.encode(settlement),
+                        Int64(clamping: settlement.settledAtMs), settlement.method
+                    ))
+            } catch {
                 throw .internalFailure("encoding settlement: \(error)")
             }
         }
@@ -401,8 +432,14 @@ public final class SQLiteJobRepository: JobRepository {
         try await storage("finishing \(updates.count) job(s)") {
             try await pool.write { db in
                 let statement = try db.cachedStatement(
-                    sql: "UPDATE jobs SET status = ?, settlement = ? WHERE id = ? AND status = 'settling'")
-                for (id, status, json) in prepared { try statement.execute(arguments: [status, json, id]) }
+                    sql: """
+                        UPDATE jobs SET status = ?, settlement = ?, settled_ms = ?, settled_method = ?,
+                          settled_seq = (SELECT COALESCE(MAX(settled_seq), 0) + 1 FROM jobs)
+                        WHERE id = ? AND status = 'settling'
+                        """)
+                for (id, status, json, ms, method) in prepared {
+                    try statement.execute(arguments: [status, json, ms, method, id])
+                }
             }
         }
     }
@@ -447,6 +484,123 @@ public final class SQLiteJobRepository: JobRepository {
             if let status = JobStatus(rawValue: status) { counts[status] = n }
         }
         return counts
+    }
+
+    // MARK: Console lists
+
+    public func settledJobs(before: UInt64?, limit: Int) async throws(ValidatorError) -> [SettledJob] {
+        typealias Columns = (sequence: Int64, job: JobColumns)
+        let rows: [Columns] = try await storage("listing settled jobs") {
+            try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT settled_seq, announcement, signature, status, input IS NOT NULL AS has_input,
+                          created_ms, settlement
+                        FROM jobs WHERE settled_seq IS NOT NULL AND settled_seq < ?
+                        ORDER BY settled_seq DESC LIMIT ?
+                        """,
+                    arguments: [Int64(clamping: before ?? UInt64(Int64.max)), max(0, limit)]
+                ).map {
+                    (
+                        $0["settled_seq"],
+                        JobColumns(
+                            announcement: $0["announcement"], signature: $0["signature"],
+                            status: $0["status"],
+                            hasInput: $0["has_input"], createdMs: $0["created_ms"],
+                            settlement: $0["settlement"])
+                    )
+                }
+            }
+        }
+        var out: [SettledJob] = []
+        for row in rows {
+            out.append(SettledJob(sequence: UInt64(clamping: row.sequence), job: try Self.decodeJob(row.job)))
+        }
+        return out
+    }
+
+    public func settlementsPerMinute(fromMinute: UInt64) async throws(ValidatorError) -> [SettlementMinute] {
+        typealias Columns = (minute: Int64, status: String, method: String?, count: Int)
+        let fromMs = fromMinute > UInt64(Int64.max) / 60_000 ? Int64.max : Int64(fromMinute * 60_000)
+        let rows: [Columns] = try await storage("counting settlements per minute") {
+            try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT settled_ms / 60000 AS minute, status, settled_method, COUNT(*) AS n
+                        FROM jobs WHERE settled_ms >= ?
+                        GROUP BY minute, status, settled_method ORDER BY minute
+                        """,
+                    arguments: [fromMs]
+                ).map { ($0["minute"], $0["status"], $0["settled_method"], $0["n"]) }
+            }
+        }
+        var byMinute: [UInt64: SettlementMinute] = [:]
+        for row in rows {
+            let minute = UInt64(clamping: row.minute)
+            var m =
+                byMinute[minute] ?? SettlementMinute(minute: minute, settled: 0, disputed: 0, methods: [:])
+            if row.status == JobStatus.settled.rawValue {
+                m.settled += row.count
+            } else {
+                m.disputed += row.count
+            }
+            m.methods[row.method ?? "none", default: 0] += row.count
+            byMinute[minute] = m
+        }
+        return byMinute.keys.sorted().compactMap { byMinute[$0] }
+    }
+
+    public func receipts(ofNode node: XOnlyPublicKey, before: UInt64?, limit: Int)
+        async throws(ValidatorError)
+        -> [NodeReceipt]
+    {
+        typealias Columns = (
+            sequence: Int64, json: Data, digest: Data, receivedMs: Int64, hasProof: Bool, status: String?
+        )
+        let rows: [Columns] = try await storage("listing receipts of node \(node.hex)") {
+            try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT r.rowid AS sequence, r.json, r.digest, r.received_ms, r.proof IS NOT NULL AS has_proof,
+                          j.status
+                        FROM receipts r LEFT JOIN jobs j ON j.id = r.job
+                        WHERE r.node = ? AND r.rowid < ? ORDER BY r.rowid DESC LIMIT ?
+                        """,
+                    arguments: [
+                        node.rawRepresentation, Int64(clamping: before ?? UInt64(Int64.max)), max(0, limit),
+                    ]
+                ).map {
+                    (
+                        $0["sequence"], $0["json"], $0["digest"], $0["received_ms"], $0["has_proof"],
+                        $0["status"]
+                    )
+                }
+            }
+        }
+        var out: [NodeReceipt] = []
+        for row in rows {
+            do {
+                let signed = try SignedReceipt(json: row.json)
+                guard let status = row.status.flatMap(JobStatus.init(rawValue:)) else {
+                    throw ValidatorError.storage("receipt of job \(signed.receipt.jobID.hex) has no job")
+                }
+                out.append(
+                    NodeReceipt(
+                        sequence: UInt64(clamping: row.sequence), jobId: signed.receipt.jobID.hex,
+                        receiptDigest: try Digest32(bytes: row.digest).hex,
+                        outputCommitment: signed.receipt.outputCommitment.hex,
+                        receivedAtMs: UInt64(clamping: row.receivedMs), hasProof: row.hasProof,
+                        jobStatus: status))
+            } catch let error as ValidatorError {
+                throw error
+            } catch {
+                throw .storage("a stored receipt of node \(node.hex) does not decode: \(error)")
+            }
+        }
+        return out
     }
 
     // MARK: Helpers

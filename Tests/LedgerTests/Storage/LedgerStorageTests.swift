@@ -240,6 +240,27 @@ struct LedgerStorageTests {
         await #expect(throws: LedgerError.readOnly) { try await noSigner.signCheckpoint() }
     }
 
+    @Test("After a key change the same checkpoint is signed again with the new key")
+    func checkpointAfterKeyChange() async throws {
+        let t = try TempLedger()
+        _ = try await t.ledger.append(contentsOf: sampleEntries(5))
+        let old = try await t.ledger.signCheckpoint()
+        let newSigner = try NoteSigner(name: "test.mesh/ledger", ed25519Seed32: Data(repeating: 8, count: 32))
+        let reopened = try Ledger(path: t.path, signer: newSigner)
+        let note = try await reopened.signCheckpoint()
+        #expect(note.text == old.text, "the same checkpoint")
+        #expect(note != old)
+        let opened = try Checkpoint.open(
+            note: note.formatted, verifier: newSigner.verifier, origin: "test.mesh/ledger")
+        #expect(opened.size == 5)
+        #expect(throws: (any Error).self) {
+            try Checkpoint.open(note: note.formatted, verifier: t.signer.verifier, origin: "test.mesh/ledger")
+        }
+        // Stored, and returned as it is from then on.
+        #expect(try reopened.latestCheckpoint() == note.formatted)
+        #expect(try await reopened.signCheckpoint() == note)
+    }
+
     @Test("A damaged tree state is detected when the ledger is opened")
     func damagedTreeState() async throws {
         let t = try TempLedger()
