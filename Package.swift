@@ -104,6 +104,7 @@ let package = Package(
             dependencies: [
                 "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma", "Validator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         .executableTarget(

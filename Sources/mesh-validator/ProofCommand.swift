@@ -13,7 +13,7 @@ struct ProofCommand: AsyncParsableCommand {
             "Sumcheck proofs for dense layers and MLP blocks (specs/proofs.md); snarkjs Groth16 (specs/groth16.md).",
         subcommands: [
             Prove.self, Verify.self, Info.self, Input.self, VerifyGroth16.self, Groth16SetupCommand.self,
-            Groth16ProveCommand.self,
+            Groth16ProveCommand.self, Groth16ExportCommand.self,
         ]
     )
 

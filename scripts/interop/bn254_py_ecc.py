@@ -12,7 +12,12 @@ Usage (all numbers decimal, one value per line on stdout):
   pairing A B    e(A·G1, B·G2): the 12 coefficients of w^0 … w^11 in py_ecc's FQ12 basis
   twist-point K  a point on the twist y^2 = x^3 + 3/(9+u) that is NOT in G2 (x = K + u, the first
                  K upwards with a square right-hand side), as "x.c0 x.c1 y.c0 y.c1"
+  groth16-verify VK PROOF PUBLIC
+                 snarkjs verification_key.json, proof.json, public.json: prints "valid" or "invalid"
+                 (the Groth16 equation e(-A,B) e(alpha,beta) e(L,gamma) e(C,delta) = 1, four
+                 py_ecc pairings)
 """
+import json
 import sys
 
 from py_ecc import bn128
@@ -58,8 +63,40 @@ def main(argv):
                 print(" ".join(str(int(c)) for c in (*x.coeffs, *y.coeffs)))
                 return
             k += 1
+    elif cmd == "groth16-verify":
+        print("valid" if groth16_verify(*argv[2:5]) else "invalid")
     else:
         sys.exit(f"unknown command {cmd}")
+
+
+def g1_point(v):
+    assert v[2] == "1", "affine points only"
+    pt = (bn128.FQ(int(v[0])), bn128.FQ(int(v[1])))
+    assert bn128.is_on_curve(pt, bn128.b)
+    return pt
+
+
+def g2_point(v):
+    assert v[2] == ["1", "0"], "affine points only"
+    pt = (FQ2([int(v[0][0]), int(v[0][1])]), FQ2([int(v[1][0]), int(v[1][1])]))
+    assert bn128.is_on_curve(pt, b2)
+    assert multiply(pt, curve_order) is None, "not in G2"
+    return pt
+
+
+def groth16_verify(vk_path, proof_path, public_path):
+    vk = json.load(open(vk_path))
+    proof = json.load(open(proof_path))
+    inputs = [int(x) for x in json.load(open(public_path))]
+    assert len(inputs) == vk["nPublic"] and all(x < curve_order for x in inputs)
+    ic = [g1_point(p) for p in vk["IC"]]
+    acc = ic[0]
+    for x, point in zip(inputs, ic[1:]):
+        acc = bn128.add(acc, multiply(point, x))
+    a, b, c = g1_point(proof["pi_a"]), g2_point(proof["pi_b"]), g1_point(proof["pi_c"])
+    f = (bn128.pairing(b, bn128.neg(a)) * bn128.pairing(g2_point(vk["vk_beta_2"]), g1_point(vk["vk_alpha_1"]))
+         * bn128.pairing(g2_point(vk["vk_gamma_2"]), acc) * bn128.pairing(g2_point(vk["vk_delta_2"]), c))
+    return f == bn128.FQ12.one()
 
 
 if __name__ == "__main__":
