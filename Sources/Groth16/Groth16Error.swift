@@ -28,6 +28,25 @@ public enum Groth16Error: Error, Equatable, Sendable, CustomStringConvertible {
     case unsatisfied(constraint: Int)
     /// The system is too large for a radix-2 domain of F_r (more than 2^28 rows).
     case tooLarge(rows: Int)
+    /// An iden3 binary file (`.r1cs`, `.wtns`, `.ptau`; specs/groth16.md §12) does not start with
+    /// the expected magic and a supported version.
+    case badFileHeader(kind: String, reason: String)
+    /// The file ends before the bytes `what` needs: `need` bytes from where it is, `have` left.
+    case truncatedFile(kind: String, what: String, need: UInt64, have: UInt64)
+    /// The file's field is not the one it must be (BN254's r for `.r1cs`/`.wtns`, p for `.ptau`).
+    case wrongPrime(kind: String, got: String, want: String)
+    /// A section of the file is missing, repeated, of the wrong size, or holds a bad value.
+    case malformedSection(kind: String, section: Int, reason: String)
+    /// A section this reader does not support (for example circom's custom gates).
+    case unsupportedSection(kind: String, section: Int, reason: String)
+    /// The powers-of-tau file is not prepared for phase 2 (no Lagrange sections 12–15).
+    case ptauNotPrepared
+    /// The ceremony's largest domain (2^power) is smaller than the circuit's (2^needed).
+    case ceremonyTooSmall(power: Int, needed: Int)
+    /// The ceremony's points are not consistent with one another (a check of §12.4 failed).
+    case inconsistentCeremony(reason: String)
+    /// A file could not be opened or read.
+    case unreadableFile(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -43,6 +62,21 @@ public enum Groth16Error: Error, Equatable, Sendable, CustomStringConvertible {
         case .badPoint(let f, let fault): return "\(f): \(fault)"
         case .unsatisfied(let j): return "the witness does not satisfy constraint \(j)"
         case .tooLarge(let rows): return "\(rows) QAP rows exceed the largest F_r domain (2^28)"
+        case .badFileHeader(let kind, let r): return "not a supported .\(kind) file: \(r)"
+        case .truncatedFile(let kind, let what, let need, let have):
+            return ".\(kind) file truncated: \(what) needs \(need) bytes, \(have) left"
+        case .wrongPrime(let kind, let got, let want):
+            return ".\(kind) file is over the prime \(got), want \(want) (BN254)"
+        case .malformedSection(let kind, let section, let r): return ".\(kind) section \(section): \(r)"
+        case .unsupportedSection(let kind, let section, let r):
+            return ".\(kind) section \(section) is not supported: \(r)"
+        case .ptauNotPrepared:
+            return
+                "the .ptau file has no Lagrange sections: run `snarkjs powersoftau prepare phase2` on it first"
+        case .ceremonyTooSmall(let power, let needed):
+            return "this ceremony supports circuits up to 2^\(power) rows; the circuit needs 2^\(needed)"
+        case .inconsistentCeremony(let r): return "the powers-of-tau points are inconsistent: \(r)"
+        case .unreadableFile(let path, let r): return "cannot read \(path): \(r)"
         }
     }
 }

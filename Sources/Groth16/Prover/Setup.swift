@@ -23,6 +23,16 @@ public struct ToxicWaste: Sendable {
         return ToxicWaste(using: &rng)
     }
 
+    /// Explicit secrets (tests: a setup from a ceremony written with known τ, α, β must equal
+    /// the setup from these with γ = 1).
+    init(tau: Fr, alpha: Fr, beta: Fr, gamma: Fr, delta: Fr) {
+        self.tau = tau
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.delta = delta
+    }
+
     init(using rng: inout some RandomNumberGenerator) {
         tau = Fr.random(using: &rng)
         alpha = Fr.random(using: &rng)
