@@ -41,7 +41,8 @@ extension ProofCommand {
             let c = try ProofCommand.loadCircuit(circuit)
             guard c.proofSystem == .groth16 else {
                 throw malformed(
-                    "\(circuit): circuit \(c.name) is not a groth16 circuit (set \"proofSystem\": \"groth16\")")
+                    "\(circuit): circuit \(c.name) is not a groth16 circuit (set \"proofSystem\": \"groth16\")"
+                )
             }
             let weights = try ProofCommand.loadWeights(c, model: model)
             do {
@@ -79,7 +80,8 @@ extension ProofCommand {
     struct Groth16SetupCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "groth16-setup",
-            abstract: "Make a Groth16 proving key and verifying key for a groth16 layer circuit or a circom .r1cs.",
+            abstract:
+                "Make a Groth16 proving key and verifying key for a groth16 layer circuit or a circom .r1cs.",
             discussion: """
                 The secrets come from one of: --ptau FILE, a prepared snarkjs powers-of-tau file from \
                 a public ceremony (τ, α, β from the ceremony; δ drawn here and discarded, as one \
@@ -124,7 +126,8 @@ extension ProofCommand {
                 if let ptau {
                     let ceremony = try PowersOfTau(path: ptau)
                     var rng = SystemRandomNumberGenerator()
-                    key = try Groth16Setup.generate(s.r1cs, powersOfTau: ceremony, delta: Fr.random(using: &rng))
+                    key = try Groth16Setup.generate(
+                        s.r1cs, powersOfTau: ceremony, delta: Fr.random(using: &rng))
                     provenance = "ceremony \(ptau) (power \(ceremony.power)) and one random δ, discarded"
                 } else if let insecureSeed {
                     provenance = "INSECURE: derived from public seed \(insecureSeed); anyone can forge proofs"
@@ -153,7 +156,8 @@ extension ProofCommand {
     struct Groth16ProveCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "groth16-prove",
-            abstract: "Prove a groth16 layer circuit on X (or a circom .r1cs with its .wtns); write proof.json, public.json.",
+            abstract:
+                "Prove a groth16 layer circuit on X (or a circom .r1cs with its .wtns); write proof.json, public.json.",
             discussion: """
                 For a layer circuit the witness is the kernel's own computation (quantization, GEMM, \
                 requantization, table, residual), so Y (--out) is byte-identical to `kernel run`. For \
@@ -162,7 +166,9 @@ extension ProofCommand {
                 """)
 
         @OptionGroup var system: Groth16SystemOptions
-        @Option(name: .customLong("in"), help: "Layer circuits: input X, canonical tensor int32 Q16 [maxTokens, inFeatures].")
+        @Option(
+            name: .customLong("in"),
+            help: "Layer circuits: input X, canonical tensor int32 Q16 [maxTokens, inFeatures].")
         var input: String?
         @Option(name: .customLong("out"), help: "Layer circuits: where to write Y (canonical tensor).")
         var output: String?
@@ -195,7 +201,8 @@ extension ProofCommand {
                 }
                 let x: CanonicalTensor
                 do {
-                    x = try CanonicalTensor(decoding: try readInput(input, maxBytes: StatementOptions.maxTensorBytes))
+                    x = try CanonicalTensor(
+                        decoding: try readInput(input, maxBytes: StatementOptions.maxTensorBytes))
                 } catch let e as KernelError {
                     throw malformed("\(input): \(e)")
                 }
@@ -207,8 +214,10 @@ extension ProofCommand {
                 }
                 let s = try system.system()
                 do {
-                    witness = try CircomWitness(fileBytes: [UInt8](try readInput(wtns, maxBytes: Self.maxKeyBytes)))
-                        .values
+                    witness = try CircomWitness(
+                        fileBytes: [UInt8](try readInput(wtns, maxBytes: Self.maxKeyBytes))
+                    )
+                    .values
                 } catch let e as Groth16Error {
                     throw malformed("\(wtns): \(e)")
                 }
@@ -217,7 +226,8 @@ extension ProofCommand {
             let key: Groth16ProvingKey
             do {
                 key = try Groth16ProvingKey(
-                    serialized: [UInt8](try readInput(pk, maxBytes: Self.maxKeyBytes)), statementID: statementID)
+                    serialized: [UInt8](try readInput(pk, maxBytes: Self.maxKeyBytes)),
+                    statementID: statementID)
             } catch let e as Groth16Error {
                 throw malformed("\(pk): \(e)")
             }
@@ -239,7 +249,8 @@ extension ProofCommand {
             try printJSON(
                 Summary(
                     statement: name, constraints: r1cs.constraints.count, publicInputs: inputs.count,
-                    proveMilliseconds: elapsed, proofBytes: proofJSON.count, outputCommitment: y?.commitmentHex))
+                    proveMilliseconds: elapsed, proofBytes: proofJSON.count,
+                    outputCommitment: y?.commitmentHex))
         }
     }
 
@@ -248,22 +259,26 @@ extension ProofCommand {
     struct Groth16ExportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "groth16-export",
-            abstract: "Write a groth16 layer circuit's R1CS as circom .r1cs (and, given X, its witness as .wtns).")
+            abstract:
+                "Write a groth16 layer circuit's R1CS as circom .r1cs (and, given X, its witness as .wtns).")
 
         @Option(help: "Circuit JSON file with \"proofSystem\": \"groth16\".") var circuit: String
-        @Option(help: "Model package directory (for circuits whose weights come from a model).") var model: String?
+        @Option(help: "Model package directory (for circuits whose weights come from a model).") var model:
+            String?
         @Option(help: "Where to write the .r1cs file.") var r1cs: String
         @Option(name: .customLong("in"), help: "Input X for a witness (canonical tensor).") var input: String?
         @Option(help: "Where to write the .wtns file (needs --in).") var wtns: String?
 
         func run() async throws {
             guard (input == nil) == (wtns == nil) else { throw malformed("--in and --wtns go together") }
-            var options = try Groth16SystemOptions.parse(["--circuit", circuit] + (model.map { ["--model", $0] } ?? []))
+            var options = try Groth16SystemOptions.parse(
+                ["--circuit", circuit] + (model.map { ["--model", $0] } ?? []))
             options.r1cs = nil
             var x: CanonicalTensor?
             if let input {
                 do {
-                    x = try CanonicalTensor(decoding: try readInput(input, maxBytes: StatementOptions.maxTensorBytes))
+                    x = try CanonicalTensor(
+                        decoding: try readInput(input, maxBytes: StatementOptions.maxTensorBytes))
                 } catch let e as KernelError {
                     throw malformed("\(input): \(e)")
                 }
@@ -271,7 +286,10 @@ extension ProofCommand {
             let (_, s) = try options.layer(input: x)
             do {
                 try Data(try CircomR1CS(s.r1cs).fileBytes).write(to: URL(fileURLWithPath: r1cs))
-                if let wtns { try Data(try CircomWitness(values: s.witness).fileBytes).write(to: URL(fileURLWithPath: wtns)) }
+                if let wtns {
+                    try Data(try CircomWitness(values: s.witness).fileBytes).write(
+                        to: URL(fileURLWithPath: wtns))
+                }
             } catch let e as Groth16Error {
                 throw malformed("\(e)")
             }

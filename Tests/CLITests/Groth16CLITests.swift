@@ -149,3 +149,113 @@ struct Groth16ProveCLITests {
         #expect(neither.status == 2)
     }
 }
+
+/// circom interop through the CLI: our layer circuit exported as .r1cs/.wtns and proved from
+/// those files; snarkjs's own Multiplier(100) .r1cs/.wtns set up and proved (specs/groth16.md §9, §12).
+@Suite(.enabled(if: builtExecutable() != nil, "needs the built mesh-validator binary"))
+struct Groth16CircomCLITests {
+    let binary = builtExecutable()
+
+    func run(_ args: [String]) throws -> ProcessOutput {
+        try runProcess(try #require(binary).path, ["proof"] + args)
+    }
+
+    func directory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "groth16-circom-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func anExportedLayerCircuitProvesFromItsCircomFiles() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func file(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let circuit = RepoPaths.root().appendingPathComponent("Circuits/dense-8x8-groth16-test.json").path
+        let x = try CanonicalTensor(
+            kind: .hidden, fractionBits: 16, shape: [1, 8],
+            values: .int32([9 << 16, -3, 0, 1 << 21, -(5 << 16), 7, 8, 1]))
+        try x.encoded().write(to: URL(fileURLWithPath: file("x.mvt")))
+        let exported = try run([
+            "groth16-export", "--circuit", circuit, "--r1cs", file("layer.r1cs"), "--in", file("x.mvt"),
+            "--wtns",
+            file("layer.wtns"),
+        ])
+        #expect(exported.status == 0, "\(exported.stderrText)")
+        #expect(
+            try run([
+                "groth16-setup", "--r1cs", file("layer.r1cs"), "--random", "--vk", file("vk.json"), "--pk",
+                file("pk.bin"),
+            ])
+            .status == 0)
+        let proved = try run([
+            "groth16-prove", "--r1cs", file("layer.r1cs"), "--wtns", file("layer.wtns"), "--pk",
+            file("pk.bin"),
+            "--proof", file("proof.json"), "--public", file("public.json"),
+        ])
+        #expect(proved.status == 0, "\(proved.stderrText)")
+        let verified = try run([
+            "verify-groth16", "--vk", file("vk.json"), "--proof", file("proof.json"), "--public",
+            file("public.json"),
+        ])
+        #expect(verified.status == 0, "\(verified.stderrText)")
+        // The public inputs are the layer's X and Y, packed (§8.3): the same as the layer path writes.
+        let c = try Circuit(json: try Data(contentsOf: URL(fileURLWithPath: circuit)))
+        let y = try LayerProof.output(circuit: c, weights: try LayerWeights(seededFor: c), input: x)
+        let want = DenseLayerR1CS.publicInputs(input: try x.int32Values(), output: try y.int32Values()).map(
+            \.description)
+        let got = try JSONDecoder().decode(
+            [String].self, from: Data(contentsOf: URL(fileURLWithPath: file("public.json"))))
+        #expect(got == want)
+        // A proving key is bound to its .r1cs: the registered layer circuit's key path refuses it.
+        let mismatched = try run([
+            "groth16-prove", "--circuit", circuit, "--in", file("x.mvt"), "--out", file("y.mvt"), "--pk",
+            file("pk.bin"),
+            "--proof", file("p2.json"), "--public", file("pub2.json"),
+        ])
+        #expect(mismatched.status == 2)
+        #expect(mismatched.stderrText.contains("another circuit"), "\(mismatched.stderrText)")
+    }
+
+    @Test func snarkjsMultiplierProvesFromItsR1CSAndWitness() throws {
+        let dir = try directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func file(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let fixture = RepoPaths.fixture("groth16/circom/multiplier100")
+        let r1cs = fixture.appendingPathComponent("circuit.r1cs").path
+        let wtns = fixture.appendingPathComponent("witness.wtns").path
+        #expect(
+            try run([
+                "groth16-setup", "--r1cs", r1cs, "--insecure-seed", "3", "--vk", file("vk.json"), "--pk",
+                file("pk.bin"),
+            ])
+            .status == 0)
+        let proved = try run([
+            "groth16-prove", "--r1cs", r1cs, "--wtns", wtns, "--pk", file("pk.bin"), "--proof",
+            file("proof.json"),
+            "--public", file("public.json"),
+        ])
+        #expect(proved.status == 0, "\(proved.stderrText)")
+        #expect(
+            try run([
+                "verify-groth16", "--vk", file("vk.json"), "--proof", file("proof.json"), "--public",
+                file("public.json"),
+            ])
+            .status == 0)
+        // Our public.json equals snarkjs's for the same witness.
+        let ours = try JSONDecoder().decode(
+            [String].self, from: Data(contentsOf: URL(fileURLWithPath: file("public.json"))))
+        let theirs = try JSONDecoder().decode(
+            [String].self, from: Data(contentsOf: fixture.appendingPathComponent("public.json")))
+        #expect(ours == theirs)
+        // A truncated witness is malformed input, named.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: wtns))
+        try bytes.prefix(bytes.count - 5).write(to: URL(fileURLWithPath: file("short.wtns")))
+        let short = try run([
+            "groth16-prove", "--r1cs", r1cs, "--wtns", file("short.wtns"), "--pk", file("pk.bin"), "--proof",
+            file("p.json"), "--public", file("q.json"),
+        ])
+        #expect(short.status == 2)
+        #expect(short.stderrText.contains("short.wtns"), "\(short.stderrText)")
+    }
+}

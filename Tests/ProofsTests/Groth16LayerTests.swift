@@ -1,6 +1,7 @@
 import Foundation
 import Groth16
 import Kernel
+import TestSupport
 import Testing
 
 @testable import Proofs
@@ -149,5 +150,38 @@ struct Groth16LayerTests {
         let bad = try Groth16PublicInputs(
             values: DenseLayerR1CS.publicInputs(input: x, output: wrong).map(\.canonicalWords))
         #expect(try Groth16.verify(key: key.verifyingKey, proof: proof, inputs: bad) != .valid)
+    }
+
+    /// An independent implementation (py_ecc, scripts/interop/bn254_py_ecc.py) accepts the
+    /// verifying key, proof and public inputs we write in snarkjs's format.
+    @Test func pyEccAcceptsOurSnarkjsFiles() throws {
+        let probe = try runPython(["-c", "import py_ecc"])
+        try #require(
+            probe.status == 0, "python3 cannot import py_ecc; run scripts/setup.sh (pip install py_ecc)")
+        let c = try groth16Circuit(
+            inFeatures: 4, outFeatures: 3, activation: "silu", residual: false, bias: true)
+        let w = try LayerWeights(seededFor: c)
+        let x: [Int32] = [7 << 16, -(1 << 14), 3, 1 << 20]
+        let s = try DenseLayerR1CS.synthesize(
+            circuit: c, weights: w, input: try tensor(x, tokens: 1, width: 4))
+        let key = try Groth16Setup.generate(s.r1cs, waste: .seeded(8))
+        var rng = SeededFieldGenerator(seed: 9)
+        let proof = try Groth16Prover.prove(key: key, r1cs: s.r1cs, witness: s.witness, using: &rng)
+        let inputs = try Groth16PublicInputs(values: s.publicInputs.map(\.canonicalWords))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "groth16-py-ecc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = [
+            "vk.json": key.verifyingKey.snarkjsJSON, "proof.json": proof.snarkjsJSON,
+            "public.json": inputs.snarkjsJSON,
+        ]
+        for (name, text) in files { try Data(text.utf8).write(to: dir.appendingPathComponent(name)) }
+        let script = RepoPaths.root().appendingPathComponent("scripts/interop/bn254_py_ecc.py").path
+        let out = try runPython(
+            [script, "groth16-verify"]
+                + ["vk.json", "proof.json", "public.json"].map { dir.appendingPathComponent($0).path })
+        #expect(out.status == 0, "\(out.stderrText)")
+        #expect(out.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "valid")
     }
 }
