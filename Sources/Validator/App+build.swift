@@ -70,7 +70,7 @@ public func buildCore(
         events: EventHub(
             capacity: config.connections.eventStreamCap,
             maxStreamDuration: .milliseconds(Int64(config.connections.eventStreamMaxMs))),
-        nowMs: nowMs)
+        settlementParallelism: config.settlement.computeThreads, nowMs: nowMs)
 }
 
 /// Builds the HTTP application with the settlement service attached (specs/service.md §2), its

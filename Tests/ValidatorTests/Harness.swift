@@ -24,9 +24,11 @@ final class Harness: Sendable {
 
     /// - Parameter karmaLedger: the core's karma store instead of the recording one (`karma`
     ///   then stays empty), e.g. a `LedgerKarmaBook` for tests of the ledger views.
+    ///   `executor`: instead of `FakeExecutor(models: [model])`; `computeThreads`: the settlement
+    ///   batch's parallelism (default 1, so tests see one job planned at a time).
     init(
         mode: ValidatorConfig.Settlement.Mode = .reExecute, limits: ValidatorConfig.Limits = .init(),
-        karmaLedger: (any KarmaLedger)? = nil
+        karmaLedger: (any KarmaLedger)? = nil, executor: (any ShardExecutor)? = nil, computeThreads: Int = 1
     ) throws {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-test")
         karma = RecordingKarmaLedger(bonded: [validatorKey.publicKey])
@@ -36,6 +38,7 @@ final class Harness: Sendable {
             checkpointKey: .init(hex: String(repeating: "11", count: 32)),
             orchestrators: [orchestrator.publicKey.hex])
         config.settlement.mode = mode
+        config.settlement.computeThreads = computeThreads
         config.limits = limits
         self.config = config
         let repository = try SQLiteJobRepository(
@@ -46,7 +49,8 @@ final class Harness: Sendable {
         core = try buildCore(
             config: config,
             dependencies: ValidatorDependencies(
-                repository: repository, karma: karmaLedger ?? karma, executor: FakeExecutor(models: [model]),
+                repository: repository, karma: karmaLedger ?? karma,
+                executor: executor ?? FakeExecutor(models: [model]),
                 proofs: FakeProofChecker(), validatorKey: validatorKey),
             logger: logger, nowMs: { clock.now })
     }

@@ -16,6 +16,8 @@ struct Settler: Sendable {
     let karma: any KarmaLedger
     let validatorKey: XOnlyPublicKey
     let mode: ValidatorConfig.Settlement.Mode
+    /// Jobs of one batch planned at once (re-executions and proof checks in flight together).
+    var parallelism = 1
     let metrics: ValidatorMetrics
     let logger: Logger
     let events: EventHub
@@ -75,11 +77,12 @@ struct Settler: Sendable {
         SettlementRecord]
     {
         let statuses = try await repository.freeze(batch.map(\.0))
-        var plans: [Plan] = []
-        for (id, readyAt) in batch where statuses[id] == .settling {
-            if plans.contains(where: { $0.id == id }) { continue }
-            if let plan = try await plan(id, readyAt: readyAt) { plans.append(plan) }
+        var frozen: [(Digest32, ContinuousClock.Instant?)] = []
+        for (id, readyAt) in batch where statuses[id] == .settling && !frozen.contains(where: { $0.0 == id })
+        {
+            frozen.append((id, readyAt))
         }
+        let plans = try await planConcurrently(frozen)
         guard !plans.isEmpty else { return [:] }
 
         var recorded: [RecordedEntry] = []
@@ -151,6 +154,53 @@ struct Settler: Sendable {
                 ])
         }
         return results
+    }
+
+    /// Plans `jobs` with at most `parallelism` in flight (each plan's re-execution or proof check
+    /// runs on the compute pool), and returns the plans in the order of `jobs`, so the ledger
+    /// append that follows stays in that order whatever order the plans finish in.
+    ///
+    /// - Throws: the first job's error in `jobs` order (the others' plans are discarded; nothing
+    ///   has been written, and the frozen jobs are retried by the next sweep).
+    private func planConcurrently(_ jobs: [(Digest32, ContinuousClock.Instant?)]) async throws(ValidatorError)
+        -> [Plan]
+    {
+        if parallelism <= 1 || jobs.count <= 1 {
+            var plans: [Plan] = []
+            for (id, readyAt) in jobs {
+                if let plan = try await plan(id, readyAt: readyAt) { plans.append(plan) }
+            }
+            return plans
+        }
+        var results = [Result<Plan?, ValidatorError>?](repeating: nil, count: jobs.count)
+        await withTaskGroup(of: (Int, Result<Plan?, ValidatorError>).self) { group in
+            var next = 0
+            func launch() {
+                let i = next
+                next += 1
+                group.addTask {
+                    do throws(ValidatorError) {
+                        return (i, .success(try await self.plan(jobs[i].0, readyAt: jobs[i].1)))
+                    } catch {
+                        return (i, .failure(error))
+                    }
+                }
+            }
+            while next < min(parallelism, jobs.count) { launch() }
+            while let (i, result) = await group.next() {
+                results[i] = result
+                if next < jobs.count { launch() }
+            }
+        }
+        var plans: [Plan] = []
+        for result in results {
+            switch result {
+            case .success(let plan)?: if let plan { plans.append(plan) }
+            case .failure(let error)?: throw error
+            case nil: throw .internalFailure("a settlement plan did not finish")
+            }
+        }
+        return plans
     }
 
     /// Establishes the truth for one frozen job and judges it (no writes).

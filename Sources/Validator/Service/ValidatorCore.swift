@@ -37,12 +37,14 @@ public final class ValidatorCore: Sendable {
     static let maxSettlementBatch = 256
 
     /// - Parameters:
+    ///   - settlementParallelism: jobs of a settlement batch planned at once (the compute pool
+    ///     bounds the kernel runs among them; specs/service.md §2.3).
     ///   - nowMs: wall clock in Unix milliseconds (injectable for tests of deadlines).
     public init(
         repository: any JobRepository, karma: any KarmaLedger, executor: any ShardExecutor,
         proofs: any ProofChecker, validatorKey: XOnlyPublicKey, orchestrators: Set<XOnlyPublicKey>,
         mode: ValidatorConfig.Settlement.Mode, metrics: ValidatorMetrics, logger: Logger,
-        events: EventHub = EventHub(),
+        events: EventHub = EventHub(), settlementParallelism: Int = 1,
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) {
         self.events = events
@@ -58,7 +60,8 @@ public final class ValidatorCore: Sendable {
         settler = Settler(
             repository: repository, executor: executor, proofs: proofs, karma: karma,
             validatorKey: validatorKey,
-            mode: mode, metrics: metrics, logger: logger, events: events, nowMs: nowMs)
+            mode: mode, parallelism: max(1, settlementParallelism), metrics: metrics, logger: logger,
+            events: events, nowMs: nowMs)
         (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
