@@ -222,6 +222,8 @@ public final class ValidatorCore: Sendable {
                 enqueue(id)
             }
         } catch {
+            // Shutdown cancels a sweep in flight; the next start sweeps again.
+            if Task.isCancelled { return }
             logger.error("deadline sweep failed: \(error)")
         }
         do {
