@@ -161,6 +161,6 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "CLITests", dependencies: ["TestSupport", "Kernel", "Proofs"], swiftSettings: strict),
+            name: "CLITests", dependencies: ["TestSupport", "Kernel", "Proofs", "Groth16"], swiftSettings: strict),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Groth16
 import Kernel
 import Proofs
 import TestSupport
@@ -242,6 +243,37 @@ struct Groth16CircomCLITests {
                 file("public.json"),
             ])
             .status == 0)
+        // From a (test) ceremony file: --ptau draws δ and uses the ceremony's τ, α, β.
+        let seeds = ToxicWaste.seeded(5)
+        let ceremony = PowersOfTauWriter(power: 7, tau: seeds.tau, alpha: seeds.alpha, beta: seeds.beta)
+        try Data(ceremony.fileBytes()).write(to: URL(fileURLWithPath: file("pot7.ptau")))
+        let fromCeremony = try run([
+            "groth16-setup", "--r1cs", r1cs, "--ptau", file("pot7.ptau"), "--vk", file("vk2.json"), "--pk",
+            file("pk2.bin"),
+        ])
+        #expect(fromCeremony.status == 0, "\(fromCeremony.stderrText)")
+        #expect(fromCeremony.stdoutText.contains("ceremony"))
+        #expect(
+            try run([
+                "groth16-prove", "--r1cs", r1cs, "--wtns", wtns, "--pk", file("pk2.bin"), "--proof",
+                file("proof2.json"),
+                "--public", file("public2.json"),
+            ]).status == 0)
+        #expect(
+            try run([
+                "verify-groth16", "--vk", file("vk2.json"), "--proof", file("proof2.json"), "--public",
+                file("public.json"),
+            ])
+            .status == 0)
+        // A ceremony too small for the circuit is refused with both sizes.
+        let tiny = PowersOfTauWriter(power: 3, tau: seeds.tau, alpha: seeds.alpha, beta: seeds.beta)
+        try Data(tiny.fileBytes()).write(to: URL(fileURLWithPath: file("pot3.ptau")))
+        let refused = try run([
+            "groth16-setup", "--r1cs", r1cs, "--ptau", file("pot3.ptau"), "--vk", file("v.json"), "--pk",
+            file("p.bin"),
+        ])
+        #expect(refused.status == 2)
+        #expect(refused.stderrText.contains("2^3"), "\(refused.stderrText)")
         // Our public.json equals snarkjs's for the same witness.
         let ours = try JSONDecoder().decode(
             [String].self, from: Data(contentsOf: URL(fileURLWithPath: file("public.json"))))

@@ -1,10 +1,9 @@
-@testable import Groth16
-
 /// A prepared snarkjs `.ptau` written from **known** secrets τ, α, β (specs/groth16.md §12.4):
 /// the file `snarkjs powersoftau new` → contributions → `prepare phase2` would produce if the
-/// contributions multiplied up to these secrets. Test support only — whoever knows the secrets
-/// can forge proofs for every key set up from the file; it lets the tests compare a setup from a
-/// ceremony with `Groth16Setup.generate(_:waste:)` for the same secrets, point for point.
+/// contributions multiplied up to these secrets. **Insecure by design** — whoever knows the
+/// secrets can forge proofs for every key set up from the file. For tests and demos: it lets the
+/// tests compare a setup from a ceremony with `Groth16Setup.generate(_:waste:)` for the same
+/// secrets, point for point, and exercise `setup --ptau` without a third-party file.
 ///
 /// Layout, as snarkjs writes it: sections 1–7 then 12–15 (section count 11), n = 2^power:
 ///
@@ -19,11 +18,18 @@
 ///
 /// Points are `x ‖ y` (G2: `x.c0 ‖ x.c1 ‖ y.c0 ‖ y.c1`), each coordinate 32 bytes little-endian
 /// in Montgomery form (our `Fp.montgomery` limbs are exactly that); the identity is all zeros.
-struct PowersOfTauWriter {
-    let power: Int
-    let tau: Fr
-    let alpha: Fr
-    let beta: Fr
+public struct PowersOfTauWriter: Sendable {
+    public let power: Int
+    public let tau: Fr
+    public let alpha: Fr
+    public let beta: Fr
+
+    public init(power: Int, tau: Fr, alpha: Fr, beta: Fr) {
+        self.power = power
+        self.tau = tau
+        self.alpha = alpha
+        self.beta = beta
+    }
 
     static let g1 = FixedBaseTable(G1.generator)
     static let g2 = FixedBaseTable(G2.generator)
@@ -33,7 +39,7 @@ struct PowersOfTauWriter {
     ///
     /// Precondition: 1 ≤ power ≤ 27 (the top Lagrange block needs a domain of 2^(power+1)) and τ
     /// outside every domain used (true for a random τ with overwhelming probability; checked).
-    func fileBytes() -> [UInt8] {
+    public func fileBytes() -> [UInt8] {
         precondition((1...(Fr.twoAdicity - 1)).contains(power), "power in [1, 27]")
         let n = 1 << power
         var tauPowers: [Fr] = [.one]
