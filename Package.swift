@@ -161,6 +161,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "CLITests", dependencies: ["TestSupport", "Kernel", "Proofs", "Groth16"], swiftSettings: strict),
+            name: "CLITests", dependencies: ["TestSupport", "Kernel", "Proofs", "Groth16"],
+            swiftSettings: strict),
     ]
 )
