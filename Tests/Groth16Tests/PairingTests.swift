@@ -4,89 +4,11 @@ import Testing
 
 @testable import Groth16
 
-/// G1, G2 and the optimal-ate pairing: published EIP-196/197 vectors (go-ethereum's precompile
-/// tests), bilinearity on seeded random scalars, non-degeneracy, subgroup checks, and an
-/// independent reference (py_ecc) for a few scalar multiplications and one pairing.
+/// G1, G2 and the optimal-ate pairing: bilinearity on seeded random scalars, non-degeneracy,
+/// subgroup checks, and an independent reference (py_ecc) for scalar multiplications, one pairing
+/// value and whole Groth16 verifications (`Groth16LayerTests.pyEccAcceptsOurSnarkjsFiles`).
 @Suite("Groth16: BN254 curves and pairing")
 struct PairingTests {
-    struct PrecompileVector: Decodable {
-        var input: String
-        var expected: String
-        var name: String
-
-        enum CodingKeys: String, CodingKey {
-            case input = "Input"
-            case expected = "Expected"
-            case name = "Name"
-        }
-    }
-
-    static func vectors(_ name: String) throws -> [PrecompileVector] {
-        let url = groth16Fixtures.appendingPathComponent("eip197/\(name).json")
-        return try JSONDecoder().decode([PrecompileVector].self, from: Data(contentsOf: url))
-    }
-
-    /// EIP-196 G1 encoding: 64 bytes (x, y) big-endian, all zero for the identity.
-    static func g1(_ b: ArraySlice<UInt8>) throws -> G1Affine {
-        let x = try #require(fpBigEndian(b.prefix(32)))
-        let y = try #require(fpBigEndian(b.dropFirst(32).prefix(32)))
-        if x.isZero && y.isZero { return .identity }
-        return try G1.point(x: x, y: y)
-    }
-
-    /// EIP-197 G2 encoding: x.c1, x.c0, y.c1, y.c0 (imaginary part first), all zero for the identity.
-    static func g2(_ b: ArraySlice<UInt8>) throws -> G2Affine {
-        let s = Array(b)
-        var c: [Fp] = []
-        for i in 0..<4 { c.append(try #require(fpBigEndian(s[(32 * i)..<(32 * i + 32)]))) }
-        let x = Fp2(c[1], c[0])
-        let y = Fp2(c[3], c[2])
-        if x.isZero && y.isZero { return .identity }
-        return try G2.point(x: x, y: y)
-    }
-
-    static func encode(_ p: G1Affine) -> [UInt8] {
-        p.isIdentity ? [UInt8](repeating: 0, count: 64) : p.x.bigEndianBytes + p.y.bigEndianBytes
-    }
-
-    static func padded(_ hex: String, to n: Int) -> [UInt8] {
-        let b = hexBytes(hex)
-        return b.count >= n ? Array(b.prefix(n)) : b + [UInt8](repeating: 0, count: n - b.count)
-    }
-
-    @Test func eip197PairingVectors() throws {
-        let all = try Self.vectors("bn256Pairing")
-        #expect(all.count == 14)
-        for v in all {
-            let bytes = hexBytes(v.input)
-            try #require(bytes.count % 192 == 0, "\(v.name)")
-            var pairs: [(G1Affine, G2Affine)] = []
-            for k in stride(from: 0, to: bytes.count, by: 192) {
-                pairs.append((try Self.g1(bytes[k..<(k + 64)]), try Self.g2(bytes[(k + 64)..<(k + 192)])))
-            }
-            let want = hexBytes(v.expected).last == 1
-            #expect(Pairing.productIsOne(pairs) == want, "\(v.name)")
-        }
-    }
-
-    @Test func eip196ScalarMulAndAddVectors() throws {
-        for v in try Self.vectors("bn256ScalarMul") {
-            let input = Self.padded(v.input, to: 96)
-            let p = try Self.g1(input[0..<64])
-            let k = Limbs256.fromBigEndian(input[64..<96])
-            let got = JacobianPoint(p).multiplied(by: [UInt64(k.0), UInt64(k.1), UInt64(k.2), UInt64(k.3)])
-                .affine
-            #expect(Self.encode(got) == hexBytes(v.expected), "\(v.name)")
-        }
-        for v in try Self.vectors("bn256Add") {
-            let input = Self.padded(v.input, to: 128)
-            let sum =
-                (JacobianPoint(try Self.g1(input[0..<64])) + JacobianPoint(try Self.g1(input[64..<128])))
-                .affine
-            #expect(Self.encode(sum) == hexBytes(v.expected), "\(v.name)")
-        }
-    }
-
     @Test func generatorsHaveOrderRAndTheTwistHasPointsOutsideG2() throws {
         #expect(G1.isOnCurve(x: G1.generator.x, y: G1.generator.y))
         #expect(G2.isOnCurve(x: G2.generator.x, y: G2.generator.y))
