@@ -22,7 +22,8 @@ public struct VRFProof: Sendable, Hashable, CustomStringConvertible {
 
     /// Wraps 81 bytes.
     /// - Throws: ``ReceiptError/wrongLength(_:got:want:)`` for any other length.
-    public init(rawRepresentation bytes: some DataProtocol, field: String = "vrf proof") throws(ReceiptError) {
+    public init(rawRepresentation bytes: some DataProtocol, field: String = "vrf proof") throws(ReceiptError)
+    {
         guard bytes.count == Self.byteCount else {
             throw .wrongLength(field, got: bytes.count, want: Self.byteCount)
         }
@@ -73,7 +74,9 @@ public struct VRFPublicKey: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``ReceiptError/libraryFailure(_:)`` only if libsecp256k1 refuses an x it accepted as x-only.
     public init(_ key: XOnlyPublicKey) throws(ReceiptError) {
         let bytes = [0x02] + [UInt8](key.rawRepresentation)
-        guard let p = Point(compressed33: bytes) else { throw .libraryFailure("parsing 02 || x of an x-only key") }
+        guard let p = Point(compressed33: bytes) else {
+            throw .libraryFailure("parsing 02 || x of an x-only key")
+        }
         compressedRepresentation = Data(bytes)
         point = p
     }
@@ -149,7 +152,8 @@ public struct VRFSecretKey: Sendable {
     /// - Returns: the 81-byte proof and `beta`, the 32-byte output any holder of `publicKey` can check.
     /// - Throws: ``ReceiptError/vrfProvingFailed(_:)`` for events of probability about 2^-128 or less (no
     ///   curve point in 256 hash-to-curve tries, `c = 0`, `s = 0`); ``ReceiptError/libraryFailure(_:)``.
-    public func prove(_ alpha: some DataProtocol) throws(ReceiptError) -> (proof: VRFProof, output: Digest32) {
+    public func prove(_ alpha: some DataProtocol) throws(ReceiptError) -> (proof: VRFProof, output: Digest32)
+    {
         try ECVRF.prove(x: [UInt8](rawRepresentation), y: publicKey, alpha: [UInt8](alpha))
     }
 }
@@ -170,7 +174,9 @@ extension SchnorrSigningKey {
     /// A VRF proof and output for `alpha` under this key's even-y VRF key (specs/vrf.md §2, §5).
     /// Deterministic; verify with ``XOnlyPublicKey/vrfVerify(_:proof:)`` on `publicKey`.
     /// - Throws: as ``VRFSecretKey/prove(_:)``.
-    public func vrfProve(_ alpha: some DataProtocol) throws(ReceiptError) -> (proof: VRFProof, output: Digest32) {
+    public func vrfProve(_ alpha: some DataProtocol) throws(ReceiptError) -> (
+        proof: VRFProof, output: Digest32
+    ) {
         try VRFSecretKey(self).prove(alpha)
     }
 }

@@ -30,9 +30,8 @@ struct VRFVector: Decodable, CustomTestStringConvertible, Sendable {
     }
 
     func secretKey() throws -> VRFSecretKey {
-        bip340 == true
-            ? try VRFSecretKey(SchnorrSigningKey(rawRepresentation: secret32()))
-            : try VRFSecretKey(rawRepresentation: secret32())
+        if bip340 == true { return try VRFSecretKey(SchnorrSigningKey(rawRepresentation: secret32())) }
+        return try VRFSecretKey(rawRepresentation: secret32())
     }
 
     func alphaBytes() throws -> Data { try #require(Hex.decode(alpha)) }
@@ -71,7 +70,8 @@ struct VRFVectorTests {
 
     @Test(arguments: VRFVector.ours)
     func intermediateValuesMatch(_ v: VRFVector) throws {
-        let h = try #require(ECVRF.hashToCurve(y: [UInt8](try #require(Hex.decode(v.pk))), alpha: [UInt8](v.alphaBytes())))
+        let h = try #require(
+            ECVRF.hashToCurve(y: [UInt8](try #require(Hex.decode(v.pk))), alpha: [UInt8](v.alphaBytes())))
         #expect(h.compressed.map { Hex.encode(Data($0)) } == v.h)
         let x = [UInt8](try v.secretKey().rawRepresentation)
         let k = try #require(ECVRF.nonceRFC6979(x32: x, message: try #require(h.compressed)))
@@ -153,7 +153,9 @@ struct VRFRejectionTests {
             for bit in 0..<8 {
                 var bad = good
                 bad[byte] ^= 1 << bit
-                #expect(y.verify(alpha, proof: try VRFProof(rawRepresentation: bad)) == nil, "byte \(byte) bit \(bit)")
+                #expect(
+                    y.verify(alpha, proof: try VRFProof(rawRepresentation: bad)) == nil,
+                    "byte \(byte) bit \(bit)")
             }
         }
     }
@@ -181,7 +183,7 @@ struct VRFRejectionTests {
             let alpha = try v.alphaBytes()
             // Another vector's key.
             let other = try VRFPublicKey(hex: vs[(i + 1) % vs.count].pk)
-            #expect(other.compressedRepresentation == Data(try #require(Hex.decode(v.pk))) || other.verify(alpha, proof: proof) == nil)
+            if other.hex != v.pk { #expect(other.verify(alpha, proof: proof) == nil) }
             // The same x with the other y: a different VRF key.
             var twin = try #require(Hex.decode(v.pk))
             twin[0] ^= 0x01
@@ -244,27 +246,34 @@ struct VRFRejectionTests {
         nMinus1[31] -= 1
         let allOnes = Data(repeating: 0xFF, count: 32)
         for s in [Data(count: 32), Self.n, nPlus1, allOnes, nMinus1] {
-            #expect(y.verify(alpha, proof: try Self.proof(gamma: gamma, c16: c, s32: s)) == nil, "s \(Hex.encode(s))")
+            #expect(
+                y.verify(alpha, proof: try Self.proof(gamma: gamma, c16: c, s32: s)) == nil,
+                "s \(Hex.encode(s))")
         }
         for c in [Data(count: 16), Data(repeating: 0xFF, count: 16), Data(count: 15) + [1]] {
             #expect(y.verify(alpha, proof: try Self.proof(gamma: gamma, c16: c, s32: good[49...])) == nil)
         }
         #expect(y.verify(alpha, proof: try VRFProof(rawRepresentation: Data(count: 81))) == nil)
-        #expect(y.verify(alpha, proof: try VRFProof(rawRepresentation: Data(repeating: 0xFF, count: 81))) == nil)
+        #expect(
+            y.verify(alpha, proof: try VRFProof(rawRepresentation: Data(repeating: 0xFF, count: 81))) == nil)
     }
 
     /// With `Y = G` (sk 1) and `Gamma = H`, `s = c` makes `U = s·G − c·Y` and `V = s·H − c·Gamma` the point
     /// at infinity, which libsecp256k1 cannot represent: verification must answer nil, not trap.
-    @Test func intermediatePointsAtInfinityAreRejected() throws {
-        let v = try #require(VRFVector.ours.first { $0.desc?.hasPrefix("sk 1,") == true })
+    /// Points at infinity, which libsecp256k1 cannot represent, must make verification answer nil, not
+    /// trap. With `Y = G` (sk 1), `s = c` makes `U = s·G − c·Y` infinity; with `Y = 2G` (sk 2),
+    /// `Gamma = H` and `s = c` leave `U = −c·G` finite but make `V = s·H − c·Gamma` infinity.
+    @Test(arguments: ["sk 1,", "sk 2,"])
+    func intermediatePointsAtInfinityAreRejected(_ which: String) throws {
+        let v = try #require(VRFVector.ours.first { $0.desc?.hasPrefix(which) == true })
         let y = try VRFPublicKey(hex: v.pk)
         let alpha = try v.alphaBytes()
         let h = try #require(Hex.decode(try #require(v.h)))
         let good = try #require(Hex.decode(v.pi))
         let c = good[33..<49]
         let s = Data(count: 16) + c
-        #expect(y.verify(alpha, proof: try Self.proof(gamma: h, c16: c, s32: s)) == nil)
-        #expect(y.verify(alpha, proof: try Self.proof(gamma: good[0..<33], c16: c, s32: s)) == nil)
+        let gamma = which == "sk 1," ? good[0..<33] : h
+        #expect(y.verify(alpha, proof: try Self.proof(gamma: gamma, c16: c, s32: s)) == nil)
     }
 
     @Test func seededRandomProofsAreRejected() throws {
@@ -295,7 +304,9 @@ struct VRFRejectionTests {
         #expect(throws: ReceiptError.invalidCompressedPoint("vrf public key")) {
             try VRFPublicKey(compressedRepresentation: g)
         }
-        #expect(throws: ReceiptError.invalidSecretKey) { try VRFSecretKey(rawRepresentation: Data(count: 32)) }
+        #expect(throws: ReceiptError.invalidSecretKey) {
+            try VRFSecretKey(rawRepresentation: Data(count: 32))
+        }
         #expect(throws: ReceiptError.invalidSecretKey) { try VRFSecretKey(rawRepresentation: Self.n) }
         #expect(throws: ReceiptError.wrongLength("secret key", got: 31, want: 32)) {
             try VRFSecretKey(rawRepresentation: Data(count: 31))
@@ -332,13 +343,34 @@ struct VRFKeyTests {
         var parities: Set<UInt8> = []
         for i in 0..<16 {
             let key = SchnorrSigningKey.generate()
-            parities.insert(try VRFSecretKey(rawRepresentation: key.rawRepresentation).publicKey.compressedRepresentation[0])
+            parities.insert(
+                try VRFSecretKey(rawRepresentation: key.rawRepresentation).publicKey.compressedRepresentation[
+                    0])
             let alpha = Data((0..<i).map { UInt8($0) })
             let (proof, output) = try key.vrfProve(alpha)
             #expect(key.publicKey.vrfVerify(alpha, proof: proof) == output)
             #expect(SchnorrSigningKey.generate().publicKey.vrfVerify(alpha, proof: proof) == nil)
         }
-        #expect(parities.count == 2, "16 random keys should include both parities (fails with probability 2^-15)")
+        #expect(
+            parities.count == 2, "16 random keys should include both parities (fails with probability 2^-15)")
+    }
+
+    /// The libsecp256k1 wrappers answer nil, never trap, where the library refuses.
+    @Test func pointOperationsRefuseInsteadOfTrapping() throws {
+        let one = [UInt8](repeating: 0, count: 31) + [1]
+        let g = try #require(Point.base(one))
+        #expect(
+            g.compressed.map { Hex.encode(Data($0)) }
+                == "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+        #expect(g.subtracting(g) == nil)
+        #expect(Point.base([UInt8](repeating: 0, count: 32)) == nil)
+        #expect(Point.base(ECVRF.order) == nil)
+        #expect(Point.base(one + [0]) == nil)
+        #expect(g.multiplied(by: [UInt8](repeating: 0, count: 32)) == nil)
+        #expect(g.multiplied(by: ECVRF.order) == nil)
+        #expect(Point(compressed33: [2] + [UInt8](repeating: 0xFF, count: 32)) == nil)
+        let two = try #require(g.multiplied(by: [UInt8](repeating: 0, count: 31) + [2]))
+        #expect(two.subtracting(g)?.compressed == g.compressed)
     }
 
     /// RFC 6979 `bits2octets` reduction at its boundaries.
