@@ -27,6 +27,10 @@ public enum ReceiptError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooLarge(size: Int, limit: Int)
     /// libsecp256k1 refused an operation that should not fail (reported, never ignored).
     case libraryFailure(String)
+    /// 33 bytes are not a compressed secp256k1 point: prefix not 02/03, x not below p, or x not on the curve.
+    case invalidCompressedPoint(String)
+    /// No VRF proof exists for this key and input (probability about 2^-128 or less; specs/vrf.md §5).
+    case vrfProvingFailed(String)
 
     public var description: String {
         switch self {
@@ -43,6 +47,9 @@ public enum ReceiptError: Error, Equatable, Sendable, CustomStringConvertible {
         case .trailingBytes(let count): "\(count) unexpected bytes after the last field"
         case .tooLarge(let size, let limit): "input is \(size) bytes; the limit is \(limit)"
         case .libraryFailure(let what): "libsecp256k1 failure: \(what)"
+        case .invalidCompressedPoint(let name):
+            "field \"\(name)\": not a compressed secp256k1 point (33 bytes: 02 or 03, then an x on the curve)"
+        case .vrfProvingFailed(let why): "VRF proving failed: \(why)"
         }
     }
 }

@@ -56,6 +56,37 @@ struct ReceiptsBench: AsyncParsableCommand {
                     + "JSON parse + verify \(fmt(rate(best.json)))/s (ratio \(String(format: "%.3f", best.raw / best.json)))"
             )
         }
+        try vrfTimings(keys: keys)
+    }
+}
+
+/// ECVRF prove and verify (specs/vrf.md), one thread, µs per call (best of `rounds`).
+extension ReceiptsBench {
+    func vrfTimings(keys: [SchnorrSigningKey]) throws {
+        let alphas = (0..<256).map { TaggedHash.hash(tag: "bench/vrf", Data("\($0)".utf8)).bytes }
+        var proofs: [VRFProof] = []
+        for (i, alpha) in alphas.enumerated() {
+            proofs.append(try keys[i % keys.count].vrfProve(alpha).proof)
+        }
+        var best = (prove: Double.infinity, verify: Double.infinity)
+        for _ in 0..<rounds {
+            best.prove = min(
+                best.prove,
+                time {
+                    for (i, alpha) in alphas.enumerated() { _ = try! keys[i % keys.count].vrfProve(alpha) }
+                })
+            best.verify = min(
+                best.verify,
+                time {
+                    for (i, alpha) in alphas.enumerated() {
+                        precondition(keys[i % keys.count].publicKey.vrfVerify(alpha, proof: proofs[i]) != nil)
+                    }
+                })
+        }
+        let us = { (t: Double) in String(format: "%.1f", t / Double(alphas.count) * 1e6) }
+        print(
+            "vrf (ECVRF-SECP256K1-SHA256-TAI, 1 thread): prove \(us(best.prove)) µs | verify \(us(best.verify)) µs"
+        )
     }
 }
 
