@@ -37,6 +37,9 @@ public enum KarmaError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidSignature(String)
     /// Evidence that is well formed but does not prove the offence it claims.
     case invalidEvidence(String)
+    /// An audit draw whose VRF proof does not verify, whose probability is below the rule's
+    /// minimum, or whose `audited` flag disagrees with the draw (specs/karma.md §5.8).
+    case invalidAuditDraw(String)
     /// The node is jailed until `untilMs` and may not earn karma or validate.
     case nodeJailed(node: String, untilMs: UInt64)
     /// An unjail request from a node that is not jailed.
@@ -105,6 +108,7 @@ public enum KarmaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .offenceAlreadySlashed(let id): "offence \(id.hex) was already slashed"
         case .invalidSignature(let what): "invalid signature: \(what)"
         case .invalidEvidence(let why): "invalid evidence: \(why)"
+        case .invalidAuditDraw(let why): "invalid audit draw: \(why)"
         case .nodeJailed(let node, let until): "node \(node) is jailed until \(until) ms"
         case .notJailed(let node): "node \(node) is not jailed"
         case .jailNotExpired(let node, let until, let now):
@@ -165,6 +169,7 @@ public enum KarmaError: Error, Equatable, Sendable, CustomStringConvertible {
         case .offenceAlreadySlashed: "offenceAlreadySlashed"
         case .invalidSignature: "invalidSignature"
         case .invalidEvidence: "invalidEvidence"
+        case .invalidAuditDraw: "invalidAuditDraw"
         case .nodeJailed: "nodeJailed"
         case .notJailed: "notJailed"
         case .jailNotExpired: "jailNotExpired"

@@ -21,6 +21,8 @@ public struct CanonicalWriter: Sendable {
     public mutating func digest(_ v: Digest32) { bytes.append(v.bytes) }
     public mutating func publicKey(_ v: XOnlyPublicKey) { bytes.append(v.rawRepresentation) }
     public mutating func signature(_ v: SchnorrSignature) { bytes.append(v.rawRepresentation) }
+    /// Bytes of a fixed size known to the reader (no length prefix).
+    public mutating func fixedBytes(_ v: some DataProtocol) { bytes.append(contentsOf: v) }
 
     /// u32 length then the bytes.
     /// - Precondition: fewer than 2^32 bytes (callers bound their inputs far below this).
@@ -82,6 +84,11 @@ public struct CanonicalReader: Sendable {
 
     public mutating func signature(_ field: String) throws(ReceiptError) -> SchnorrSignature {
         try SchnorrSignature(rawRepresentation: try take(64, field), field: field)
+    }
+
+    /// Exactly `count` bytes.
+    public mutating func fixedBytes(_ count: Int, _ field: String) throws(ReceiptError) -> Data {
+        Data(try take(count, field))
     }
 
     /// u32 length then bytes, refusing lengths above `limit`.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Karma
 import Logging
 import NIOCore
 import Receipts
@@ -62,6 +63,10 @@ public func buildCore(
         }
         for reason in checker.registry.skipped { logger.warning("circuit not registered: \(reason)") }
     }
+    let auditKey: VRFSecretKey
+    do { auditKey = try VRFSecretKey(dependencies.validatorKey) } catch {
+        throw ValidatorConfig.Problem("the identity key cannot make audit draws: \(error)")
+    }
     return ValidatorCore(
         repository: dependencies.repository, karma: dependencies.karma, executor: dependencies.executor,
         proofs: dependencies.proofs, validatorKey: dependencies.validatorKey.publicKey,
@@ -70,7 +75,8 @@ public func buildCore(
         events: EventHub(
             capacity: config.connections.eventStreamCap,
             maxStreamDuration: .milliseconds(Int64(config.connections.eventStreamMaxMs))),
-        settlementParallelism: config.settlement.computeThreads, nowMs: nowMs)
+        settlementParallelism: config.settlement.computeThreads, reExecute: config.settlement.reExecute,
+        auditPPM: UInt32(clamping: config.settlement.auditPPM), auditKey: auditKey, nowMs: nowMs)
 }
 
 /// Builds the HTTP application with the settlement service attached (specs/service.md §2), its

@@ -6,7 +6,10 @@ import Testing
 /// Canonical bytes and JSON of entries and signed messages (specs/karma.md §4).
 @Suite struct EntryCodecTests {
     /// One sample of every entry type, taken from the fixture generator.
-    static let samples: [KarmaEntry] = FixtureCases.all.flatMap(\.events)
+    static let samples: [KarmaEntry] =
+        FixtureCases.all.flatMap(\.events) + [
+            Build.auditDraw(TestKeys.erin, nodes: [TestKeys.alice, TestKeys.bob])
+        ]
 
     @Test func everyEntryTypeIsCovered() {
         let types = Set(Self.samples.map(\.type))
@@ -38,8 +41,8 @@ import Testing
         var bytes = Build.inference(TestKeys.alice).canonicalBytes
         bytes[0] = 0
         #expect(throws: KarmaError.unknownEntryType("tag 0")) { try KarmaEntry(canonicalBytes: bytes) }
-        bytes[0] = 15
-        #expect(throws: KarmaError.unknownEntryType("tag 15")) { try KarmaEntry(canonicalBytes: bytes) }
+        bytes[0] = 16
+        #expect(throws: KarmaError.unknownEntryType("tag 16")) { try KarmaEntry(canonicalBytes: bytes) }
         bytes[0] = 1
         bytes[2] = 3  // version 0x0003
         #expect(throws: KarmaError.unsupportedVersion(what: "entry", got: 3, want: 2)) {

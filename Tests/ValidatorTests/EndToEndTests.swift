@@ -33,6 +33,7 @@ final class LiveHarness: @unchecked Sendable {
             identityKey: .init(hex: Hex.encode(validatorKey.rawRepresentation)),
             checkpointKey: .init(hex: String(repeating: "2a", count: 32)), logOrigin: "test.local/log",
             orchestrators: [orchestrator.publicKey.hex])
+        config.settlement.reExecute = .always
         if !circuits.isEmpty {
             let dir = directory.appendingPathComponent("circuits")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

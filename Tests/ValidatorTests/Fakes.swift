@@ -105,6 +105,10 @@ final class RecordingKarmaLedger: KarmaLedger {
         }
     }
 
+    func auditMinimumPPM(nodes: [XOnlyPublicKey]) async -> UInt32 {
+        state.withLock { AuditRule.minimumPPM(nodes: nodes, in: $0.karma) }
+    }
+
     func record(_ settlements: [JobSettlement]) async throws(ValidatorError) -> RecordOutcome {
         try state.withLock { (s) throws(ValidatorError) -> RecordOutcome in
             s.clock += 1

@@ -25,10 +25,12 @@ final class Harness: Sendable {
     /// - Parameter karmaLedger: the core's karma store instead of the recording one (`karma`
     ///   then stays empty), e.g. a `LedgerKarmaBook` for tests of the ledger views.
     ///   `executor`: instead of `FakeExecutor(models: [model])`; `computeThreads`: the settlement
-    ///   batch's parallelism (default 1, so tests see one job planned at a time).
+    ///   batch's parallelism (default 1, so tests see one job planned at a time); `reExecute`:
+    ///   the policy for unanimous jobs (default `always`, so tests see every job re-executed).
     init(
         mode: ValidatorConfig.Settlement.Mode = .reExecute, limits: ValidatorConfig.Limits = .init(),
-        karmaLedger: (any KarmaLedger)? = nil, executor: (any ShardExecutor)? = nil, computeThreads: Int = 1
+        karmaLedger: (any KarmaLedger)? = nil, executor: (any ShardExecutor)? = nil, computeThreads: Int = 1,
+        reExecute: ValidatorConfig.Settlement.ReExecute = .always, auditPPM: Int = 50_000
     ) throws {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-test")
         karma = RecordingKarmaLedger(bonded: [validatorKey.publicKey])
@@ -39,6 +41,8 @@ final class Harness: Sendable {
             orchestrators: [orchestrator.publicKey.hex])
         config.settlement.mode = mode
         config.settlement.computeThreads = computeThreads
+        config.settlement.reExecute = reExecute
+        config.settlement.auditPPM = auditPPM
         config.limits = limits
         self.config = config
         let repository = try SQLiteJobRepository(

@@ -15,15 +15,17 @@ struct GatedExecutor: ShardExecutor {
     let counters = Counters()
 
     final class Counters: Sendable {
-        let value = Mutex<(inFlight: Int, most: Int)>((0, 0))
+        let value = Mutex<(inFlight: Int, most: Int, runs: Int)>((0, 0, 0))
         func enter() {
             value.withLock {
                 $0.inFlight += 1
                 $0.most = max($0.most, $0.inFlight)
+                $0.runs += 1
             }
         }
         func leave() { value.withLock { $0.inFlight -= 1 } }
         var most: Int { value.withLock { $0.most } }
+        var runs: Int { value.withLock { $0.runs } }
     }
 
     func commitment(ofTensor bytes: Data) throws(ValidatorError) -> Digest32 {
@@ -42,10 +44,12 @@ struct GatedExecutor: ShardExecutor {
     {
         counters.enter()
         defer { counters.leave() }
-        try? await Task.sleep(for: delay)
+        if delay > .zero { try? await Task.sleep(for: delay) }
         return try await inner.execute(modelID: modelID, layers: layers, input: input)
     }
     var most: Int { counters.most }
+    /// Runs started so far.
+    var runs: Int { counters.runs }
 }
 
 /// specs/service.md §2.3: the jobs of a settlement batch are planned `computeThreads` at a time,

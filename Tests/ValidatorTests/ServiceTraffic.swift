@@ -69,6 +69,7 @@ final class ServiceTraffic: @unchecked Sendable {
             checkpointKey: .init(hex: String(repeating: "3b", count: 32)), logOrigin: "property.test/log",
             orchestrators: [orchestrator.publicKey.hex], karmaParametersFile: parametersFile,
             genesis: genesis)
+        c.settlement.reExecute = .always
         c.settlement.sweepIntervalMs = 20
         c.logLevel = "error"
         return c

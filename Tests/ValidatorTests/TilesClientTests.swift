@@ -100,6 +100,7 @@ enum IndependentTilesClient {
             identityKey: .init(hex: Hex.encode(SchnorrSigningKey.generate().rawRepresentation)),
             checkpointKey: .init(hex: String(repeating: "42", count: 32)),
             orchestrators: [SchnorrSigningKey.generate().publicKey.hex])
+        config.settlement.reExecute = .always
         config.logLevel = "error"
         config.genesis = [.init(node: node.publicKey.hex, balance: 1_000_000_000_000, bonded: 0)]
         let dependencies = try await ValidatorDependencies.open(config: config)

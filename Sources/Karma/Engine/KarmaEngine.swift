@@ -67,6 +67,7 @@ public struct KarmaEngine: Sendable {
         case .parameters(let p):
             try p.validate()
             s.parameters = p
+        case .auditDraw(let d): try applyAuditDraw(d, &s)
         }
         s.lastTimestampMs = now
         for node in entry.nodes where s.account(node).isEmpty { s.accounts[node] = nil }
@@ -187,6 +188,42 @@ public struct KarmaEngine: Sendable {
         let key = Self.claimKey(2, a.node, a.jobID, a.layerStart, a.layerEnd)
         try requireUnclaimed("redundancy", key, s)
         try credit(a.node, amount, \.redundancy, &s)
+        s.claims.insert(key)
+    }
+
+    /// §5.8: one draw per job; the probability at least the rule's minimum for the quorum in the
+    /// state before the entry; the VRF proof valid under the validator's key for the job and its
+    /// receipts; `audited` exactly what the proof's output draws. Changes no account.
+    private func applyAuditDraw(_ d: AuditDraw, _ s: inout KarmaState) throws(KarmaError) {
+        guard !d.receipts.isEmpty, d.receipts.count <= AuditDraw.maxNodes else {
+            throw .invalidAuditDraw(
+                "a draw names 1 to \(AuditDraw.maxNodes) receipts, not \(d.receipts.count)")
+        }
+        guard Set(d.receipts.map(\.node)).count == d.receipts.count else {
+            throw .invalidAuditDraw("a node appears twice in the quorum")
+        }
+        guard d.probabilityPPM <= AuditDraw.certain else {
+            throw .invalidAuditDraw("probability \(d.probabilityPPM) ppm exceeds 10^6")
+        }
+        let minimum = AuditRule.minimumPPM(nodes: d.receipts.map(\.node), in: s)
+        guard d.probabilityPPM >= minimum else {
+            throw .invalidAuditDraw(
+                "probability \(d.probabilityPPM) ppm is below the rule's minimum \(minimum) ppm for this quorum"
+            )
+        }
+        let alpha = AuditDraw.alpha(jobID: d.jobID, receipts: d.receipts)
+        guard let beta = d.validator.vrfVerify(alpha, proof: d.proof) else {
+            throw .invalidAuditDraw("the VRF proof does not verify under validator \(d.validator.hex)")
+        }
+        let drawn = AuditDraw.isAudited(beta: beta, probabilityPPM: d.probabilityPPM)
+        guard drawn == d.audited else {
+            throw .invalidAuditDraw("the draw says audited = \(drawn), the entry says \(d.audited)")
+        }
+        var w = CanonicalWriter()
+        w.u8(15)
+        w.digest(d.jobID)
+        let key = TaggedHash.hash(tag: Self.claimTag, w.bytes)
+        try requireUnclaimed("auditDraw", key, s)
         s.claims.insert(key)
     }
 

@@ -35,11 +35,14 @@ public struct JobSettlement: Equatable, Sendable {
     public var method: ValidationMethod?
     /// The assigned nodes in announcement order, each with its verdict.
     public var nodes: [(node: XOnlyPublicKey, verdict: Verdict)]
+    /// The audit draw of a unanimous job settled under the `audited` policy (§5.8), recorded
+    /// before the job's other entries.
+    public var auditDraw: AuditDraw?
 
     public init(
         jobID: Digest32, layerStart: UInt32, layerEnd: UInt32, macs: UInt64, slaMs: UInt64, truth: Digest32?,
         validator: XOnlyPublicKey, method: ValidationMethod?,
-        nodes: [(node: XOnlyPublicKey, verdict: Verdict)]
+        nodes: [(node: XOnlyPublicKey, verdict: Verdict)], auditDraw: AuditDraw? = nil
     ) {
         self.jobID = jobID
         self.layerStart = layerStart
@@ -50,6 +53,7 @@ public struct JobSettlement: Equatable, Sendable {
         self.validator = validator
         self.method = method
         self.nodes = nodes
+        self.auditDraw = auditDraw
     }
 
     public static func == (a: JobSettlement, b: JobSettlement) -> Bool {
@@ -57,6 +61,7 @@ public struct JobSettlement: Equatable, Sendable {
             && a.slaMs == b.slaMs && a.truth == b.truth && a.validator == b.validator && a.method == b.method
             && a.nodes.count == b.nodes.count
             && zip(a.nodes, b.nodes).allSatisfy { $0.node == $1.node && $0.verdict == $1.verdict }
+            && a.auditDraw == b.auditDraw
     }
 }
 
@@ -126,6 +131,9 @@ extension KarmaEngine {
     {
         var plan = KarmaPlan(state: state)
         for job in settlements {
+            if let draw = job.auditDraw {
+                try stage(KarmaEntry(timestampMs: t, body: .auditDraw(draw)), job: job.jobID, into: &plan)
+            }
             let agreed = job.nodes.filter {
                 if case .agreed = $0.verdict { return true }
                 return false

@@ -270,3 +270,95 @@ public struct GenesisAllocation: Equatable, Sendable {
         self.bonded = bonded
     }
 }
+
+/// The validator's verifiable audit draw for one job whose assigned nodes all reported the same
+/// output (specs/karma.md §5.8): an ECVRF proof (specs/vrf.md) under the validator's key over the
+/// job and its receipts, whose output decides — with probability `probabilityPPM` / 10^6 — whether
+/// the job was re-executed. Anyone can recompute the draw; the validator can neither skip nor pick
+/// an audit, and the nodes cannot predict one before they submit.
+///
+/// Canonical fields: `validator` 32, `jobID` 32, u32 count (1 … ``maxNodes``), count × (node 32,
+/// receiptDigest 32), `probabilityPPM` u32 (≤ 10^6), `proof` 81, `audited` u8 (0 or 1).
+public struct AuditDraw: Equatable, Sendable {
+    /// One assigned node and the digest of its signed receipt.
+    public struct QuorumReceipt: Equatable, Sendable {
+        public var node: XOnlyPublicKey
+        public var receiptDigest: Digest32
+
+        public init(node: XOnlyPublicKey, receiptDigest: Digest32) {
+            self.node = node
+            self.receiptDigest = receiptDigest
+        }
+    }
+
+    /// Largest quorum a draw names.
+    public static let maxNodes = 16
+    /// `probabilityPPM` of a draw that always audits.
+    public static let certain: UInt32 = 1_000_000
+    /// The VRF input's domain tag.
+    public static let alphaTag = "mesh/audit-draw/v1"
+
+    public var validator: XOnlyPublicKey
+    public var jobID: Digest32
+    /// The assigned nodes in announcement order, each with its receipt's digest.
+    public var receipts: [QuorumReceipt]
+    /// The audit probability in parts per million.
+    public var probabilityPPM: UInt32
+    public var proof: VRFProof
+    public var audited: Bool
+
+    public init(
+        validator: XOnlyPublicKey, jobID: Digest32, receipts: [QuorumReceipt], probabilityPPM: UInt32,
+        proof: VRFProof, audited: Bool
+    ) {
+        self.validator = validator
+        self.jobID = jobID
+        self.receipts = receipts
+        self.probabilityPPM = probabilityPPM
+        self.proof = proof
+        self.audited = audited
+    }
+
+    /// The VRF input: UTF-8 `"mesh/audit-draw/v1"` ‖ jobID ‖ (node ‖ receiptDigest) per receipt.
+    public static func alpha(jobID: Digest32, receipts: [QuorumReceipt]) -> Data {
+        var out = Data(alphaTag.utf8)
+        out.append(jobID.bytes)
+        for r in receipts {
+            out.append(r.node.rawRepresentation)
+            out.append(r.receiptDigest.bytes)
+        }
+        return out
+    }
+
+    /// Whether the VRF output `beta` audits at `probabilityPPM`: its first 8 bytes, big-endian,
+    /// are below `⌊probabilityPPM · 2^64 / 10^6⌋` (exact in 128 bits; 10^6 ppm always audits,
+    /// 0 never).
+    public static func isAudited(beta: Digest32, probabilityPPM: UInt32) -> Bool {
+        let draw = beta.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let threshold = (UInt128(probabilityPPM) << 64) / 1_000_000
+        return UInt128(draw) < threshold
+    }
+}
+
+/// The minimum audit probability the rules require for a quorum (specs/karma.md §5.8): protocol
+/// constants of karma rules version 2. A validator may audit more often, never less.
+public enum AuditRule {
+    /// Every unanimous job: 5%.
+    public static let floorPPM: UInt32 = 50_000
+    /// A quorum with a node that has earned less than `seasonedInference` µK of inference: 25%.
+    public static let newNodePPM: UInt32 = 250_000
+    public static let seasonedInference: UInt64 = 1_000_000
+    /// A quorum with a node that has ever been slashed (an offence record in the state): 50%.
+    public static let offenderPPM: UInt32 = 500_000
+
+    /// The largest of the rates that apply to any of `nodes` in `state`.
+    public static func minimumPPM(nodes: [XOnlyPublicKey], in state: KarmaState) -> UInt32 {
+        var p = floorPPM
+        let offenders = Set(state.offences.values.map(\.node))
+        for node in nodes {
+            if offenders.contains(node) { p = max(p, offenderPPM) }
+            if state.account(node).scores.inference < seasonedInference { p = max(p, newNodePPM) }
+        }
+        return p
+    }
+}

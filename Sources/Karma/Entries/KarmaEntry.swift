@@ -56,6 +56,8 @@ public struct KarmaEntry: Equatable, Sendable {
         case model(ModelRegistration)
         /// The parameters in force from this entry on (§3).
         case parameters(KarmaParameters)
+        /// The validator's verifiable audit draw for a unanimous job (§5.8).
+        case auditDraw(AuditDraw)
     }
 
     /// Entry type tags (the first canonical byte) and JSON names.
@@ -74,6 +76,7 @@ public struct KarmaEntry: Equatable, Sendable {
         case genesis = 12
         case model = 13
         case parameters = 14
+        case auditDraw = 15
 
         public var description: String {
             switch self {
@@ -91,6 +94,7 @@ public struct KarmaEntry: Equatable, Sendable {
             case .genesis: "genesis"
             case .model: "model"
             case .parameters: "parameters"
+            case .auditDraw: "auditDraw"
             }
         }
     }
@@ -111,6 +115,7 @@ public struct KarmaEntry: Equatable, Sendable {
         case .genesis: .genesis
         case .model: .model
         case .parameters: .parameters
+        case .auditDraw: .auditDraw
         }
     }
 
@@ -129,6 +134,7 @@ public struct KarmaEntry: Equatable, Sendable {
         case .jail(let j): j.node
         case .genesis(let g): g.first?.node ?? Self.noNode
         case .model, .parameters: Self.noNode
+        case .auditDraw(let d): d.validator
         }
     }
 
@@ -239,6 +245,17 @@ extension KarmaEntry {
             w.u64(m.payloadBytes)
         case .parameters(let p):
             p.encode(to: &w)
+        case .auditDraw(let d):
+            w.publicKey(d.validator)
+            w.digest(d.jobID)
+            w.u32(UInt32(clamping: d.receipts.count))
+            for r in d.receipts {
+                w.publicKey(r.node)
+                w.digest(r.receiptDigest)
+            }
+            w.u32(d.probabilityPPM)
+            w.fixedBytes(d.proof.rawRepresentation)
+            w.bool(d.audited)
         }
     }
 
@@ -353,6 +370,29 @@ extension KarmaEntry {
                     chunkSize: try r.readU32("chunkSize"), payloadBytes: try r.readU64("payloadBytes")))
         case .parameters:
             body = .parameters(try KarmaParameters(from: &r))
+        case .auditDraw:
+            let validator = try r.readPublicKey("validator")
+            let job = try r.readDigest("jobID")
+            let n = try r.readCount("receipts", limit: AuditDraw.maxNodes)
+            var receipts: [AuditDraw.QuorumReceipt] = []
+            for _ in 0..<n {
+                receipts.append(
+                    AuditDraw.QuorumReceipt(
+                        node: try r.readPublicKey("receipts.node"),
+                        receiptDigest: try r.readDigest("receipts.receiptDigest")))
+            }
+            let ppm = try r.readU32("probabilityPPM")
+            let proof: VRFProof
+            let audited: Bool
+            do {
+                proof = try VRFProof(
+                    rawRepresentation: try r.fixedBytes(VRFProof.byteCount, "proof"), field: "proof")
+                audited = try r.bool("audited")
+            } catch { throw KarmaError(error) }
+            body = .auditDraw(
+                AuditDraw(
+                    validator: validator, jobID: job, receipts: receipts, probabilityPPM: ppm, proof: proof,
+                    audited: audited))
         }
         try r.finishKarma()
     }
@@ -442,6 +482,18 @@ extension KarmaEntry {
             m["payloadBytes"] = KarmaJSON.u64(x.payloadBytes)
         case .parameters(let p):
             m["parameters"] = p.jsonObject()
+        case .auditDraw(let d):
+            m["validator"] = KarmaJSON.hex(d.validator)
+            m["jobID"] = KarmaJSON.hex(d.jobID)
+            m["receipts"] = .array(
+                d.receipts.map {
+                    .object([
+                        "node": KarmaJSON.hex($0.node), "receiptDigest": KarmaJSON.hex($0.receiptDigest),
+                    ])
+                })
+            m["probabilityPPM"] = KarmaJSON.number(d.probabilityPPM)
+            m["proof"] = .string(d.proof.hex)
+            m["audited"] = .bool(d.audited)
         }
         return .object(m)
     }
@@ -572,6 +624,32 @@ extension KarmaEntry {
                     payloadBytes: try r.u64("payloadBytes")))
         case .parameters:
             body = .parameters(try KarmaParameters(jsonObject: try r.value("parameters")))
+        case .auditDraw:
+            let validator = try r.publicKey("validator")
+            let job = try r.digest("jobID")
+            let items = try r.array("receipts")
+            guard items.count <= AuditDraw.maxNodes else {
+                throw .tooManyItems("receipts", got: items.count, limit: AuditDraw.maxNodes)
+            }
+            var receipts: [AuditDraw.QuorumReceipt] = []
+            for item in items {
+                var a = try KarmaObjectReader(item, what: "receipts[]")
+                receipts.append(
+                    AuditDraw.QuorumReceipt(
+                        node: try a.publicKey("node"), receiptDigest: try a.digest("receiptDigest")))
+                try a.finish()
+            }
+            let ppm = UInt32(try r.number("probabilityPPM", max: UInt64(UInt32.max)))
+            let proof: VRFProof
+            let proofHex = try r.string("proof")
+            do { proof = try VRFProof(hex: proofHex, field: "proof") } catch { throw KarmaError(error) }
+            guard case .bool(let audited) = try r.value("audited") else {
+                throw .invalidField("audited", reason: "must be true or false")
+            }
+            body = .auditDraw(
+                AuditDraw(
+                    validator: validator, jobID: job, receipts: receipts, probabilityPPM: ppm, proof: proof,
+                    audited: audited))
         }
         try r.finish()
     }

@@ -578,6 +578,10 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// the checkpoint whose `karma-state` line commits to that state (specs/ledger.md §10.3);
     /// `nil` when the node has no (non-empty) account. State and size are read as in
     /// ``checkpoint()``.
+    public func auditMinimumPPM(nodes: [XOnlyPublicKey]) async -> UInt32 {
+        AuditRule.minimumPPM(nodes: nodes, in: state)
+    }
+
     public func balanceProof(of node: XOnlyPublicKey) async throws(ValidatorError) -> BalanceProofDocument? {
         for _ in 0..<Self.signingAttempts {
             let state = self.state

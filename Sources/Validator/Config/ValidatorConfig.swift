@@ -1,4 +1,5 @@
 import Foundation
+import Karma
 import Ledger
 import Logging
 import NIOCore
@@ -107,22 +108,40 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         /// Threads for re-execution and proof checks: the bound on concurrent kernel runs
         /// (`ComputePool`; default one per core less one, at least 1).
         public var computeThreads: Int
+        /// When a job whose assigned nodes all reported the same output is re-executed
+        /// (specs/service.md §4.1): `always`, never (`on-dispute`), or when the verifiable audit
+        /// draw says so (`audited`, the default).
+        public var reExecute: ReExecute
+        /// `audited`: the audit probability in parts per million the operator asks for; the rules'
+        /// minimum for the quorum (specs/karma.md §5.8) applies when it is higher.
+        public var auditPPM: Int
 
         public enum Mode: String, Codable, Sendable {
             case reExecute = "re-execute"
             case verifyProofs = "verify-proofs"
         }
 
+        public enum ReExecute: String, Codable, Sendable {
+            case always
+            case onDispute = "on-dispute"
+            case audited
+        }
+
         public init(
             mode: Mode = .reExecute, sweepIntervalMs: Int = 200,
-            computeThreads: Int = ComputePool.defaultThreads
+            computeThreads: Int = ComputePool.defaultThreads, reExecute: ReExecute = .audited,
+            auditPPM: Int = Int(AuditRule.floorPPM)
         ) {
             self.mode = mode
             self.sweepIntervalMs = sweepIntervalMs
             self.computeThreads = computeThreads
+            self.reExecute = reExecute
+            self.auditPPM = auditPPM
         }
 
-        private enum CodingKeys: String, CodingKey { case mode, sweepIntervalMs, computeThreads }
+        private enum CodingKeys: String, CodingKey {
+            case mode, sweepIntervalMs, computeThreads, reExecute, auditPPM
+        }
 
         /// Decodes with the defaults for members that are absent.
         public init(from decoder: any Decoder) throws {
@@ -131,6 +150,8 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             mode = try c.value(.mode, or: d.mode)
             sweepIntervalMs = try c.value(.sweepIntervalMs, or: d.sweepIntervalMs)
             computeThreads = try c.value(.computeThreads, or: d.computeThreads)
+            reExecute = try c.value(.reExecute, or: d.reExecute)
+            auditPPM = try c.value(.auditPPM, or: d.auditPPM)
         }
     }
 
@@ -418,6 +439,11 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
                 "connections.eventStreamMaxMs = \(connections.eventStreamMaxMs) is outside 1 s – 1 h")
         }
         _ = try level()
+        guard (Int(AuditRule.floorPPM)...Int(AuditDraw.certain)).contains(settlement.auditPPM) else {
+            throw Problem(
+                "settlement.auditPPM = \(settlement.auditPPM) is outside \(AuditRule.floorPPM)–1000000 "
+                    + "(the rules' floor to always)")
+        }
         guard (1...256).contains(settlement.computeThreads) else {
             throw Problem("settlement.computeThreads = \(settlement.computeThreads) is outside 1–256")
         }

@@ -201,6 +201,10 @@ public protocol KarmaLedger: Sendable {
     ///   appended), `.storage` when the append fails.
     func record(_ settlements: [JobSettlement]) async throws(ValidatorError) -> RecordOutcome
 
+    /// The rules' minimum audit probability (ppm) for a quorum of `nodes` in the current karma
+    /// state (specs/karma.md §5.8).
+    func auditMinimumPPM(nodes: [XOnlyPublicKey]) async -> UInt32
+
     /// Parses, verifies and records a node-signed request (heartbeat, seeding receipt, bond,
     /// unbond, withdraw) given as its JSON body.
     func submit(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError) -> [RecordedEntry]

@@ -16,6 +16,12 @@ struct Settler: Sendable {
     let karma: any KarmaLedger
     let validatorKey: XOnlyPublicKey
     let mode: ValidatorConfig.Settlement.Mode
+    /// When a unanimous job is re-executed (specs/service.md §4.1).
+    var policy: ValidatorConfig.Settlement.ReExecute = .always
+    /// `audited`: the operator's audit probability (ppm); the rules' minimum applies when higher.
+    var auditPPM: UInt32 = AuditRule.floorPPM
+    /// `audited`: the validator's key for the verifiable draw (nil: every unanimous job is audited).
+    var auditKey: VRFSecretKey?
     /// Jobs of one batch planned at once (re-executions and proof checks in flight together).
     var parallelism = 1
     let metrics: ValidatorMetrics
@@ -29,12 +35,15 @@ struct Settler: Sendable {
     enum Truth {
         case reExecuted(ShardExecution)
         case proven(output: Digest32, by: XOnlyPublicKey, multiplyAccumulates: UInt64)
+        /// Every assigned node reported this output and the policy accepts it without re-execution.
+        case consensus(output: Digest32, multiplyAccumulates: UInt64)
         case unavailable(String)
 
         var output: Digest32? {
             switch self {
             case .reExecuted(let e): e.commitment
             case .proven(let output, _, _): output
+            case .consensus(let output, _): output
             case .unavailable: nil
             }
         }
@@ -42,6 +51,7 @@ struct Settler: Sendable {
             switch self {
             case .reExecuted: "re-execution"
             case .proven: "proof"
+            case .consensus: "consensus"
             case .unavailable: "none"
             }
         }
@@ -56,6 +66,10 @@ struct Settler: Sendable {
         var judgement: Judge.Judgement
         var settlement: JobSettlement
         var notes: [String]
+        /// Every assigned node with its first receipt's digest, in announcement order, when all of
+        /// them reported one and the same output (the quorum an audit draw names).
+        var unanimous: [AuditDraw.QuorumReceipt]?
+        var draw: AuditDraw?
     }
 
     /// Settles `id` unless it is already final. Returns the settlement when this call made it.
@@ -82,7 +96,8 @@ struct Settler: Sendable {
         {
             frozen.append((id, readyAt))
         }
-        let plans = try await planConcurrently(frozen)
+        var plans = try await planConcurrently(frozen)
+        if policy == .audited { plans = try await drawAudits(plans) }
         guard !plans.isEmpty else { return [:] }
 
         var recorded: [RecordedEntry] = []
@@ -136,7 +151,10 @@ struct Settler: Sendable {
                 correlated: entries.contains { $0.offence == OffenceKind.correlation.description },
                 outcomes: outcomes, offences: offences,
                 entries: entries,
-                settledAtMs: nowMs(), latencyMicros: latency.map { UInt64(max(0, $0 / .microseconds(1))) })
+                settledAtMs: nowMs(), latencyMicros: latency.map { UInt64(max(0, $0 / .microseconds(1))) },
+                audit: plan.draw.map {
+                    .init(probabilityPPM: $0.probabilityPPM, audited: $0.audited, proof: $0.proof.hex)
+                })
             let final: JobStatus = plan.judgement.isClean && plan.truth.output != nil ? .settled : .disputed
             updates.append((plan.id, final, record))
             results[plan.id] = record
@@ -168,7 +186,9 @@ struct Settler: Sendable {
         if parallelism <= 1 || jobs.count <= 1 {
             var plans: [Plan] = []
             for (id, readyAt) in jobs {
-                if let plan = try await plan(id, readyAt: readyAt) { plans.append(plan) }
+                if let plan = try await plan(id, readyAt: readyAt, consensus: policy != .always) {
+                    plans.append(plan)
+                }
             }
             return plans
         }
@@ -180,7 +200,12 @@ struct Settler: Sendable {
                 next += 1
                 group.addTask {
                     do throws(ValidatorError) {
-                        return (i, .success(try await self.plan(jobs[i].0, readyAt: jobs[i].1)))
+                        return (
+                            i,
+                            .success(
+                                try await self.plan(
+                                    jobs[i].0, readyAt: jobs[i].1, consensus: self.policy != .always))
+                        )
                     } catch {
                         return (i, .failure(error))
                     }
@@ -203,8 +228,83 @@ struct Settler: Sendable {
         return plans
     }
 
+    /// The `audited` policy's draws, in batch order (specs/service.md §4.1, specs/karma.md §5.8):
+    /// for each job planned by consensus, the probability is the operator's or the rules' minimum
+    /// for the quorum — in the karma state, raised to the offender rate for a node slashed by an
+    /// earlier job of this batch — and the validator's VRF over the job and its receipts decides;
+    /// an audited job is planned again, by re-execution. The draw goes into the job's entries.
+    private func drawAudits(_ plans: [Plan]) async throws(ValidatorError) -> [Plan] {
+        var offenders = Set<XOnlyPublicKey>()
+        var out: [Plan] = []
+        for var plan in plans {
+            if case .consensus = plan.truth, let quorum = plan.unanimous {
+                let nodes = quorum.map(\.node)
+                var minimum = await karma.auditMinimumPPM(nodes: nodes)
+                if nodes.contains(where: offenders.contains) { minimum = max(minimum, AuditRule.offenderPPM) }
+                let ppm = max(auditPPM, minimum)
+                let draw: AuditDraw
+                if let auditKey {
+                    let proof: VRFProof
+                    let beta: Digest32
+                    do {
+                        (proof, beta) = try auditKey.prove(AuditDraw.alpha(jobID: plan.id, receipts: quorum))
+                    } catch {
+                        throw .internalFailure("the audit draw could not be made: \(error)")
+                    }
+                    draw = AuditDraw(
+                        validator: validatorKey, jobID: plan.id, receipts: quorum, probabilityPPM: ppm,
+                        proof: proof,
+                        audited: AuditDraw.isAudited(beta: beta, probabilityPPM: ppm))
+                } else {
+                    throw .internalFailure("the audited policy needs the validator's key")
+                }
+                if draw.audited {
+                    guard let audited = try await self.plan(plan.id, readyAt: plan.readyAt, consensus: false)
+                    else {
+                        continue
+                    }
+                    plan = audited
+                    plan.notes.append("audited: drawn at \(ppm) ppm, re-executed")
+                } else {
+                    plan.notes.append("accepted by consensus: audit not drawn at \(ppm) ppm")
+                }
+                plan.draw = draw
+                plan.settlement.auditDraw = draw
+            }
+            for (node, outcome) in plan.judgement.outcomes where Self.offence(outcome) != nil {
+                offenders.insert(node)
+            }
+            out.append(plan)
+        }
+        return out
+    }
+
+    /// Every assigned node with its first receipt, when all reported exactly one output, the same.
+    static func unanimous(
+        _ nodes: [XOnlyPublicKey], claims: [XOnlyPublicKey: Judge.Claim],
+        byNode: [XOnlyPublicKey: [StoredReceipt]]
+    ) -> (output: Digest32, quorum: [AuditDraw.QuorumReceipt])? {
+        var output: Digest32?
+        var quorum: [AuditDraw.QuorumReceipt] = []
+        for node in nodes {
+            guard let claim = claims[node], claim.outputs.count == 1, !claim.invalidProof,
+                let first = byNode[node]?.first
+            else { return nil }
+            if let output, output != claim.outputs[0] { return nil }
+            output = claim.outputs[0]
+            quorum.append(AuditDraw.QuorumReceipt(node: node, receiptDigest: first.digest))
+        }
+        guard let output, !quorum.isEmpty else { return nil }
+        return (output, quorum)
+    }
+
     /// Establishes the truth for one frozen job and judges it (no writes).
-    private func plan(_ id: Digest32, readyAt: ContinuousClock.Instant?) async throws(ValidatorError) -> Plan?
+    ///
+    /// - Parameter consensus: whether a unanimous quorum may be accepted without re-execution
+    ///   (the policy is not `always`; an audit plans with `false`).
+    private func plan(_ id: Digest32, readyAt: ContinuousClock.Instant?, consensus: Bool)
+        async throws(ValidatorError)
+        -> Plan?
     {
         guard let job = try await repository.job(id) else { return nil }
         let a = job.announcement
@@ -258,6 +358,17 @@ struct Settler: Sendable {
                 }
             }
         }
+        let agreement = Self.unanimous(a.nodes, claims: claims, byNode: byNode)
+        if truth == nil, consensus, let agreement {
+            // The shard's size is the validator's own count, never a node's claim; when it cannot be
+            // counted the job takes the safe path below (re-execution).
+            if let input,
+                let macs = try? executor.multiplyAccumulates(
+                    modelID: a.modelID, layers: a.layers, input: input)
+            {
+                truth = .consensus(output: agreement.output, multiplyAccumulates: macs)
+            }
+        }
         if truth == nil {
             if let input {
                 if executor.canExecute(modelID: a.modelID, layers: a.layers) {
@@ -286,7 +397,7 @@ struct Settler: Sendable {
 
         return Plan(
             id: id, readyAt: readyAt, claims: claims, truth: established, judgement: judgement,
-            settlement: settlement, notes: proofNotes)
+            settlement: settlement, notes: proofNotes, unanimous: agreement?.quorum)
     }
 
     private static func reason(_ truth: Truth) -> String {
@@ -329,6 +440,7 @@ struct Settler: Sendable {
             switch truth {
             case .reExecuted(let e): e.multiplyAccumulates
             case .proven(_, _, let m): m
+            case .consensus(_, let m): m
             case .unavailable: 0
             }
         var nodes: [(node: XOnlyPublicKey, verdict: JobSettlement.Verdict)] = []
@@ -377,7 +489,7 @@ struct Settler: Sendable {
         switch truth {
         case .reExecuted: method = .reexecution
         case .proven: method = .proof
-        case .unavailable: method = nil
+        case .consensus, .unavailable: method = nil
         }
         return JobSettlement(
             jobID: a.jobID, layerStart: a.layers.lowerBound, layerEnd: a.layers.upperBound, macs: macs,

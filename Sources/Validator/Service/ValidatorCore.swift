@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Karma
 import Logging
 import Receipts
 import Synchronization
@@ -37,6 +38,8 @@ public final class ValidatorCore: Sendable {
     static let maxSettlementBatch = 256
 
     /// - Parameters:
+    ///   - reExecute, auditPPM, auditKey: the settlement policy for unanimous jobs and, for
+    ///     `audited`, the operator's probability and the key of the verifiable draw (§4.1).
     ///   - settlementParallelism: jobs of a settlement batch planned at once (the compute pool
     ///     bounds the kernel runs among them; specs/service.md §2.3).
     ///   - nowMs: wall clock in Unix milliseconds (injectable for tests of deadlines).
@@ -45,6 +48,8 @@ public final class ValidatorCore: Sendable {
         proofs: any ProofChecker, validatorKey: XOnlyPublicKey, orchestrators: Set<XOnlyPublicKey>,
         mode: ValidatorConfig.Settlement.Mode, metrics: ValidatorMetrics, logger: Logger,
         events: EventHub = EventHub(), settlementParallelism: Int = 1,
+        reExecute: ValidatorConfig.Settlement.ReExecute = .always, auditPPM: UInt32 = AuditRule.floorPPM,
+        auditKey: VRFSecretKey? = nil,
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) {
         self.events = events
@@ -60,8 +65,9 @@ public final class ValidatorCore: Sendable {
         settler = Settler(
             repository: repository, executor: executor, proofs: proofs, karma: karma,
             validatorKey: validatorKey,
-            mode: mode, parallelism: max(1, settlementParallelism), metrics: metrics, logger: logger,
-            events: events, nowMs: nowMs)
+            mode: mode, policy: reExecute, auditPPM: auditPPM, auditKey: auditKey,
+            parallelism: max(1, settlementParallelism), metrics: metrics, logger: logger, events: events,
+            nowMs: nowMs)
         (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 

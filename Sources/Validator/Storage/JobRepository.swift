@@ -92,9 +92,20 @@ public struct SettlementRecord: Codable, Sendable, Equatable {
         public var ledgerIndex: UInt64?
     }
 
+    /// The verifiable audit draw of a unanimous job under the `audited` policy (specs/service.md
+    /// §4.1, specs/karma.md §5.8).
+    public struct AuditRecord: Codable, Sendable, Equatable {
+        /// The audit probability, parts per million.
+        public var probabilityPPM: UInt32
+        /// Whether the draw audited the job (it was then re-executed).
+        public var audited: Bool
+        /// The 81-byte ECVRF proof (hex), checkable with the validator's key.
+        public var proof: String
+    }
+
     /// The established output commitment (hex), or nil when it could not be established.
     public var truth: String?
-    /// `re-execution`, `proof` or `none`.
+    /// `re-execution`, `proof`, `consensus` (every node agreed and no audit was drawn) or `none`.
     public var method: String
     /// Why the truth is missing, or what the proof check said.
     public var note: String?
@@ -109,6 +120,8 @@ public struct SettlementRecord: Codable, Sendable, Equatable {
     /// Time from the job becoming ready (all receipts in, or deadline) to the verdict being
     /// recorded, in microseconds; nil when settled during crash recovery.
     public var latencyMicros: UInt64?
+    /// The audit draw, for unanimous jobs under the `audited` policy.
+    public var audit: AuditRecord? = nil
 }
 
 /// Durable storage of jobs and receipts. Every mutating call returns only after the change is

@@ -104,6 +104,26 @@ enum Build {
                 ValidationAccrual(validator: key.publicKey, jobID: job, method: method, macs: macs)))
     }
 
+    /// A genuine audit draw by `validator` over `nodes` (receipt digests `0x21`, `0x22`, …) at
+    /// `ppm`, its `audited` flag what the VRF decides unless `flip`.
+    static func auditDraw(
+        _ validator: SchnorrSigningKey, nodes: [SchnorrSigningKey], job: Digest32 = digest(0x11),
+        ppm: UInt32 = AuditRule.newNodePPM, flip: Bool = false, at t: UInt64 = t0
+    ) -> KarmaEntry {
+        let receipts = nodes.enumerated().map {
+            AuditDraw.QuorumReceipt(node: $1.publicKey, receiptDigest: digest(0x21 + UInt8($0)))
+        }
+        let (proof, beta) = try! validator.vrfProve(AuditDraw.alpha(jobID: job, receipts: receipts))
+        let audited = AuditDraw.isAudited(beta: beta, probabilityPPM: ppm) != flip
+        return KarmaEntry(
+            timestampMs: t,
+            body: .auditDraw(
+                AuditDraw(
+                    validator: validator.publicKey, jobID: job, receipts: receipts, probabilityPPM: ppm,
+                    proof: proof,
+                    audited: audited)))
+    }
+
     /// The fixtures' model package: ten chunks of 4 MiB except the last, 1,000,000 bytes; chunk
     /// `i` hashes to 32 bytes of `0x60 + i`.
     static let modelID = digest(0x4D)

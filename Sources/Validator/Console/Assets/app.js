@@ -284,7 +284,7 @@ async function job(id) {
         truth ? (r.outputCommitment === truth ? h("span", { class: "pos" }, "yes") : h("span", { class: "neg" }, "no")) : "—",
         r.hasProof ? "attached" : "—", time(r.receivedAtMs)]))),
     h("section", {}, h("h2", {}, "Verdict"), s ? dl([
-      ["Established by", s.method === "re-execution" ? "re-execution on the deterministic kernel" : s.method === "proof" ? "a verified succinct proof" : "nothing (truth unavailable)"],
+      ["Established by", s.method === "re-execution" ? "re-execution on the deterministic kernel" : s.method === "proof" ? "a verified succinct proof" : s.method === "consensus" ? "consensus of every assigned node (no audit drawn)" : "nothing (truth unavailable)"],
       ["True output", truth ? h("code", {}, truth) : "—"],
       ["Majority", h("span", {}, s.majority ? h("code", {}, s.majority) : "none", s.majorityOverruled ? " — overruled by the established output" : "")],
       ["Outcomes", h("ul", {}, s.outcomes.map((o) => h("li", {}, nodeLink(o.node), `: ${o.outcome}`)))],

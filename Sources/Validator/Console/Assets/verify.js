@@ -230,7 +230,7 @@ export async function verifyInclusion(index, data, proofDoc, checkpoint, claimed
 }
 
 const entryTypes = ["", "inference", "redundancy", "validation", "seeding", "uptime", "bond", "unbond",
-  "withdraw", "slash", "jail", "unjail", "genesis", "model", "parameters"];
+  "withdraw", "slash", "jail", "unjail", "genesis", "model", "parameters", "auditDraw"];
 
 /** Why the entry bytes' header disagrees with what the server claims, or null. */
 export function checkEntryHeader(data, claimed) {
