@@ -1,16 +1,75 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Groth16
 
-/// circom/snarkjs binary files (specs/groth16.md §12): real `.r1cs` and `.wtns` are read, the
-/// witness satisfies the system, snarkjs's own key and proof agree with what we read, a setup from
-/// a prepared `.ptau` written from known secrets equals the setup from those secrets point for
-/// point and proves, our files round-trip, and hostile files are refused with typed errors.
+/// circom/snarkjs binary files (specs/groth16.md §12). The suite writes its own files: circom's
+/// `Multiplier(n)` built with `ConstraintSystemBuilder` and written in circom's `.r1cs` layout with
+/// its `.wtns` (`GeneratedMultiplier`), and a prepared `.ptau` from known secrets. They are read
+/// back and satisfied, a setup from the ceremony equals the setup from its secrets point for
+/// point and proves, our files round-trip, and hostile edits of them are refused with typed
+/// errors. snarkjs's own files (a real circom system and witness, snarkjs's key and proof) are not
+/// shipped: the interop tests that read them run when `RealCircomFiles` finds them.
 @Suite("Groth16: circom .r1cs / .wtns and snarkjs .ptau")
 struct CircomTests {
-    static func bytes(_ path: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: groth16Fixtures.appendingPathComponent("circom/\(path)")))
+    /// snarkjs's earlier Groth16 test circuit, rebuilt: Multiplier(100) with private inputs a = 2,
+    /// b = 3 and the public output only; 103 wires, 100 constraints, 102 QAP rows (domain 2^7).
+    /// Made once per test process.
+    static let multiplier100: Result<GeneratedMultiplier, Groth16Error> = Result {
+        () throws(Groth16Error) -> GeneratedMultiplier in
+        try GeneratedMultiplier(n: 100, a: Fr(2), b: Fr(3), publicA: false)
+    }
+
+    /// snarkjs's current one, rebuilt: Multiplier(1000) with public input a = 11, private b = 2;
+    /// 1003 wires, 1000 constraints, 1003 QAP rows (domain 2^10). Made once per test process.
+    static let multiplier1000: Result<GeneratedMultiplier, Groth16Error> = Result {
+        () throws(Groth16Error) -> GeneratedMultiplier in
+        try GeneratedMultiplier(n: 1000, a: Fr(11), b: Fr(2), publicA: true)
+    }
+
+    /// `r1cs` as circom writes a `.r1cs` (specs/groth16.md §12.2), where our writer
+    /// (`CircomR1CS.fileBytes`) differs: sections in circom's order, constraints (2), header (1),
+    /// wire-to-label map (3); circom's `nPrvIn` and `nLabels` in the header; wire i labelled i (as
+    /// circom labels Multiplier(n)); and the terms of each side in circom's order, which is the
+    /// order of the wires' little-endian bytes (so wire 256 comes before wire 3), as circom 2 wrote
+    /// snarkjs's Multiplier(1000), where our writer sorts them by wire.
+    static func circomLayout(
+        _ r1cs: R1CS, publicOutputCount: Int, privateInputCount: Int, labelCount: UInt64
+    ) -> [UInt8] {
+        var w = BinaryFileWriter(magic: "r1cs", version: 1, sectionCount: 3)
+        w.section(2) { s in
+            for k in r1cs.constraints {
+                for lc in [k.a, k.b, k.c] {
+                    s.u32(UInt32(lc.terms.count))
+                    let terms = lc.terms.sorted {
+                        UInt32($0.variable).byteSwapped < UInt32($1.variable).byteSwapped
+                    }
+                    for t in terms {
+                        s.u32(UInt32(t.variable))
+                        s.limbs(t.coefficient.canonical)
+                    }
+                }
+            }
+        }
+        w.section(1) { h in
+            h.scalarFieldPrime()
+            h.u32(UInt32(r1cs.variableCount))
+            h.u32(UInt32(publicOutputCount))
+            h.u32(UInt32(r1cs.publicCount - publicOutputCount))
+            h.u32(UInt32(privateInputCount))
+            h.u64(labelCount)
+            h.u32(UInt32(r1cs.constraints.count))
+        }
+        w.section(3) { s in for wire in 0..<r1cs.variableCount { s.u64(UInt64(wire)) } }
+        return w.bytes
+    }
+
+    /// The first offset at which `a` and `b` differ (the shorter length when one is a prefix of
+    /// the other), nil when they are equal: compares large files without printing them.
+    static func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int? {
+        for i in 0..<min(a.count, b.count) where a[i] != b[i] { return i }
+        return a.count == b.count ? nil : min(a.count, b.count)
     }
 
     /// The secrets of the test ceremony: **public** (seed 2024), so that a setup from the
@@ -152,10 +211,14 @@ struct CircomTests {
         return cuts.filter { $0 >= 0 && $0 < b.count }.sorted()
     }
 
-    // MARK: - Real files
+    // MARK: - Generated circom files
 
-    @Test func realCircomSystemsAreSatisfiedByTheirRealWitnesses() throws {
-        let circuit = try CircomR1CS(fileBytes: try Self.bytes("multiplier1000/circuit.r1cs"))
+    /// The generated files have the shape of circom's: counts, header fields, section order, and
+    /// a witness that satisfies the system, which one changed wire breaks.
+    @Test func generatedCircomSystemsAreSatisfiedByTheirWitnesses() throws {
+        let big = try Self.multiplier1000.get()
+        #expect(Self.sections(big.r1csFile).map(\.type) == [2, 1, 3], "constraints first, as circom writes")
+        let circuit = try CircomR1CS(fileBytes: big.r1csFile)
         let r1cs = circuit.r1cs
         #expect(r1cs.variableCount == 1003)
         #expect(r1cs.constraints.count == 1000)
@@ -163,7 +226,51 @@ struct CircomTests {
             circuit.publicOutputCount == 1 && circuit.publicInputCount == 1 && circuit.privateInputCount == 1)
         #expect(r1cs.publicCount == 2)
         #expect(circuit.labelCount == 1004 && circuit.wireLabels.count == 1003)
-        let z = try CircomWitness(fileBytes: try Self.bytes("multiplier1000/witness.wtns")).values
+        #expect(circuit.wireLabels == (0..<1003).map { UInt64($0) })
+        // Constraint 252 is (−int[251])·int[251] = b − int[252]: circom lists C's wire 256 before
+        // wire 3; the reader sorts terms by wire, so the system is the one built.
+        let c252 = Self.sections(big.r1csFile)[0].offset + 252 * (3 * 4 + 4 * 36)
+        #expect(
+            le32(big.r1csFile, at: c252 + 2 * 40 + 4) == 256
+                && le32(big.r1csFile, at: c252 + 2 * 40 + 40) == 3)
+        #expect(r1cs.constraints[252].c.terms.map(\.variable) == [3, 256])
+        Self.expectSame(r1cs, big.r1cs)
+        let z = try CircomWitness(fileBytes: big.wtnsFile).values
+        #expect(z.count == 1003)
+        #expect(z[0] == .one)
+        #expect(z[2] == Fr(11), "wire 2 is the public input a = 11")
+        #expect(try r1cs.firstUnsatisfied(z) == nil)
+        var bad = z
+        bad[500] += .one
+        #expect(try r1cs.firstUnsatisfied(bad) != nil)
+
+        let small = try CircomR1CS(fileBytes: try Self.multiplier100.get().r1csFile)
+        #expect(small.r1cs.variableCount == 103 && small.r1cs.constraints.count == 100)
+        #expect(small.publicOutputCount == 1 && small.publicInputCount == 0 && small.privateInputCount == 2)
+        let w = try CircomWitness(fileBytes: try Self.multiplier100.get().wtnsFile).values
+        #expect(w.count == 103 && w[2] == Fr(2) && w[3] == Fr(3), "private inputs a = 2, b = 3")
+        #expect(try small.r1cs.firstUnsatisfied(w) == nil)
+    }
+
+    // MARK: - Real snarkjs files (optional)
+
+    /// snarkjs's own files: the real circom systems are satisfied by their real witnesses, and
+    /// are exactly the files this suite generates (system, layout and witness, byte for byte), so
+    /// the tests on generated files test circom's.
+    @Test(
+        .enabled(
+            if: RealCircomFiles.available(RealCircomFiles.systems),
+            "needs snarkjs's .r1cs/.wtns in $MESH_CIRCOM_VECTORS or ../shared/vectors/circom"))
+    func realCircomSystemsAreSatisfiedByTheirRealWitnesses() throws {
+        let circuit = try CircomR1CS(fileBytes: try RealCircomFiles.bytes("multiplier1000/circuit.r1cs"))
+        let r1cs = circuit.r1cs
+        #expect(r1cs.variableCount == 1003)
+        #expect(r1cs.constraints.count == 1000)
+        #expect(
+            circuit.publicOutputCount == 1 && circuit.publicInputCount == 1 && circuit.privateInputCount == 1)
+        #expect(r1cs.publicCount == 2)
+        #expect(circuit.labelCount == 1004 && circuit.wireLabels.count == 1003)
+        let z = try CircomWitness(fileBytes: try RealCircomFiles.bytes("multiplier1000/witness.wtns")).values
         #expect(z.count == 1003)
         #expect(z[0] == .one)
         #expect(z[2] == Fr(11), "wire 2 is the public input a = 11")
@@ -173,23 +280,64 @@ struct CircomTests {
         #expect(try r1cs.firstUnsatisfied(bad) != nil)
 
         // snarkjs's older Groth16 test circuit: Multiplier(100) with a public output only.
-        let small = try CircomR1CS(fileBytes: try Self.bytes("multiplier100/circuit.r1cs"))
+        let small = try CircomR1CS(fileBytes: try RealCircomFiles.bytes("multiplier100/circuit.r1cs"))
         #expect(small.r1cs.variableCount == 103 && small.r1cs.constraints.count == 100)
         #expect(small.publicOutputCount == 1 && small.publicInputCount == 0 && small.privateInputCount == 2)
-        let w = try CircomWitness(fileBytes: try Self.bytes("multiplier100/witness.wtns")).values
+        let w = try CircomWitness(fileBytes: try RealCircomFiles.bytes("multiplier100/witness.wtns")).values
         #expect(w.count == 103 && w[2] == Fr(2) && w[3] == Fr(3), "private inputs a = 2, b = 3")
         #expect(try small.r1cs.firstUnsatisfied(w) == nil)
+
+        // The generated files are these.
+        for (name, generated) in [
+            ("multiplier1000", try Self.multiplier1000.get()),
+            ("multiplier100", try Self.multiplier100.get()),
+        ] {
+            let realR1CS = try RealCircomFiles.bytes("\(name)/circuit.r1cs")
+            let realWitness = try RealCircomFiles.bytes("\(name)/witness.wtns")
+            Self.expectSame(generated.r1cs, try CircomR1CS(fileBytes: realR1CS).r1cs)
+            #expect(
+                Self.firstDifference(generated.r1csFile, realR1CS) == nil,
+                "\(name): the generated .r1cs is circom's, byte for byte")
+            #expect(
+                Self.firstDifference(generated.wtnsFile, realWitness) == nil,
+                "\(name): the generated .wtns is snarkjs's, byte for byte")
+        }
+    }
+
+    /// A real file read, written by us and read again gives the same system; snarkjs's `.wtns`
+    /// files come back byte for byte.
+    @Test(
+        .enabled(
+            if: RealCircomFiles.available(RealCircomFiles.systems),
+            "needs snarkjs's .r1cs/.wtns in $MESH_CIRCOM_VECTORS or ../shared/vectors/circom"))
+    func realCircomFilesRoundTripThroughOurWriters() throws {
+        let real = try CircomR1CS(fileBytes: try RealCircomFiles.bytes("multiplier1000/circuit.r1cs"))
+        let again = try CircomR1CS(fileBytes: real.fileBytes)
+        Self.expectSame(again.r1cs, real.r1cs)
+        #expect(again.wireLabels == real.wireLabels && again.labelCount == real.labelCount)
+        #expect(again.privateInputCount == real.privateInputCount)
+        for name in ["multiplier1000", "multiplier100"] {
+            let wtns = try RealCircomFiles.bytes("\(name)/witness.wtns")
+            #expect(
+                try Self.firstDifference(CircomWitness(fileBytes: wtns).fileBytes, wtns) == nil,
+                "snarkjs's \(name) .wtns is byte-identical")
+        }
     }
 
     /// snarkjs's own Groth16 test set (its key, proof and public inputs were made from this
     /// `.r1cs` and `.wtns`): the zkey is this circuit's (sizes, and its A/B coefficient section
     /// is our QAP row for row, input-consistency rows included), and snarkjs's proof verifies
-    /// under the key read from the zkey with the public inputs read from the witness.
-    @Test func snarkjsProofOfItsTestCircuitVerifiesWithTheInputsOfItsWitness() throws {
-        let circuit = try CircomR1CS(fileBytes: try Self.bytes("multiplier100/circuit.r1cs"))
-        let z = try CircomWitness(fileBytes: try Self.bytes("multiplier100/witness.wtns")).values
+    /// under the key read from the zkey with the public inputs read from the witness, which we
+    /// write as snarkjs wrote its `public.json`.
+    @Test(
+        .enabled(
+            if: RealCircomFiles.available(RealCircomFiles.snarkjsSet),
+            "needs snarkjs's multiplier100 set in $MESH_CIRCOM_VECTORS or ../shared/vectors/circom"))
+    func snarkjsProofOfItsTestCircuitVerifiesWithTheInputsOfItsWitness() throws {
+        let circuit = try CircomR1CS(fileBytes: try RealCircomFiles.bytes("multiplier100/circuit.r1cs"))
+        let z = try CircomWitness(fileBytes: try RealCircomFiles.bytes("multiplier100/witness.wtns")).values
         #expect(try circuit.r1cs.firstUnsatisfied(z) == nil)
-        let zkey = try Self.bytes("multiplier100/circuit.zkey")
+        let zkey = try RealCircomFiles.bytes("multiplier100/circuit.zkey")
         let header = try Self.zkeyHeader(zkey)
         #expect(header.variables == circuit.r1cs.variableCount)
         #expect(header.publics == circuit.r1cs.publicCount && header.publics == 1)
@@ -200,10 +348,14 @@ struct CircomTests {
         let vk = try Self.zkeyVerifyingKey(zkey)
         #expect(vk.ic.count == circuit.r1cs.publicCount + 1)
         #expect(vk.gamma == G2.generator, "snarkjs's γ = 1")
-        let proof = try Groth16Proof(snarkjsJSON: try Self.bytes("multiplier100/proof.json"))
-        let fromJSON = try Groth16PublicInputs(snarkjsJSON: try Self.bytes("multiplier100/public.json"))
+        let proof = try Groth16Proof(snarkjsJSON: try RealCircomFiles.bytes("multiplier100/proof.json"))
+        let publicJSON = try RealCircomFiles.bytes("multiplier100/public.json")
+        let fromJSON = try Groth16PublicInputs(snarkjsJSON: publicJSON)
         let fromWitness = try Self.publicInputs(z, 1)
         #expect(fromWitness.values == fromJSON.values)
+        let ours = try JSONDecoder().decode([String].self, from: Data(fromWitness.snarkjsJSON.utf8))
+        let theirs = try JSONDecoder().decode([String].self, from: Data(publicJSON))
+        #expect(ours == theirs, "our public.json is snarkjs's")
         #expect(try Groth16.verify(key: vk, proof: proof, inputs: fromWitness) == .valid)
         let changed = try Groth16PublicInputs(values: [(z[1] + .one).canonicalWords])
         #expect(try Groth16.verify(key: vk, proof: proof, inputs: changed) != .valid)
@@ -244,16 +396,17 @@ struct CircomTests {
 
     /// With the ceremony's τ, α, β known, `generate(_:powersOfTau:delta:)` (sums of Lagrange
     /// points) must give exactly the key `generate(_:waste:)` computes from the scalars, γ = 1:
-    /// every point of the key, for a real circuit; and the key proves and verifies.
+    /// every point of the key, for both generated circom circuits; and the key proves and verifies.
     @Test func setupFromAGeneratedCeremonyEqualsSetupFromItsSecretsAndProves() throws {
         let delta = Self.secrets.delta
         let waste = ToxicWaste(
             tau: Self.secrets.tau, alpha: Self.secrets.alpha, beta: Self.secrets.beta, gamma: .one,
             delta: delta)
         let ptau = try PowersOfTau(fileBytes: Self.ceremony)
-        for name in ["multiplier100", "multiplier1000"] {
-            let circuit = try CircomR1CS(fileBytes: try Self.bytes("\(name)/circuit.r1cs"))
-            let z = try CircomWitness(fileBytes: try Self.bytes("\(name)/witness.wtns")).values
+        for generated in [try Self.multiplier100.get(), try Self.multiplier1000.get()] {
+            let name = "Multiplier(\(generated.n))"
+            let circuit = try CircomR1CS(fileBytes: generated.r1csFile)
+            let z = try CircomWitness(fileBytes: generated.wtnsFile).values
             let clock = ContinuousClock()
             var fromCeremony: Groth16ProvingKey?
             let setupTime = try clock.measure {
@@ -291,7 +444,7 @@ struct CircomTests {
                 "another key")
         }
         // Another δ changes δ, L and H only: IC does not depend on δ (γ = 1), as in snarkjs.
-        let circuit = try CircomR1CS(fileBytes: try Self.bytes("multiplier100/circuit.r1cs"))
+        let circuit = try CircomR1CS(fileBytes: try Self.multiplier100.get().r1csFile)
         let one = try Groth16Setup.generate(circuit.r1cs, powersOfTau: ptau, delta: .one)
         let other = try Groth16Setup.generate(circuit.r1cs, powersOfTau: ptau, delta: Fr(987_654_321))
         #expect(one.verifyingKey.ic.count == other.verifyingKey.ic.count)
@@ -334,8 +487,8 @@ struct CircomTests {
         #expect(
             Groth16Error.ceremonyTooSmall(power: 10, needed: 11).description
                 == "this ceremony supports circuits up to 2^10 rows; the circuit needs 2^11")
-        // A real circuit of 102 rows (domain 2^7) against a power-6 ceremony.
-        let circuit = try CircomR1CS(fileBytes: try Self.bytes("multiplier100/circuit.r1cs"))
+        // Multiplier(100): 102 rows (domain 2^7) against a power-6 ceremony.
+        let circuit = try CircomR1CS(fileBytes: try Self.multiplier100.get().r1csFile)
         let small = try PowersOfTau(fileBytes: Self.smallCeremony)
         #expect(small.power == 6 && small.isPrepared)
         #expect(throws: Groth16Error.ceremonyTooSmall(power: 6, needed: 7)) {
@@ -373,17 +526,25 @@ struct CircomTests {
             try CircomWitness(fileBytes: w.fileBytes).values.map(\.canonicalWords) == z.map(\.canonicalWords))
         #expect(try back.r1cs.firstUnsatisfied(z) == nil)
 
-        // A real file read, written by us and read again gives the same system and witness.
-        let real = try CircomR1CS(fileBytes: try Self.bytes("multiplier1000/circuit.r1cs"))
-        let again = try CircomR1CS(fileBytes: real.fileBytes)
-        Self.expectSame(again.r1cs, real.r1cs)
-        #expect(again.wireLabels == real.wireLabels && again.labelCount == real.labelCount)
-        #expect(again.privateInputCount == real.privateInputCount)
-        for name in ["multiplier1000", "multiplier100"] {
-            let wtns = try Self.bytes("\(name)/witness.wtns")
+        // A file in circom's layout (constraints first, nPrvIn set, nLabels ≠ nWires) read,
+        // written by us (header first) and read again gives the same system, labels and counts.
+        for generated in [try Self.multiplier1000.get(), try Self.multiplier100.get()] {
+            let name = "Multiplier(\(generated.n))"
+            let read = try CircomR1CS(fileBytes: generated.r1csFile)
+            Self.expectSame(read.r1cs, generated.r1cs)
+            let again = try CircomR1CS(fileBytes: read.fileBytes)
+            #expect(Self.sections(read.fileBytes).map(\.type) == [1, 2, 3], "\(name): our writer's order")
+            Self.expectSame(again.r1cs, read.r1cs)
+            #expect(again.wireLabels == read.wireLabels && again.labelCount == read.labelCount, "\(name)")
             #expect(
-                try CircomWitness(fileBytes: wtns).fileBytes == wtns,
-                "snarkjs's \(name) .wtns is byte-identical")
+                again.privateInputCount == read.privateInputCount
+                    && again.publicInputCount == read.publicInputCount, "\(name)")
+            let ours = generated.ourR1CSFile
+            #expect(try Self.firstDifference(CircomR1CS(fileBytes: ours).fileBytes, ours) == nil, "\(name)")
+            #expect(
+                try Self.firstDifference(
+                    CircomWitness(fileBytes: generated.wtnsFile).fileBytes, generated.wtnsFile)
+                    == nil, "\(name) .wtns is byte-identical")
         }
     }
 
@@ -409,11 +570,14 @@ struct CircomTests {
                 _ = try CircomWitness(fileBytes: b)
             }
         }
-        for name in [
-            "multiplier1000/circuit.r1cs", "multiplier100/circuit.r1cs", "multiplier1000/witness.wtns",
-            "multiplier100/witness.wtns",
+        let big = try Self.multiplier1000.get()
+        let small = try Self.multiplier100.get()
+        // circom's layout (constraints, header, map), our writer's (header first), witnesses.
+        for (name, full) in [
+            ("Multiplier(1000) circuit.r1cs", big.r1csFile), ("Multiplier(100) circuit.r1cs", small.r1csFile),
+            ("Multiplier(1000) ours.r1cs", big.ourR1CSFile), ("Multiplier(1000) witness.wtns", big.wtnsFile),
+            ("Multiplier(100) witness.wtns", small.wtnsFile),
         ] {
-            let full = try Self.bytes(name)
             try read(full, name)
             for cut in Self.cutPoints(full, stride: max(1, full.count / 97)) {
                 #expect(throws: Groth16Error.self, "\(name) cut at \(cut)") {
@@ -425,7 +589,7 @@ struct CircomTests {
     }
 
     @Test func hostileR1CSHeadersCountsIndicesAndCoefficientsAreRefused() throws {
-        let good = try Self.bytes("multiplier1000/circuit.r1cs")
+        let good = try Self.multiplier1000.get().r1csFile
         let secs = Self.sections(good)
         guard let header = secs.first(where: { $0.type == 1 }), let body = secs.first(where: { $0.type == 2 })
         else {
@@ -508,7 +672,7 @@ struct CircomTests {
     }
 
     @Test func hostileWitnessFilesAreRefused() throws {
-        let good = try Self.bytes("multiplier1000/witness.wtns")
+        let good = try Self.multiplier1000.get().wtnsFile
         func refused(_ edit: (inout [UInt8]) -> Void) -> Groth16Error? {
             var b = good
             edit(&b)
@@ -651,5 +815,96 @@ struct CircomTests {
         for k in 0...5 {
             _ = try PowersOfTau(fileBytes: good).basis(for: EvaluationDomain(atLeast: 1 << k)!)
         }
+    }
+}
+
+/// circom's `Multiplier(n)` (snarkjs's Groth16 test circuit, `test/groth16/circuit.circom`), built
+/// here with `ConstraintSystemBuilder`:
+///
+/// ```
+/// int[0] <== a·a + b;   int[i] <== int[i−1]·int[i−1] + b  (0 < i < n);   c <== int[n−1]
+/// ```
+///
+/// in circom's wire order and constraint form: wire 0 = 1, wire 1 = the public output c, then a
+/// (a public input, or private), b, and int[0…n−2] (circom merges int[n−1] into c): n + 3 wires.
+/// Constraint i is `(−x)·x = b − y` with x = a or int[i−1], y = int[i] or c, which is how circom
+/// writes `y <== x·x + b`. circom's wire-to-label map for this circuit is the identity, as ours is.
+struct GeneratedMultiplier: Sendable {
+    let n: Int
+    let r1cs: R1CS
+    /// The assignment: z₀ = 1, then the value of every wire.
+    let witness: [Fr]
+    /// The `.r1cs` as circom writes it (`CircomTests.circomLayout`): nPrvIn = the private inputs
+    /// (a and b, or b alone), nLabels = n + 4 (int[n−1] keeps its label).
+    let r1csFile: [UInt8]
+    /// The same system as `CircomR1CS.fileBytes` writes it: header first, nPrvIn = 0, nLabels = nWires.
+    let ourR1CSFile: [UInt8]
+    let wtnsFile: [UInt8]
+
+    /// - Throws: what `ConstraintSystemBuilder.system()` and the writers throw (nothing for these
+    ///   sizes).
+    init(n: Int, a: Fr, b: Fr, publicA: Bool) throws(Groth16Error) {
+        var chain: [Fr] = []
+        var x = a
+        for _ in 0..<n {
+            x = x * x + b
+            chain.append(x)
+        }
+        var builder = ConstraintSystemBuilder()
+        let c = builder.publicInput(chain[n - 1])
+        let aWire = publicA ? builder.publicInput(a) : builder.witness(a)
+        let bWire = builder.witness(b)
+        var previous = aWire
+        for i in 0..<n {
+            let next = i == n - 1 ? c : builder.witness(chain[i])
+            builder.enforce(previous * -Fr.one, times: previous, equals: bWire - next)
+            previous = next
+        }
+        self.n = n
+        r1cs = try builder.system()
+        witness = builder.values
+        ourR1CSFile = try CircomR1CS(r1cs, publicOutputCount: 1).fileBytes
+        r1csFile = CircomTests.circomLayout(
+            r1cs, publicOutputCount: 1, privateInputCount: publicA ? 1 : 2, labelCount: UInt64(n + 4))
+        wtnsFile = try CircomWitness(values: witness).fileBytes
+    }
+}
+
+/// snarkjs's own Groth16 test files, optional and not shipped (Fixtures/groth16/README.md,
+/// "circom"): `multiplier100/{circuit.r1cs,witness.wtns,circuit.zkey,proof.json,public.json}` and
+/// `multiplier1000/{circuit.r1cs,witness.wtns}`, read from `$MESH_CIRCOM_VECTORS` when it is set,
+/// else from `../shared/vectors/circom` beside the repository root. A test that needs them is
+/// disabled when they are absent from the default place; with `MESH_CIRCOM_VECTORS` set it runs,
+/// and a missing file fails it by name.
+enum RealCircomFiles {
+    static let override = ProcessInfo.processInfo.environment["MESH_CIRCOM_VECTORS"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+
+    static let directory: URL =
+        override.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        ?? RepoPaths.root().appendingPathComponent("../shared/vectors/circom").standardizedFileURL
+
+    /// The systems and witnesses of both circuits.
+    static let systems = [
+        "multiplier1000/circuit.r1cs", "multiplier1000/witness.wtns", "multiplier100/circuit.r1cs",
+        "multiplier100/witness.wtns",
+    ]
+
+    /// snarkjs's Multiplier(100) set: system, witness, key, proof and public inputs.
+    static let snarkjsSet = [
+        "multiplier100/circuit.r1cs", "multiplier100/witness.wtns", "multiplier100/circuit.zkey",
+        "multiplier100/proof.json", "multiplier100/public.json",
+    ]
+
+    static func available(_ names: [String]) -> Bool {
+        override != nil
+            || names.allSatisfy {
+                FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path)
+            }
+    }
+
+    static func bytes(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: directory.appendingPathComponent(name)))
     }
 }
