@@ -180,8 +180,10 @@ private struct Demo {
         print("Node C is faulty: in job 2 it attaches a proof of another output, in job 4 it returns a")
         print("wrong output, in job 5 it stays silent. Nodes A and B collude in job 6. In job 3 every node")
         print("attaches a Groth16 proof. Every job is sent to all three nodes (2-of-3 quorum). Settlement")
-        print("mode: verify-proofs (a job with a registered circuit is settled by a valid proof; every")
-        print("other job by re-executing it on the kernel).")
+        print("mode: verify-proofs (a job with a registered circuit is settled by a valid proof), policy")
+        print("audited: a job every node agrees on is accepted unless the validator's verifiable draw (an")
+        print("ECVRF over the job and its receipts, recorded in the ledger) audits it; every other job is")
+        print("re-executed on the kernel.")
 
         let split = max(1, c.layers / 2)
         let first = 0..<UInt32(split)
