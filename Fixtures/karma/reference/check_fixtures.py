@@ -15,6 +15,12 @@ For every case under Fixtures/karma it
   3. re-encodes every `parameters` entry and params/v2.json to the §3.1 canonical bytes (234 bytes),
      checks the §3 bounds and that v2.json holds the v2 column of the §3 table, and prints the
      parametersHash of v2.json;
+  5. for every `auditDraw` entry (§5.8) verifies the ECVRF proof (specs/vrf.md, written from that
+     spec) under the validator's even-y key over alpha = "mesh/audit-draw/v1" ‖ jobID ‖ (node ‖
+     receiptDigest)..., recomputes the draw from beta and probabilityPPM, and checks the probability
+     against the rules' minimum for the quorum in the state before the entry (pre.json plus the
+     case's earlier events: 5% floor, 25% with a node under 1,000,000 µK of inference, 50% with a
+     node that has an offence record) and that a job has one draw;
   4. re-encodes pre.json and post.json per §8.4 (version 2: optional parametersHash, escrow, the
      downloader `seeding` record, models) and checks the stated stateHash, and checks the supply
      invariant of §8.2 (with escrow) on both states.
@@ -28,7 +34,9 @@ wantError is the code the spec gives for it:
     MUST hold one);
   - a proof that cannot be checked because the model is not registered: wantError unknownModel;
     because chunkIndex >= n, or chunkBytes differs from the chunk's length: wantError invalidField;
-  - a `parameters` entry that is malformed or out of bounds: wantError invalidParameters.
+  - a `parameters` entry that is malformed or out of bounds: wantError invalidParameters;
+  - an audit draw whose proof, probability or audited flag fails: wantError invalidAuditDraw; a
+    second draw for a job: wantError duplicateClaim.
 
 Usage: python3 Fixtures/karma/reference/check_fixtures.py [Fixtures/karma]
 Exit status 0 when everything checks, 1 otherwise (one FAIL line per problem, naming the case).
@@ -95,6 +103,90 @@ def schnorr_verify(msg, pubkey, sig):
     e = int.from_bytes(tagged_hash("BIP0340/challenge", sig[:32] + pubkey + msg), "big") % N
     R = point_add(point_mul(G, s), point_mul(pt, N - e))
     return R is not None and R[1] % 2 == 0 and R[0] == r
+
+
+# --- ECVRF-SECP256K1-SHA256-TAI verification (specs/vrf.md §3, §6, §7) ----------------------------
+VRF_SUITE = b"\xfe"
+
+
+def point_bytes(pt):
+    return bytes([2 + (pt[1] & 1)]) + pt[0].to_bytes(32, "big")
+
+
+def point_from(b):
+    if len(b) != 33 or b[0] not in (2, 3):
+        return None
+    pt = lift_x(int.from_bytes(b[1:], "big"))
+    if pt is None:
+        return None
+    return pt if pt[1] % 2 == b[0] - 2 else (pt[0], P - pt[1])
+
+
+def vrf_hash_to_curve(y, alpha):
+    for ctr in range(256):
+        h = hashlib.sha256(VRF_SUITE + b"\x01" + point_bytes(y) + alpha + bytes([ctr])).digest()
+        pt = point_from(b"\x02" + h)
+        if pt is not None:
+            return pt
+    return None
+
+
+def vrf_verify(y, alpha, pi):
+    """beta (32 bytes) or None."""
+    if len(pi) != 81:
+        return None
+    gamma = point_from(pi[:33])
+    c = int.from_bytes(pi[33:49], "big")
+    s = int.from_bytes(pi[49:], "big")
+    if gamma is None or c == 0 or not 1 <= s < N:
+        return None
+    h = vrf_hash_to_curve(y, alpha)
+    if h is None:
+        return None
+    u = point_add(point_mul(G, s), point_mul(y, N - c))
+    v = point_add(point_mul(h, s), point_mul(gamma, N - c))
+    if u is None or v is None:
+        return None
+    c2 = hashlib.sha256(VRF_SUITE + b"\x02" + point_bytes(h) + point_bytes(gamma) + point_bytes(u)
+                        + point_bytes(v)).digest()[:16]
+    if int.from_bytes(c2, "big") != c:
+        return None
+    return hashlib.sha256(VRF_SUITE + b"\x03" + point_bytes(gamma)).digest()
+
+
+def audit_minimum_ppm(nodes, accounts, offenders):
+    """specs/karma.md §5.8: the largest rate that applies to any node of the quorum."""
+    p = 50_000
+    for n in nodes:
+        if n in offenders:
+            p = max(p, 500_000)
+        if int(accounts.get(n, {}).get("scores", {}).get("inference", 0)) < 1_000_000:
+            p = max(p, 250_000)
+    return p
+
+
+def audit_draw_outcome(entry, accounts, offenders, drawn_jobs):
+    """(status, code): ("ok", None) or a failure with the rules' error code."""
+    if entry["jobID"] in drawn_jobs:
+        return "a second draw for the job", "duplicateClaim"
+    nodes = [r["node"] for r in entry["receipts"]]
+    if not 1 <= len(nodes) <= 16 or len(set(nodes)) != len(nodes):
+        return "1 to 16 distinct nodes", "invalidAuditDraw"
+    ppm = int(entry["probabilityPPM"])
+    minimum = audit_minimum_ppm(nodes, accounts, offenders)
+    if not minimum <= ppm <= 1_000_000:
+        return f"probability {ppm} ppm is outside [{minimum}, 10^6]", "invalidAuditDraw"
+    y = lift_x(int(entry["validator"], 16))
+    alpha = b"mesh/audit-draw/v1" + hx(entry["jobID"])
+    for r in entry["receipts"]:
+        alpha += hx(r["node"]) + hx(r["receiptDigest"])
+    beta = vrf_verify(y, alpha, hx(entry["proof"]))
+    if beta is None:
+        return "the VRF proof does not verify", "invalidAuditDraw"
+    drawn = int.from_bytes(beta[:8], "big") < (ppm << 64) // 1_000_000
+    if drawn != entry["audited"]:
+        return f"the draw says audited = {drawn}, the entry {entry['audited']}", "invalidAuditDraw"
+    return "ok", None
 
 
 # --- canonical encoding (specs/receipt.md §3) -----------------------------------------------------
@@ -372,7 +464,7 @@ def attestation_outcome(receipt, proof, models):
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "Fixtures/karma"
     merkle_self_test()
-    failures, cases, signatures, proofs, param_entries, hashes = 0, 0, 0, 0, 0, 0
+    failures, cases, signatures, proofs, param_entries, hashes, draws = 0, 0, 0, 0, 0, 0, 0
 
     # params/v2.json: §3.1 canonical bytes and hash; values are the v2 column of the §3 table.
     params_ok = True
@@ -415,6 +507,11 @@ def main():
                 with open(path_) as f:
                     states[doc] = json.load(f)
         models = dict(states.get("pre.json", {}).get("models", {}))
+        pre = states.get("pre.json", {})
+        accounts = pre.get("accounts", {})
+        offenders = {o["node"] for o in pre.get("offences", {}).values()} if isinstance(
+            pre.get("offences"), dict) else {o["node"] for o in pre.get("offences", [])}
+        drawn_jobs = set()
 
         with open(os.path.join(dirpath, "events.jsonl")) as f:
             lines = [l for l in f.read().split("\n") if l.strip()]
@@ -454,6 +551,16 @@ def main():
             elif entry.get("type") == "model":
                 if not last or not invalid:
                     models[entry["modelID"]] = {k: entry[k] for k in ("chunkRoot", "chunkSize", "payloadBytes")}
+            elif entry.get("type") == "auditDraw":
+                draws += 1
+                status, code = audit_draw_outcome(entry, accounts, offenders, drawn_jobs)
+                if last and invalid and want_error in ("invalidAuditDraw", "duplicateClaim") and status == "ok":
+                    problems.append(f"{where}: this case's last audit draw should fail with {want_error}, "
+                                    "but it checks")
+                if status != "ok" and not may_fail(code):
+                    problems.append(f"{where}: audit draw: {status} (allowed only as the last event of an "
+                                    f"invalid case with wantError {code})")
+                drawn_jobs.add(entry["jobID"])
             elif entry.get("type") == "parameters":
                 param_entries += 1
                 try:
@@ -493,7 +600,8 @@ def main():
             print(f"FAIL {name}: {p}")
         failures += 1 if problems else 0
     print(f"{cases} cases, {signatures} signatures verified, {proofs} chunk attestations proof-checked, "
-          f"{param_entries} parameters entries encoded, {hashes} state hashes recomputed, {failures} failing")
+          f"{param_entries} parameters entries encoded, {draws} audit draws checked, {hashes} state hashes "
+          f"recomputed, {failures} failing")
     return 1 if failures or cases == 0 or not params_ok else 0
 
 

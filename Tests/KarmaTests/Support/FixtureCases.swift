@@ -48,7 +48,62 @@ enum FixtureCases {
 
     static var all: [GeneratedCase] {
         genesis + inference + redundancy + validation + seeding + model + uptime + staking + slashing
-            + correlation + downtime + ordering
+            + correlation + downtime + ordering + audit
+    }
+
+    // MARK: audit draws (§5.8)
+    static var audit: [GeneratedCase] {
+        let quorum = [alice, bob, carol]
+        // A quorum that has earned 2 karma of inference each: seasoned, so the 5% floor applies.
+        func seasoned(offender: SchnorrSigningKey? = nil) -> KarmaState {
+            var s = Build.genesis(quorum.map { ($0, Build.account(balance: 2_000_000)) })
+            for k in quorum { s.accounts[k.publicKey]?.scores.inference = 2_000_000 }
+            if let offender {
+                s.offences[Build.digest(0x0F)] = OffenceRecord(
+                    node: offender.publicKey, kind: .wrongOutput, jobID: job2)
+            }
+            return s
+        }
+        return [
+            GeneratedCase(
+                suite: "audit", name: "new_nodes_at_a_quarter",
+                desc:
+                    "erin's ECVRF draw over job 0x11 and the receipts 0x21, 0x22, 0x23 of alice, bob, carol (new: no inference earned) at 250,000 ppm, the rules' minimum for them; accepted, no account changes.",
+                pre: KarmaState(), events: [Build.auditDraw(erin, nodes: quorum)], expect: ["minted": "0"]),
+            GeneratedCase(
+                suite: "audit", name: "seasoned_quorum_at_the_floor",
+                desc:
+                    "The same draw at 50,000 ppm (5%) for a quorum that has each earned 2,000,000 µK of inference.",
+                pre: seasoned(), events: [Build.auditDraw(erin, nodes: quorum, ppm: AuditRule.floorPPM)],
+                expect: ["alice.balance": "2000000"]),
+            GeneratedCase(
+                suite: "audit", name: "certain_audit",
+                desc: "At 1,000,000 ppm every draw audits: the entry must say audited = true.",
+                pre: KarmaState(), events: [Build.auditDraw(erin, nodes: quorum, ppm: AuditDraw.certain)]),
+            GeneratedCase(
+                suite: "audit", name: "invalid_flag_disagrees_with_the_draw",
+                desc:
+                    "The entry claims the opposite of what its VRF output draws (a validator skipping or picking an audit).",
+                pre: KarmaState(), events: [Build.auditDraw(erin, nodes: quorum, flip: true)],
+                wantError: "invalidAuditDraw"),
+            GeneratedCase(
+                suite: "audit", name: "invalid_new_nodes_at_the_floor",
+                desc: "5% is below the 25% minimum for a quorum of new nodes.",
+                pre: KarmaState(), events: [Build.auditDraw(erin, nodes: quorum, ppm: AuditRule.floorPPM)],
+                wantError: "invalidAuditDraw"),
+            GeneratedCase(
+                suite: "audit", name: "invalid_offender_at_a_quarter",
+                desc: "bob has an offence record: the minimum is 50%, so 25% is refused.",
+                pre: seasoned(offender: bob),
+                events: [Build.auditDraw(erin, nodes: quorum, ppm: AuditRule.newNodePPM)],
+                wantError: "invalidAuditDraw"),
+            GeneratedCase(
+                suite: "audit", name: "invalid_second_draw_for_the_job",
+                desc: "One draw per job: claim (0x0F, jobID).",
+                pre: KarmaState(),
+                events: [Build.auditDraw(erin, nodes: quorum), Build.auditDraw(erin, nodes: quorum)],
+                wantError: "duplicateClaim"),
+        ]
     }
 
     // MARK: genesis
