@@ -98,7 +98,7 @@ struct AccountTreeTests {
 
     /// A state with `n` accounts of seeded random contents.
     static func randomState(accounts n: Int, seed: UInt64) -> KarmaState {
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var state = KarmaState()
         for key in keys.shuffled(using: &rng).prefix(n) {
             var a = Account()

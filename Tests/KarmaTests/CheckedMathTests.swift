@@ -1,4 +1,5 @@
 import Karma
+import TestSupport
 import Testing
 
 /// `CheckedMath` against the exact 128-bit reference (`UInt128`), on edges and seeded random inputs.
@@ -36,7 +37,7 @@ import Testing
 
     @available(macOS 15.0, *)
     @Test func mulDivMatchesReferenceOnSeededRandom() {
-        var rng = SplitMix64(seed: 0x6b61_726d_61)
+        var rng = SeededRandom(seed: 0x6b61_726d_61)
         for _ in 0..<20_000 {
             let a = rng.next() >> (rng.next() % 64)
             let b = rng.next() >> (rng.next() % 64)
@@ -53,18 +54,5 @@ import Testing
         #expect(throws: KarmaError.overflow("x")) { try CheckedMath.sum([.max, 1], "x") }
         #expect((try? CheckedMath.add(.max - 1, 1, "x")) == .max)
         #expect((try? CheckedMath.mul(1 << 31, 1 << 32, "x")) == 1 << 63)
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator so random tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Karma
 import Receipts
+import TestSupport
 import Testing
 
 /// Engine behaviour beyond the fixtures: purity, formulas against a naive reference, parameters.
@@ -31,7 +32,7 @@ import Testing
 
     @available(macOS 15.0, *)
     @Test func inferenceRewardMatchesNaiveReference() {
-        var rng = SplitMix64(seed: 51)
+        var rng = SeededRandom(seed: 51)
         let slas: [UInt64] = [1, 2, 999, 1_000, 60_000, .max / 2, .max]
         for _ in 0..<5_000 {
             let macs = rng.next() >> (rng.next() % 64)

@@ -1,6 +1,7 @@
 import Foundation
 import Karma
 import Receipts
+import TestSupport
 import Testing
 
 /// Random entry sequences from a seeded generator: every accepted entry keeps the supply invariant,
@@ -10,7 +11,7 @@ import Testing
     static let jobs = (1...3).map { Build.digest(UInt8($0) * 0x11) }
 
     /// A random entry, deliberately often invalid, at ledger time `t`.
-    static func randomEntry(_ rng: inout SplitMix64, t: UInt64, nonce: inout [UInt64]) -> KarmaEntry {
+    static func randomEntry(_ rng: inout SeededRandom, t: UInt64, nonce: inout [UInt64]) -> KarmaEntry {
         let ki = Int(rng.next() % 4)
         let key = keys[ki]
         let job = jobs[Int(rng.next() % 3)]
@@ -49,7 +50,7 @@ import Testing
 
     /// Slashes and correlation entries are generated with a placeholder amount; give most of them
     /// the amount the rules assess so they exercise the accepted path.
-    static func fixAmount(_ e: KarmaEntry, _ engine: KarmaEngine, _ s: KarmaState, _ rng: inout SplitMix64)
+    static func fixAmount(_ e: KarmaEntry, _ engine: KarmaEngine, _ s: KarmaState, _ rng: inout SeededRandom)
         -> KarmaEntry
     {
         guard case .slash(let x) = e.body, rng.next() % 5 != 0,
@@ -85,7 +86,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func invariantsHoldOverRandomSequences(seed: UInt64) throws {
         let engine = try KarmaEngine(parameters: .v2)
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandom(seed: seed)
         // Every node starts well above the node bond, with a liveness record, so uptime can be paid.
         var state = Build.genesis(
             Self.keys.map {

@@ -1,5 +1,6 @@
 import Foundation
 import Kernel
+import TestSupport
 import Testing
 
 @testable import Proofs
@@ -62,7 +63,7 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
     @available(macOS 15.0, *)
     @Test(arguments: [(8, 8), (16, 8), (8, 16), (16, 16)])
     func denseTailMatchesKernelAndSpecOnExtremes(bits: Int, weightBits: Int) throws {
-        var rng = TestRNG(state: UInt64(bits * 100 + weightBits))
+        var rng = SeededRandom(seed: UInt64(bits * 100 + weightBits))
         let (t, k, n) = (4, 24, 10)
         var x = [Int32](repeating: 0, count: t * k)
         for i in 0..<k {
@@ -129,7 +130,7 @@ func kernelFFN(_ model: QuantizedModel, block: Int, _ x: [Int32], tokens: Int) t
         // move without changing the output; large inputs make such entries common.
         let c = try denseCircuit(n: 16, m: 8, activation: "silu", bits: 8)
         let w = try LayerWeights(seededFor: c)
-        var rng = TestRNG(state: 21)
+        var rng = SeededRandom(seed: 21)
         let xs = (0..<32).map { _ in Int32(truncatingIfNeeded: Int64(rng.next() % (1 << 30)) - (1 << 29)) }
         let x = try CanonicalTensor(kind: .hidden, fractionBits: 16, shape: [2, 16], values: .int32(xs))
         let s = try LayerStatement(circuit: c, weights: w, input: x, output: try kernelDense(c, w, x))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Proofs
@@ -22,15 +23,7 @@ func referenceMulMod(_ a: UInt64, _ b: UInt64) -> UInt64 {
     return result
 }
 
-struct TestRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededRandom {
     mutating func field() -> Goldilocks { Goldilocks(next()) }
     mutating func ext() -> GoldilocksExt2 { GoldilocksExt2(field(), field()) }
 }
@@ -43,7 +36,7 @@ struct TestRNG {
     ]
 
     @Test func addSubMulMatchReferenceOnEdgesAndRandom() {
-        var rng = TestRNG(state: 1)
+        var rng = SeededRandom(seed: 1)
         var samples = Self.edges.map { $0 % Self.p }
         for _ in 0..<200 { samples.append(rng.next() % Self.p) }
         for a in samples {
@@ -62,7 +55,7 @@ struct TestRNG {
     }
 
     @Test func reduce128MatchesReferenceOnExtremes() {
-        var rng = TestRNG(state: 2)
+        var rng = SeededRandom(seed: 2)
         var pairs: [(UInt64, UInt64)] = [
             (UInt64.max, UInt64.max), (0, UInt64.max), (UInt64.max, 0), (1 << 32, 0),
         ]
@@ -79,7 +72,7 @@ struct TestRNG {
         #expect(Goldilocks(signed: 5) + Goldilocks(signed: -5) == .zero)
         #expect(Goldilocks(exactly: Self.p) == nil)
         #expect(Goldilocks(Self.p) == .zero)
-        var rng = TestRNG(state: 3)
+        var rng = SeededRandom(seed: 3)
         for _ in 0..<20 {
             let a = rng.field()
             if a != .zero { #expect(a * a.inverse() == .one) }
@@ -92,7 +85,7 @@ struct TestRNG {
     }
 
     @Test func extensionArithmeticIsAField() {
-        var rng = TestRNG(state: 4)
+        var rng = SeededRandom(seed: 4)
         let x = GoldilocksExt2(.zero, .one)
         #expect(x * x == GoldilocksExt2(Goldilocks(7)))
         for _ in 0..<50 {

@@ -1,5 +1,6 @@
 import Foundation
 import Kernel
+import TestSupport
 import Testing
 
 @testable import Proofs
@@ -21,7 +22,7 @@ func denseCircuit(
 
 /// A random Q16 hidden tensor [tokens, width] with values in about ±4.0.
 func randomHidden(tokens: Int, width: Int, seed: UInt64) throws -> CanonicalTensor {
-    var rng = TestRNG(state: seed)
+    var rng = SeededRandom(seed: seed)
     let values = (0..<(tokens * width)).map { _ in
         Int32(truncatingIfNeeded: Int64(rng.next() % (1 << 19)) - (1 << 18))
     }
@@ -261,7 +262,7 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
     /// sides of the clamp.
     @available(macOS 15.0, *)
     @Test func ceilingQuotientMatchesA128BitReference() {
-        var rng = TestRNG(state: 78)
+        var rng = SeededRandom(seed: 78)
         let bound: Int64 = (1 << 45) + 12345
         var clamped = 0
         var inside = 0
@@ -298,7 +299,7 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
         let n = scales.count
         let mants: [Int32] = [1, 128, 200, 256]
         let exps: [Int32] = [0, 1, 7, 30, 62]
-        var rng = TestRNG(state: 79)
+        var rng = SeededRandom(seed: 79)
         for mant in mants {
             for e in exps {
                 let a = try QuantizedActivations(
@@ -332,7 +333,7 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
     /// nothing saturates): checked against the kernel's `Dense.finish` on random accumulators,
     /// per-token scales and output scales, with and without bias and residual.
     @Test func baselineIsTheLeastPreimageUnderTheDenseTail() throws {
-        var rng = TestRNG(state: 77)
+        var rng = SeededRandom(seed: 77)
         let (t, n) = (5, 12)
         let bound: Int64 = 1 << 30
         var values: [Int16] = []
@@ -385,7 +386,7 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
 @Suite struct ProofFormatTests {
     /// Canonical encodings (§6): offset = least entry, width = least holding the largest excess.
     @Test func entryEncodingRoundTripsAtEveryWidth() throws {
-        var rng = TestRNG(state: 40)
+        var rng = SeededRandom(seed: 40)
         for bits in 1...ProofFormat.maxEntryBits {
             let top = (Int64(1) << bits) - 1
             // Any offset with every entry in [−2^47, 2^47).
@@ -442,7 +443,7 @@ func withOutput(_ s: LayerStatement, _ change: (inout [Int32]) -> Void) throws -
     /// The fast unpacker against a bit-at-a-time reader written from §6 ("u_e occupies stream
     /// bits [e·w, (e+1)·w), stream bit b is bit b mod 8 of byte ⌊b/8⌋").
     @Test func unpackMatchesABitAtATimeReader() throws {
-        var rng = TestRNG(state: 41)
+        var rng = SeededRandom(seed: 41)
         for bits in [1, 3, 7, 8, 9, 21, 33, 47, 48] {
             for count in [1, 2, 5, 8, 13, 64] {
                 let length = (count * bits + 7) / 8

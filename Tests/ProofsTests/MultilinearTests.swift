@@ -29,7 +29,7 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
     }
 
     @Test func evaluationAgreesWithDefinitionAndHypercube() {
-        var rng = TestRNG(state: 10)
+        var rng = SeededRandom(seed: 10)
         for ell in 0...5 {
             let table = (0..<(1 << ell)).map { _ in rng.ext() }
             let point = (0..<ell).map { _ in rng.ext() }
@@ -63,7 +63,7 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
 
     @Test(arguments: [(1, 1), (3, 5), (4, 8), (7, 3), (8, 16)])
     func integerMatrixPathsAgreeWithNaive(rows: Int, cols: Int) {
-        var rng = TestRNG(state: UInt64(rows * 100 + cols))
+        var rng = SeededRandom(seed: UInt64(rows * 100 + cols))
         let lc = Multilinear.variableCount(cols)
         let lr = Multilinear.variableCount(rows)
         let colPoint = (0..<lc).map { _ in rng.ext() }
@@ -108,7 +108,7 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
     /// extreme entries of each storage: `256·(±128) + (±128)`, `±2^47` and beyond (slow path).
     @Test(arguments: [(1, 1), (3, 5), (4, 8), (7, 3), (8, 16)])
     func planesAndAccumulatorsAgreeWithNaive(rows: Int, cols: Int) {
-        var rng = TestRNG(state: UInt64(rows * 1000 + cols))
+        var rng = SeededRandom(seed: UInt64(rows * 1000 + cols))
         let lc = Multilinear.variableCount(cols)
         let lr = Multilinear.variableCount(rows)
         let colPoint = (0..<lc).map { _ in rng.ext() }
@@ -152,7 +152,7 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
     @available(macOS 15.0, *)
     @Test(arguments: [(1, 1, 8), (3, 5, 8), (7, 33, 16), (16, 100, 8), (5, 130, 16), (2, 1 << 15, 16)])
     func weightsMLEThroughTheKernelGemmAgreesWithNaive(rows: Int, cols: Int, weightBits: Int) throws {
-        var rng = TestRNG(state: UInt64(rows * 7 + cols + weightBits))
+        var rng = SeededRandom(seed: UInt64(rows * 7 + cols + weightBits))
         let colPoint = (0..<Multilinear.variableCount(cols)).map { _ in rng.ext() }
         let rowPoint = (0..<Multilinear.variableCount(rows)).map { _ in rng.ext() }
         let count = rows * cols
@@ -197,7 +197,7 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
     /// A full-width row (2^15 columns) of extreme accumulators: the lazy path still agrees
     /// with one field multiplication per entry.
     @Test func widestRowOfExtremeAccumulators() {
-        var rng = TestRNG(state: 77)
+        var rng = SeededRandom(seed: 77)
         let cols = IntegerMatrixMLE.maxDimension
         let colPoint = (0..<15).map { _ in rng.ext() }
         let edge = Int64(1) << 47
@@ -212,7 +212,7 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
 @Suite struct SumcheckTests {
     @Test(arguments: [0, 1, 2, 5])
     func honestProofVerifiesAndReducesToTheProduct(ell: Int) {
-        var rng = TestRNG(state: UInt64(ell) + 20)
+        var rng = SeededRandom(seed: UInt64(ell) + 20)
         let f = (0..<(1 << ell)).map { _ in rng.ext() }
         let g = (0..<(1 << ell)).map { _ in rng.ext() }
         var claim = GoldilocksExt2.zero
@@ -232,7 +232,7 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
     }
 
     @Test func wrongClaimIsCaughtInTheFirstRound() {
-        var rng = TestRNG(state: 30)
+        var rng = SeededRandom(seed: 30)
         let f = (0..<8).map { _ in rng.ext() }
         let g = (0..<8).map { _ in rng.ext() }
         var claim = GoldilocksExt2.zero
@@ -245,7 +245,7 @@ func naiveMLE(_ table: [GoldilocksExt2], _ point: [GoldilocksExt2]) -> Goldilock
     }
 
     @Test func roundPolynomialInterpolatesAQuadratic() {
-        var rng = TestRNG(state: 31)
+        var rng = SeededRandom(seed: 31)
         let (a, b, c) = (rng.ext(), rng.ext(), rng.ext())
         func q(_ x: GoldilocksExt2) -> GoldilocksExt2 { a * x * x + b * x + c }
         let two = GoldilocksExt2(Goldilocks(2))

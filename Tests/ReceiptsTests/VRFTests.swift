@@ -282,7 +282,7 @@ struct VRFRejectionTests {
     @Test func seededRandomProofsAreRejected() throws {
         let v = try #require(VRFVector.ours.first)
         let y = try VRFPublicKey(hex: v.pk)
-        var rng = SplitMix64(seed: 0x5652_4600)
+        var rng = SeededRandom(seed: 0x5652_4600)
         for i in 0..<500 {
             var bytes = Data((0..<81).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
             if i % 2 == 0 { bytes[0] = 2 + UInt8(i / 2 % 2) }  // half of them with a plausible prefix
@@ -391,18 +391,5 @@ struct VRFKeyTests {
         #expect(
             Hex.encode(Data(ECVRF.bits2octets([UInt8](repeating: 0xFF, count: 32))))
                 == "000000000000000000000000000000014551231950b75fc4402da1732fc9bebe")
-    }
-}
-
-/// Deterministic test randomness.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 
 @testable import Ledger
 
@@ -68,19 +69,6 @@ struct ReferenceNodes: PerfectNodeSource {
     func perfectNode(level: Int, index: UInt64) throws(LedgerError) -> MerkleHash {
         let lo = Int(index) << level
         return tree.mth(lo, lo + (1 << level))
-    }
-}
-
-/// Deterministic pseudo-random numbers (SplitMix64) so failures reproduce.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
