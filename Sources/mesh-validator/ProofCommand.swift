@@ -45,12 +45,17 @@ struct ProofCommand: AsyncParsableCommand {
             try ProofCommand.loadWeights(c, model: model)
         }
 
-        func loadTensor(_ path: String) throws -> CanonicalTensor {
-            do {
-                return try CanonicalTensor(decoding: try readInput(path, maxBytes: Self.maxTensorBytes))
-            } catch let e as KernelError {
-                throw malformed("\(path): \(e)")
-            }
+        func loadTensor(_ path: String) throws -> CanonicalTensor { try ProofCommand.loadTensor(path) }
+    }
+
+    /// A canonical tensor file (at most `StatementOptions.maxTensorBytes`); a file that is not one
+    /// is malformed input (exit 2) named by its path.
+    static func loadTensor(_ path: String) throws -> CanonicalTensor {
+        do {
+            return try CanonicalTensor(
+                decoding: try readInput(path, maxBytes: StatementOptions.maxTensorBytes))
+        } catch let e as KernelError {
+            throw malformed("\(path): \(e)")
         }
     }
 

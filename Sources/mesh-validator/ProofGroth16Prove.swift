@@ -199,13 +199,7 @@ extension ProofCommand {
                 guard let input, output != nil, wtns == nil else {
                     throw malformed("a layer circuit needs --in X and --out Y (and no --wtns)")
                 }
-                let x: CanonicalTensor
-                do {
-                    x = try CanonicalTensor(
-                        decoding: try readInput(input, maxBytes: StatementOptions.maxTensorBytes))
-                } catch let e as KernelError {
-                    throw malformed("\(input): \(e)")
-                }
+                let x = try ProofCommand.loadTensor(input)
                 let (c, s) = try system.layer(input: x)
                 (r1cs, witness, statementID, name, y) = (s.r1cs, s.witness, c.id, c.name, s.output)
             } else {
@@ -271,18 +265,9 @@ extension ProofCommand {
 
         func run() async throws {
             guard (input == nil) == (wtns == nil) else { throw malformed("--in and --wtns go together") }
-            var options = try Groth16SystemOptions.parse(
+            let options = try Groth16SystemOptions.parse(
                 ["--circuit", circuit] + (model.map { ["--model", $0] } ?? []))
-            options.r1cs = nil
-            var x: CanonicalTensor?
-            if let input {
-                do {
-                    x = try CanonicalTensor(
-                        decoding: try readInput(input, maxBytes: StatementOptions.maxTensorBytes))
-                } catch let e as KernelError {
-                    throw malformed("\(input): \(e)")
-                }
-            }
+            let x = try input.map(ProofCommand.loadTensor)
             let (_, s) = try options.layer(input: x)
             do {
                 try Data(try CircomR1CS(s.r1cs).fileBytes).write(to: URL(fileURLWithPath: r1cs))

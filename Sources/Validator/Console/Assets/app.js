@@ -344,6 +344,7 @@ function live() {
   };
   source.addEventListener("settlement", (ev) => {
     let d = {};
+    // A garbled event only skips this notice: the page refetches everything on the next one.
     try { d = JSON.parse(ev.data); } catch { return; }
     const log = document.getElementById("live-log");
     log.textContent = `job ${short(d.jobId, 8)} ${d.status} by ${d.method}`;
