@@ -61,4 +61,16 @@ import Testing
         #expect(!AuditDraw.isAudited(beta: mid, probabilityPPM: 500_000))
         #expect(AuditDraw.isAudited(beta: mid, probabilityPPM: 500_001))
     }
+
+    /// The offender index the minimum uses follows the offences through a slash and a JSON round
+    /// trip of the state.
+    @Test func offendersFollowTheOffenceRecords() throws {
+        var s = KarmaState()
+        s.recordOffence(
+            Build.digest(0x0F), OffenceRecord(node: TestKeys.bob.publicKey, kind: .wrongOutput, jobID: nil))
+        #expect(s.offenders == [TestKeys.bob.publicKey])
+        let decoded = try KarmaState(jsonObject: s.jsonObject())
+        #expect(decoded.offenders == s.offenders)
+        #expect(AuditRule.minimumPPM(nodes: quorum.map(\.publicKey), in: decoded) == AuditRule.offenderPPM)
+    }
 }

@@ -190,7 +190,7 @@ extension KarmaEngine {
             break
         }
         s.slashed = slashed
-        s.offences[assessment.offenceID] = assessment.record
+        s.recordOffence(assessment.offenceID, assessment.record)
         s.accounts[x.node] = a
     }
 

@@ -354,9 +354,8 @@ public enum AuditRule {
     /// The largest of the rates that apply to any of `nodes` in `state`.
     public static func minimumPPM(nodes: [XOnlyPublicKey], in state: KarmaState) -> UInt32 {
         var p = floorPPM
-        let offenders = Set(state.offences.values.map(\.node))
         for node in nodes {
-            if offenders.contains(node) { p = max(p, offenderPPM) }
+            if state.offenders.contains(node) { p = max(p, offenderPPM) }
             if state.account(node).scores.inference < seasonedInference { p = max(p, newNodePPM) }
         }
         return p

@@ -102,8 +102,8 @@ extension KarmaState {
                     job = try Self.digest(jobHex, "jobID")
                 }
                 try o.finish()
-                offences[try Self.digest(hex, "offences key")] = OffenceRecord(
-                    node: node, kind: kind, jobID: job)
+                recordOffence(
+                    try Self.digest(hex, "offences key"), OffenceRecord(node: node, kind: kind, jobID: job))
             }
         }
         if r.has("jobs") {

@@ -155,8 +155,18 @@ public struct KarmaState: Equatable, Sendable {
     public var parameters: KarmaParameters?
     /// Model packages registered by `model` entries, by model id (§5.4).
     public var models: [Digest32: RegisteredModel] = [:]
-    /// Slashed offences by offence id (§6.7).
-    public var offences: [Digest32: OffenceRecord] = [:]
+    /// Slashed offences by offence id (§6.7). Add with ``recordOffence(_:_:)``, which keeps
+    /// ``offenders`` in step.
+    public internal(set) var offences: [Digest32: OffenceRecord] = [:]
+    /// Every node with an offence record: derived from ``offences`` (not encoded), so the audit
+    /// rule of §5.8 looks a node up instead of scanning every offence.
+    public private(set) var offenders: Set<XOnlyPublicKey> = []
+
+    /// Records a slashed offence (offences are never removed).
+    public mutating func recordOffence(_ id: Digest32, _ record: OffenceRecord) {
+        offences[id] = record
+        offenders.insert(record.node)
+    }
     /// For each job with job-linked slashes: the slashed quorum members and the correlation penalty
     /// (bps) each has paid so far (§6.6).
     public var jobs: [Digest32: [XOnlyPublicKey: UInt64]] = [:]

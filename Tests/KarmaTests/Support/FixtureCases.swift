@@ -59,8 +59,9 @@ enum FixtureCases {
             var s = Build.genesis(quorum.map { ($0, Build.account(balance: 2_000_000)) })
             for k in quorum { s.accounts[k.publicKey]?.scores.inference = 2_000_000 }
             if let offender {
-                s.offences[Build.digest(0x0F)] = OffenceRecord(
-                    node: offender.publicKey, kind: .wrongOutput, jobID: job2)
+                s.recordOffence(
+                    Build.digest(0x0F),
+                    OffenceRecord(node: offender.publicKey, kind: .wrongOutput, jobID: job2))
             }
             return s
         }
