@@ -9,7 +9,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Replay a ledger's karma entries: balances, stake, jail status, scores, history.",
-        subcommands: [Balances.self, History.self, VerifyBalance.self])
+        subcommands: [Balances.self, History.self, Settlements.self, VerifyBalance.self])
 
     /// Options shared by the audit subcommands.
     struct Source: ParsableArguments {
@@ -38,7 +38,9 @@ struct AuditCommand: AsyncParsableCommand {
         /// each entry is checked against the Merkle tree before it is applied, the entries' root
         /// against the checkpoint's, and the final state against the checkpoint's `karma-state`
         /// line when it has one (specs/ledger.md §7.1).
-        func replay(tracking node: XOnlyPublicKey? = nil) throws -> (KarmaReplayer, Ledger, AuditAnchor) {
+        func replay(tracking node: XOnlyPublicKey? = nil, coverage: Bool = false) throws -> (
+            KarmaReplayer, Ledger, AuditAnchor
+        ) {
             let parameters: KarmaParameters
             if let params {
                 do { parameters = try KarmaParameters(json: try readInput(params)) } catch let e as KarmaError
@@ -52,7 +54,8 @@ struct AuditCommand: AsyncParsableCommand {
             do { ledger = try Ledger(path: db, readOnly: true) } catch { throw malformed("\(db): \(error)") }
             var replayer: KarmaReplayer
             do {
-                replayer = KarmaReplayer(engine: try KarmaEngine(parameters: parameters), trackingNode: node)
+                replayer = KarmaReplayer(
+                    engine: try KarmaEngine(parameters: parameters), trackingNode: node, coverage: coverage)
             } catch {
                 throw malformed("parameters: \(error)")
             }

@@ -8,8 +8,14 @@ import Testing
 struct DemoCLITests {
     @Test func demoSettlesEveryCaseAndProvesTheSlash() throws {
         let binary = try #require(builtExecutable())
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("demo-cli-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: data) }
         let out = try runProcess(
-            binary.path, ["demo", "--circuits", RepoPaths.root().appendingPathComponent("Circuits").path])
+            binary.path,
+            [
+                "demo", "--circuits", RepoPaths.root().appendingPathComponent("Circuits").path, "--data-dir",
+                data.path,
+            ])
         let text = out.stdoutText
         #expect(out.status == 0, "\(out.stderrText)")
         #expect(text.contains("Model: the project's seeded tiny model"))
@@ -33,5 +39,30 @@ struct DemoCLITests {
         #expect(text.contains("verified ✓: the account is in the karma state the checkpoint of"))
         #expect(text.contains("Validator shut down cleanly"))
         #expect(!text.contains("✗ the proof"))
+        try auditSettlements(binary, ledger: data.appendingPathComponent("ledger.sqlite"))
+    }
+
+    /// `audit settlements` on the demo's ledger: every paid job is accounted for (job 1 by its
+    /// audit draw, the proof jobs by proof, the others by re-execution); claiming the `always`
+    /// policy fails exactly when the draw accepted job 1 without re-executing it.
+    func auditSettlements(_ binary: URL, ledger: URL) throws {
+        let out = try runProcess(binary.path, ["audit", "settlements", "--db", ledger.path, "--json"])
+        #expect(out.status == 0, "\(out.stderrText)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: out.stdout) as? [String: Any])
+        let count = { (key: String) in doc[key] as? Int ?? -1 }
+        #expect(doc["complete"] as? Bool == true)
+        #expect(count("paidJobs") == 5 && count("unaccountedCount") == 0)
+        #expect(count("draws") == 1 && count("proved") == 2)
+        #expect(count("acceptedAfterDraw") + count("drawsAudited") == 1)
+        #expect(count("reexecuted") + count("judgedByEvidence") == 3 - count("acceptedAfterDraw"))
+        let always = try runProcess(
+            binary.path, ["audit", "settlements", "--db", ledger.path, "--policy", "always"])
+        if count("acceptedAfterDraw") == 1 {
+            #expect(always.status == 1)
+            #expect(
+                always.stderrText.contains("accepted after an audit draw, not re-executed (policy always)"))
+        } else {
+            #expect(always.status == 0, "\(always.stderrText)")
+        }
     }
 }

@@ -67,6 +67,8 @@ import Testing
         let types = h.karma.entries.map(RecordedEntry.typeName)
         #expect(types.filter { $0 == "inference" }.count == 6)
         #expect(!types.contains("validation") && !types.contains("auditDraw"))
+        // An auditor sees both jobs paid with no re-execution and no draw.
+        #expect(Self.coverage(h.karma.entries).unaccounted.map(\.jobID) == [h.jobID(1), h.jobID(2)])
     }
 
     /// `audited` at the rules' minimum: every draw verifies under the validator's public key, its
@@ -99,6 +101,18 @@ import Testing
             if decided { audited += 1 }
         }
         #expect(gated.runs == audited, "exactly the audited jobs ran on the kernel")
+        // What an auditor finds in these entries: every job accounted for, by re-execution or by
+        // a draw that did not audit.
+        let coverage = Self.coverage(h.karma.entries)
+        #expect(coverage.isComplete)
+        #expect(coverage.reexecuted == audited && coverage.acceptedAfterDraw == jobs.count - audited)
+    }
+
+    /// `audit settlements` over recorded entries (specs/karma.md §5.8).
+    static func coverage(_ entries: [KarmaEntry]) -> SettlementCoverage.Report {
+        var c = SettlementCoverage()
+        for (i, e) in entries.enumerated() { c.observe(e, at: UInt64(i)) }
+        return c.report
     }
 
     /// A job with a dissenting node is re-executed whatever the policy, and records no draw.

@@ -41,10 +41,15 @@ public struct KarmaReplayer: Sendable {
     /// When set, the rows of entries that touched this node.
     public let trackedNode: XOnlyPublicKey?
     public private(set) var history: [KarmaHistoryRow] = []
+    /// When enabled, how each paid job was settled (``SettlementCoverage``), from every entry applied.
+    public private(set) var coverage: SettlementCoverage?
 
-    public init(engine: KarmaEngine, trackingNode node: XOnlyPublicKey? = nil) {
+    /// - Parameter coverage: also account for every paid job's settlement (memory grows with the
+    ///   number of jobs; `audit settlements` turns it on).
+    public init(engine: KarmaEngine, trackingNode node: XOnlyPublicKey? = nil, coverage: Bool = false) {
         self.engine = engine
         self.trackedNode = node
+        self.coverage = coverage ? SettlementCoverage() : nil
     }
 
     /// Decodes and applies the entry at ledger index ``count``.
@@ -108,6 +113,7 @@ public struct KarmaReplayer: Sendable {
             }
         }
         if let observe, let nodeBefore { observe(count, entry, nodeBefore, state.account(entry.node)) }
+        coverage?.observe(entry, at: count)
         count += 1
     }
 }
