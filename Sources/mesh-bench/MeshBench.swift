@@ -14,6 +14,7 @@ struct MeshBench: AsyncParsableCommand {
             KernelBench.self,
             ProofsBench.self,
             ServiceBench.self,
+            SettlementBench.self,
             AuditBench.self,
             Groth16Bench.self,
         ]

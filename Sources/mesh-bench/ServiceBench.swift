@@ -29,24 +29,14 @@ struct ServiceBench: AsyncParsableCommand {
     var ingestOnly = false
 
     func run() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "mesh-service-bench-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let orchestrator = SchnorrSigningKey.generate()
-        let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
-        var config = ValidatorConfig(
-            listen: .init(host: "127.0.0.1", port: 0), dataDirectory: dir.path,
-            identityKey: .init(hex: Hex.encode(SchnorrSigningKey.generate().rawRepresentation)),
-            checkpointKey: .init(hex: String(repeating: "77", count: 32)), logOrigin: "bench.local/log",
-            orchestrators: [orchestrator.publicKey.hex])
+        var config = BenchGrid.config()
         config.settlement.sweepIntervalMs = 50
-        config.logLevel = "error"
         let executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         let model = try KernelShardExecutor.tinyModel()
-        let deps = try await ValidatorDependencies.open(config: config, executor: executor)
-        let server = try await RunningValidator.start(config: config, dependencies: deps, logLevel: "error")
-        let setup = try LoopbackHTTPClient(port: server.port)
+        let grid = try await BenchGrid.start(config: config, executor: executor, tag: "service")
+        let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
+        let server = grid.server
+        let setup = grid.setup
         print(
             "service benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, validator on 127.0.0.1:\(server.port)"
         )
@@ -57,30 +47,13 @@ struct ServiceBench: AsyncParsableCommand {
             for n in 0..<count {
                 let input = try KernelShardExecutor.tokenTensor((0..<tokens).map { Int32(($0 * 5 + n) % 64) })
                 let honest = try await executor.execute(modelID: model.id, layers: 0..<2, input: input)
-                let id = TaggedHash.hash(tag: "bench/job", Data("\(tag)-\(n)-\(UUID())".utf8))
-                let a = JobAnnouncement(
-                    jobID: id, modelID: model.id, layerStart: 0, layerEnd: 2,
-                    inputCommitment: try executor.commitment(ofTensor: input),
-                    nodes: nodes.map(\.publicKey), deadlineMs: ValidatorCore.systemNowMs() + 3_600_000,
-                    slaMs: 1000,
-                    orchestrator: orchestrator.publicKey)
-                let r = try setup.post(
-                    "/v1/jobs",
-                    json: JobSubmission(signed: try .sign(a, with: orchestrator), input: input).json())
-                guard r.status == 201 else { throw ValidationError("announce: \(r.text)") }
-                var bodies: [Data] = []
-                for (i, key) in nodes.enumerated() {
-                    let receipt = Receipt(
-                        jobID: id, modelID: model.id, layerStart: 0, layerEnd: 2,
-                        inputCommitment: a.inputCommitment,
-                        outputCommitment: honest.commitment, node: key.publicKey, startedAtMs: 1,
-                        finishedAtMs: 2,
-                        sequence: UInt64(i))
-                    bodies.append(
-                        ReceiptSubmission(signed: try .sign(receipt, with: key), output: honest.output).json()
-                    )
+                let a = try grid.announce(
+                    tag: "\(tag)-\(n)", model: model.id, layers: 0..<2, input: input,
+                    nodes: nodes.map(\.publicKey))
+                let bodies = try nodes.enumerated().map { i, key in
+                    try grid.receiptBody(a, by: key, output: honest.output, sequence: UInt64(i))
                 }
-                out.append((id, bodies))
+                out.append((a.jobID, bodies))
             }
             return out
         }
@@ -125,7 +98,7 @@ struct ServiceBench: AsyncParsableCommand {
                     format: "%.2f s, %d connections × pipeline %d, %d per request)", a.seconds, lanes, depth,
                     perRequest))
         if ingestOnly {
-            try await server.shutdown()
+            try await grid.stop()
             return
         }
         let b = await Self.blast(completing, port: port, lanes: lanes, depth: depth)
@@ -135,11 +108,7 @@ struct ServiceBench: AsyncParsableCommand {
 
         // Let the settlement backlog drain before measuring latency.
         let drainStart = Date()
-        while true {
-            let s = try JSONDecoder().decode(StatusView.self, from: try setup.get("/v1/status").body)
-            if (s.jobs["pending"] ?? 0) == 0, (s.jobs["settling"] ?? 0) == 0 { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await grid.drain()
         print(
             String(
                 format: "settlement backlog of %d jobs drained %.2f s after ingest", jobs.count,
@@ -148,7 +117,7 @@ struct ServiceBench: AsyncParsableCommand {
         // 2. Settlement latency: one job at a time, from the last receipt's acknowledgement to the
         // verdict being recorded (server-side, microseconds) and as a client sees it (polling).
         let latencyJobs = try await prepare(settleJobs, tag: "latency")
-        let (serverMs, clientMs) = try await Self.offPool { () throws -> ([Double], [Double]) in
+        let (serverMs, clientMs) = try await offPool { () throws -> ([Double], [Double]) in
             var serverMs: [Double] = []
             var clientMs: [Double] = []
             for (id, bodies) in latencyJobs {
@@ -177,7 +146,7 @@ struct ServiceBench: AsyncParsableCommand {
                 tokens, latencyJobs.count, percentile(serverMs, 0.5), percentile(serverMs, 0.99),
                 percentile(clientMs, 0.5),
                 percentile(clientMs, 0.99)))
-        try await server.shutdown()
+        try await grid.stop()
     }
 
     /// One pre-encoded HTTP request carrying `receipts` receipts.
@@ -197,16 +166,6 @@ struct ServiceBench: AsyncParsableCommand {
     ) {
         // `blastBlocking` does not throw.
         (try? await offPool { blastBlocking(requests, port: port, lanes: lanes, depth: depth) }) ?? (0, 0, 0)
-    }
-
-    /// Runs blocking client code on a thread of its own: blocking a thread of Swift's cooperative
-    /// pool (two threads on this machine) would take it from the validator under test.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
     }
 
     private static func blastBlocking(_ requests: [Request], port: Int, lanes: Int, depth: Int) -> (
