@@ -191,6 +191,16 @@ extension XOnlyPublicKey {
     /// Verifies a VRF proof made by ``SchnorrSigningKey/vrfProve(_:)`` of the matching key.
     /// - Returns: the 32-byte output `beta` when valid, nil for any invalid proof (never traps).
     public func vrfVerify(_ alpha: some DataProtocol, proof: VRFProof) -> Digest32? {
+        if let preverified = VerifiedSignatures.current,
+            let beta = preverified.vrfOutput(.init(key: self, alpha: Data(alpha), proof: proof))
+        {
+            return beta
+        }
+        return vrfVerifyInFull(alpha, proof: proof)
+    }
+
+    /// ``vrfVerify(_:proof:)`` without consulting a preverified set.
+    func vrfVerifyInFull(_ alpha: some DataProtocol, proof: VRFProof) -> Digest32? {
         // Lifting a parsed x-only key to its even-y point cannot fail; were it to, "does not
         // verify" is the safe answer (an audit draw is then refused, never accepted).
         guard let y = try? VRFPublicKey(self) else { return nil }

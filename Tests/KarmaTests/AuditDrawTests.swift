@@ -73,4 +73,41 @@ import Testing
         #expect(decoded.offenders == s.offenders)
         #expect(AuditRule.minimumPPM(nodes: quorum.map(\.publicKey), in: decoded) == AuditRule.offenderPPM)
     }
+
+    /// The batched replay verifies draws' VRF proofs ahead, on other threads, and still refuses a
+    /// forged draw at the same index as the one-entry-at-a-time replay.
+    @Test func drawsArePreverifiedInABatchAndAForgeryIsStillRefused() throws {
+        let genuine = (0..<6).map {
+            Build.auditDraw(TestKeys.erin, nodes: quorum, job: Build.digest(0x30 + UInt8($0)))
+        }
+        let forged = Build.auditDraw(TestKeys.erin, nodes: quorum, job: Build.digest(0x50), flip: true)
+        let bytes = (genuine + [forged]).map(\.canonicalBytes)
+        let batch = KarmaBatch(bytes, threads: 2)
+        // The flipped draw's proof is genuine (its `audited` flag is the lie): its claim verifies.
+        #expect(batch.signatures.vrfCount == genuine.count + 1)
+        // A proof under another key does not.
+        guard case .auditDraw(var stolen) = genuine[1].body else { return }
+        stolen.validator = TestKeys.dave.publicKey
+        let withStolen = KarmaBatch(
+            [genuine[0], KarmaEntry(timestampMs: Build.t0, body: .auditDraw(stolen))].map(\.canonicalBytes),
+            threads: 2)
+        #expect(withStolen.signatures.vrfCount == 1)
+        var one = KarmaReplayer(engine: engine)
+        var refusedAt: UInt64?
+        for b in bytes {
+            do { try one.apply(canonicalBytes: b) } catch { refusedAt = error.index; break }
+        }
+        var batched = KarmaReplayer(engine: engine)
+        #expect(throws: KarmaReplayFailure.self) { try batched.apply(prepared: batch) }
+        #expect(refusedAt == UInt64(genuine.count) && batched.count == one.count)
+        #expect(batched.state.stateHash == one.state.stateHash)
+        // A VRF output is answered from the set only for the claim that verified.
+        guard case .auditDraw(let d) = genuine[0].body else { return }
+        let alpha = AuditDraw.alpha(jobID: d.jobID, receipts: d.receipts)
+        let claim = VerifiedSignatures.VRFClaim(key: d.validator, alpha: alpha, proof: d.proof)
+        #expect(batch.signatures.vrfOutput(claim) == TestKeys.erin.publicKey.vrfVerify(alpha, proof: d.proof))
+        var other = claim
+        other.alpha.append(0)
+        #expect(batch.signatures.vrfOutput(other) == nil)
+    }
 }

@@ -30,3 +30,16 @@ extension KarmaEntry {
         }
     }
 }
+
+extension KarmaEntry {
+    /// The VRF proof the rules check when this entry is applied (an audit draw's), as a claim for
+    /// ``VerifiedSignatures/verify(_:vrf:)``; same contract as ``signatureClaims``.
+    public var vrfClaims: [VerifiedSignatures.VRFClaim] {
+        guard case .auditDraw(let d) = body else { return [] }
+        return [
+            .init(
+                key: d.validator, alpha: AuditDraw.alpha(jobID: d.jobID, receipts: d.receipts), proof: d.proof
+            )
+        ]
+    }
+}

@@ -122,7 +122,7 @@ public struct KarmaReplayer: Sendable {
 /// (specs/karma.md §9: an auditor's replay).
 ///
 /// The work is split into contiguous chunks, one per thread: each decodes its entries and verifies
-/// their ``KarmaEntry/signatureClaims`` (libsecp256k1 has no batch verification, so this is where
+/// their ``KarmaEntry/signatureClaims`` and ``KarmaEntry/vrfClaims`` (libsecp256k1 has no batch verification, so this is where
 /// the cores help). Nothing is judged here: an entry that does not decode is kept as its error, and
 /// an invalid signature is simply not in ``signatures``, so the engine verifies it again and refuses
 /// the entry itself.
@@ -145,16 +145,18 @@ public struct KarmaBatch: Sendable {
             var out: [Result<KarmaEntry, KarmaError>] = []
             out.reserveCapacity(range.count)
             var claims: [VerifiedSignatures.Claim] = []
+            var vrfClaims: [VerifiedSignatures.VRFClaim] = []
             for i in range {
                 do throws(KarmaError) {
                     let entry = try KarmaEntry(canonicalBytes: canonical[i])
                     claims += entry.signatureClaims
+                    vrfClaims += entry.vrfClaims
                     out.append(.success(entry))
                 } catch {
                     out.append(.failure(error))
                 }
             }
-            slots.set(w, out, VerifiedSignatures.verify(claims))
+            slots.set(w, out, VerifiedSignatures.verify(claims, vrf: vrfClaims))
         }
         if workers == 1 {
             work(0)
