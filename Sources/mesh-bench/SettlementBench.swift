@@ -33,7 +33,8 @@ struct SettlementBench: AsyncParsableCommand {
     @Option(help: "Audit probability for `audited`, ppm (the rules' minimums apply when higher).")
     var auditPPM = 50_000
     @Option(help: "Percent of jobs disputed in the disputed scenarios.") var disputedPercent = 10
-    @Option(help: "Scenarios, comma separated: always, audited, audited-disputed, always-disputed.")
+    @Option(
+        help: "Scenarios, comma separated: always, audited, audited-disputed, always-disputed, on-dispute.")
     var scenarios = "always,audited,audited-disputed"
     @Option(help: "Compute threads of the validator (settlement.computeThreads).")
     var computeThreads = ComputePool.defaultThreads
@@ -79,6 +80,7 @@ struct SettlementBench: AsyncParsableCommand {
             case "audited": scenario = .init(name: name, policy: .audited, disputed: false)
             case "audited-disputed": scenario = .init(name: name, policy: .audited, disputed: true)
             case "always-disputed": scenario = .init(name: name, policy: .always, disputed: true)
+            case "on-dispute": scenario = .init(name: name, policy: .onDispute, disputed: false)
             default: throw ValidationError("unknown scenario \(name)")
             }
             rates[name] = try await run(scenario, model: held.id, shard: shard, honest: honest)

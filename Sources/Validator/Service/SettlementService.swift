@@ -20,13 +20,16 @@ public struct SettlementService: Service {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await core.runSettlementLoop() }
+                group.addTask { await core.runComputeLane() }
                 group.addTask {
                     while !Task.isCancelled {
                         do { try await Task.sleep(for: sweepInterval) } catch { return }
                         await core.sweep()
                     }
                 }
-                await group.next()  // the loop ends only when stopped
+                // The loop and the lane end only when stopped; the sweeper is then cancelled.
+                await group.next()
+                await group.next()
                 group.cancelAll()
             }
             // The last entries get a signed checkpoint before the process exits.

@@ -24,6 +24,10 @@ struct Settler: Sendable {
     var auditKey: VRFSecretKey?
     /// Jobs of one batch planned at once (re-executions and proof checks in flight together).
     var parallelism = 1
+    /// Held from computing a batch's audit-draw minimums to appending its entries, by every lane
+    /// that records job settlements and by the liveness sweep: a minimum is then computed on the
+    /// state the draw is appended to (specs/karma.md §5.8), whichever lane appends first.
+    let recordGate = AsyncGate()
     let metrics: ValidatorMetrics
     let logger: Logger
     let events: EventHub
@@ -72,6 +76,30 @@ struct Settler: Sendable {
         var draw: AuditDraw?
     }
 
+    /// A job whose truth needs the compute pool (a re-execution or a proof check), handed by the
+    /// settlement loop to the compute lane (specs/service.md §2.3). `draw` is set when an audit
+    /// draw chose the job, with the VRF output it was decided by.
+    struct Deferred: Sendable {
+        var id: Digest32
+        var readyAt: ContinuousClock.Instant?
+        var draw: (draw: AuditDraw, beta: Digest32)?
+    }
+
+    /// The result of planning one job.
+    enum Planned {
+        case plan(Plan)
+        /// The job needs the compute pool and the caller asked for no compute.
+        case deferred
+        /// The job is not stored.
+        case missing
+    }
+
+    /// What a settlement call did: the settlements it made, and the jobs it left to the compute lane.
+    struct Outcome {
+        var settled: [Digest32: SettlementRecord] = [:]
+        var deferred: [Deferred] = []
+    }
+
     /// Settles `id` unless it is already final. Returns the settlement when this call made it.
     ///
     /// - Parameter readyAt: when the job became ready to settle (for the latency metric).
@@ -83,23 +111,48 @@ struct Settler: Sendable {
         return try await settle(batch: [(id, readyAt)])[id]
     }
 
-    /// Settles a batch of jobs with three durable writes in all (freeze, ledger append, finish)
-    /// instead of three per job. Jobs already final are skipped; unknown ids are ignored.
+    /// Settles a batch of jobs completely, re-executions and proof checks included, with three
+    /// durable writes in all (freeze, ledger append, finish) instead of three per job. Jobs
+    /// already final are skipped; unknown ids are ignored.
     ///
     /// - Returns: the settlements this call made, by job id.
     func settle(batch: [(Digest32, ContinuousClock.Instant?)]) async throws(ValidatorError) -> [Digest32:
         SettlementRecord]
     {
-        let statuses = try await repository.freeze(batch.map(\.0))
-        var frozen: [(Digest32, ContinuousClock.Instant?)] = []
-        for (id, readyAt) in batch where statuses[id] == .settling && !frozen.contains(where: { $0.0 == id })
-        {
-            frozen.append((id, readyAt))
-        }
-        var plans = try await planConcurrently(frozen)
-        if policy == .audited { plans = try await drawAudits(plans) }
-        guard !plans.isEmpty else { return [:] }
+        try await settle(batch.map { Deferred(id: $0.0, readyAt: $0.1) }, compute: true).settled
+    }
 
+    /// Settles a batch (see ``settle(batch:)``). With `compute` false, a job whose truth needs the
+    /// compute pool — a re-execution, a proof check, or an audit its draw chose — is frozen but
+    /// not settled: it is returned in ``Outcome/deferred`` (with its draw) for a call with
+    /// `compute` true, so the jobs that need no kernel never wait behind those that do.
+    func settle(_ batch: [Deferred], compute: Bool) async throws(ValidatorError) -> Outcome {
+        let statuses = try await repository.freeze(batch.map(\.id))
+        var frozen: [Deferred] = []
+        for job in batch where statuses[job.id] == .settling && !frozen.contains(where: { $0.id == job.id }) {
+            frozen.append(job)
+        }
+        var (plans, deferred) = try await planConcurrently(frozen, compute: compute)
+        let drawn = Dictionary(frozen.compactMap { job in job.draw.map { (job.id, $0) } }) { a, _ in a }
+        let recorded = try await recordGate.run { () async throws(ValidatorError) in
+            if policy == .audited {
+                let (kept, audited) = try await drawAudits(plans, drawn: drawn, compute: compute)
+                plans = kept
+                deferred += audited
+            }
+            return try await record(plans)
+        }
+        guard !plans.isEmpty else { return Outcome(deferred: deferred) }
+        let results = try await finish(plans, recorded: recorded, batch: frozen)
+        return Outcome(settled: results, deferred: deferred)
+    }
+
+    /// Appends the plans' karma entries in plan order (one durable write when the rules accept the
+    /// whole batch; otherwise each job alone, a refused job noted on its settlement).
+    private func record(_ plans: [Plan]) async throws(ValidatorError) -> (
+        entries: [RecordedEntry], skipped: [SkippedEvent]
+    ) {
+        guard !plans.isEmpty else { return ([], []) }
         var recorded: [RecordedEntry] = []
         var skipped: [SkippedEvent] = []
         do {
@@ -123,7 +176,14 @@ struct Settler: Sendable {
                 }
             }
         }
+        return (recorded, skipped)
+    }
 
+    /// Marks the recorded plans final (one durable write), and publishes their settlements.
+    private func finish(
+        _ plans: [Plan], recorded: (entries: [RecordedEntry], skipped: [SkippedEvent]), batch: [Deferred]
+    ) async throws(ValidatorError) -> [Digest32: SettlementRecord] {
+        let (recorded, skipped) = recorded
         var results: [Digest32: SettlementRecord] = [:]
         var updates: [(Digest32, JobStatus, SettlementRecord)] = []
         for plan in plans {
@@ -162,7 +222,7 @@ struct Settler: Sendable {
         try await repository.finish(updates)
         for (id, final, record) in updates {
             events.publish(Self.event(id: id, status: final, record: record))
-            let latency = batch.first { $0.0 == id }?.1.map { ContinuousClock.now - $0 }
+            let latency = batch.first { $0.id == id }?.readyAt.map { ContinuousClock.now - $0 }
             metrics.settled(status: final, offences: record.offences.map(\.offence), latency: latency)
             logger.debug(
                 "settled job",
@@ -176,93 +236,114 @@ struct Settler: Sendable {
 
     /// Plans `jobs` with at most `parallelism` in flight (each plan's re-execution or proof check
     /// runs on the compute pool), and returns the plans in the order of `jobs`, so the ledger
-    /// append that follows stays in that order whatever order the plans finish in.
+    /// append that follows stays in that order whatever order the plans finish in; with `compute`
+    /// false, the jobs that need the compute pool are returned as deferred instead. A job chosen
+    /// by an audit draw is planned by re-execution.
     ///
     /// - Throws: the first job's error in `jobs` order (the others' plans are discarded; nothing
     ///   has been written, and the frozen jobs are retried by the next sweep).
-    private func planConcurrently(_ jobs: [(Digest32, ContinuousClock.Instant?)]) async throws(ValidatorError)
-        -> [Plan]
+    private func planConcurrently(_ jobs: [Deferred], compute: Bool) async throws(ValidatorError)
+        -> (plans: [Plan], deferred: [Deferred])
     {
-        if parallelism <= 1 || jobs.count <= 1 {
-            var plans: [Plan] = []
-            for (id, readyAt) in jobs {
-                if let plan = try await plan(id, readyAt: readyAt, consensus: policy != .always) {
-                    plans.append(plan)
+        let planOne: @Sendable (Deferred) async throws(ValidatorError) -> Planned = { job in
+            try await self.plan(
+                job.id, readyAt: job.readyAt, consensus: self.policy != .always && job.draw == nil,
+                compute: compute)
+        }
+        var results = [Result<Planned, ValidatorError>?](repeating: nil, count: jobs.count)
+        if parallelism <= 1 || jobs.count <= 1 || !compute {
+            for (i, job) in jobs.enumerated() {
+                do throws(ValidatorError) { results[i] = .success(try await planOne(job)) } catch {
+                    results[i] = .failure(error)
+                    break
                 }
             }
-            return plans
-        }
-        var results = [Result<Plan?, ValidatorError>?](repeating: nil, count: jobs.count)
-        await withTaskGroup(of: (Int, Result<Plan?, ValidatorError>).self) { group in
-            var next = 0
-            func launch() {
-                let i = next
-                next += 1
-                group.addTask {
-                    do throws(ValidatorError) {
-                        return (
-                            i,
-                            .success(
-                                try await self.plan(
-                                    jobs[i].0, readyAt: jobs[i].1, consensus: self.policy != .always))
-                        )
-                    } catch {
-                        return (i, .failure(error))
+        } else {
+            await withTaskGroup(of: (Int, Result<Planned, ValidatorError>).self) { group in
+                var next = 0
+                func launch() {
+                    let i = next
+                    next += 1
+                    group.addTask {
+                        do throws(ValidatorError) { return (i, .success(try await planOne(jobs[i]))) } catch {
+                            return (i, .failure(error))
+                        }
                     }
                 }
-            }
-            while next < min(parallelism, jobs.count) { launch() }
-            while let (i, result) = await group.next() {
-                results[i] = result
-                if next < jobs.count { launch() }
+                while next < min(parallelism, jobs.count) { launch() }
+                while let (i, result) = await group.next() {
+                    results[i] = result
+                    if next < jobs.count { launch() }
+                }
             }
         }
         var plans: [Plan] = []
-        for result in results {
+        var deferred: [Deferred] = []
+        for (job, result) in zip(jobs, results) {
             switch result {
-            case .success(let plan)?: if let plan { plans.append(plan) }
+            case .success(.plan(let plan))?: plans.append(plan)
+            case .success(.deferred)?: deferred.append(job)
+            case .success(.missing)?: continue
             case .failure(let error)?: throw error
             case nil: throw .internalFailure("a settlement plan did not finish")
             }
         }
-        return plans
+        return (plans, deferred)
     }
 
     /// The `audited` policy's draws, in batch order (specs/service.md §4.1, specs/karma.md §5.8):
     /// for each job planned by consensus, the probability is the operator's or the rules' minimum
     /// for the quorum — in the karma state, raised to the offender rate for a node slashed by an
-    /// earlier job of this batch — and the validator's VRF over the job and its receipts decides;
-    /// an audited job is planned again, by re-execution. The draw goes into the job's entries.
-    private func drawAudits(_ plans: [Plan]) async throws(ValidatorError) -> [Plan] {
+    /// earlier job of this batch — and the validator's VRF over the job and its receipts decides.
+    /// An audited job is planned again by re-execution when `compute`, else returned as deferred
+    /// with its draw. A job drawn earlier (`drawn`, already re-executed) keeps its draw, its
+    /// probability raised to the minimum now when that is higher: a draw that audited at p audits
+    /// at every p′ ≥ p, so the outcome stands. The draw goes into the job's entries.
+    ///
+    /// Called holding ``recordGate``, so the minimums are those of the state the entries are
+    /// appended to.
+    private func drawAudits(
+        _ plans: [Plan], drawn: [Digest32: (draw: AuditDraw, beta: Digest32)], compute: Bool
+    ) async throws(ValidatorError) -> (plans: [Plan], deferred: [Deferred]) {
         var offenders = Set<XOnlyPublicKey>()
         var out: [Plan] = []
+        var deferred: [Deferred] = []
         for var plan in plans {
-            if case .consensus = plan.truth, let quorum = plan.unanimous {
-                let nodes = quorum.map(\.node)
-                var minimum = await karma.auditMinimumPPM(nodes: nodes)
-                if nodes.contains(where: offenders.contains) { minimum = max(minimum, AuditRule.offenderPPM) }
-                let ppm = max(auditPPM, minimum)
-                let draw: AuditDraw
-                if let auditKey {
-                    let proof: VRFProof
-                    let beta: Digest32
-                    do {
-                        (proof, beta) = try auditKey.prove(AuditDraw.alpha(jobID: plan.id, receipts: quorum))
-                    } catch {
-                        throw .internalFailure("the audit draw could not be made: \(error)")
-                    }
-                    draw = AuditDraw(
-                        validator: validatorKey, jobID: plan.id, receipts: quorum, probabilityPPM: ppm,
-                        proof: proof,
-                        audited: AuditDraw.isAudited(beta: beta, probabilityPPM: ppm))
-                } else {
+            if let earlier = drawn[plan.id] {
+                let ppm = try await probability(for: earlier.draw.receipts.map(\.node), offenders: offenders)
+                var draw = earlier.draw
+                if ppm > draw.probabilityPPM {
+                    draw.probabilityPPM = ppm
+                    draw.audited = AuditDraw.isAudited(beta: earlier.beta, probabilityPPM: ppm)
+                }
+                plan.draw = draw
+                plan.settlement.auditDraw = draw
+                plan.notes.append("audited: drawn at \(draw.probabilityPPM) ppm, re-executed")
+            } else if case .consensus = plan.truth, let quorum = plan.unanimous {
+                let ppm = try await probability(for: quorum.map(\.node), offenders: offenders)
+                guard let auditKey else {
                     throw .internalFailure("the audited policy needs the validator's key")
                 }
+                let proof: VRFProof
+                let beta: Digest32
+                do {
+                    (proof, beta) = try auditKey.prove(AuditDraw.alpha(jobID: plan.id, receipts: quorum))
+                } catch {
+                    throw .internalFailure("the audit draw could not be made: \(error)")
+                }
+                let draw = AuditDraw(
+                    validator: validatorKey, jobID: plan.id, receipts: quorum, probabilityPPM: ppm,
+                    proof: proof,
+                    audited: AuditDraw.isAudited(beta: beta, probabilityPPM: ppm))
                 if draw.audited {
-                    guard let audited = try await self.plan(plan.id, readyAt: plan.readyAt, consensus: false)
-                    else {
+                    guard compute else {
+                        deferred.append(Deferred(id: plan.id, readyAt: plan.readyAt, draw: (draw, beta)))
                         continue
                     }
+                    guard
+                        case .plan(let audited) = try await self.plan(
+                            plan.id, readyAt: plan.readyAt, consensus: false, compute: true)
+                    else { continue }
                     plan = audited
                     plan.notes.append("audited: drawn at \(ppm) ppm, re-executed")
                 } else {
@@ -276,7 +357,17 @@ struct Settler: Sendable {
             }
             out.append(plan)
         }
-        return out
+        return (out, deferred)
+    }
+
+    /// The audit probability for a quorum: the operator's, or the rules' minimum in the karma state
+    /// when higher, or the offender rate when a node of the quorum is in `offenders`.
+    private func probability(for nodes: [XOnlyPublicKey], offenders: Set<XOnlyPublicKey>)
+        async throws(ValidatorError) -> UInt32
+    {
+        var minimum = await karma.auditMinimumPPM(nodes: nodes)
+        if nodes.contains(where: offenders.contains) { minimum = max(minimum, AuditRule.offenderPPM) }
+        return max(auditPPM, minimum)
     }
 
     /// Every assigned node with its first receipt, when all reported exactly one output, the same.
@@ -300,13 +391,16 @@ struct Settler: Sendable {
 
     /// Establishes the truth for one frozen job and judges it (no writes).
     ///
-    /// - Parameter consensus: whether a unanimous quorum may be accepted without re-execution
-    ///   (the policy is not `always`; an audit plans with `false`).
-    private func plan(_ id: Digest32, readyAt: ContinuousClock.Instant?, consensus: Bool)
+    /// - Parameters:
+    ///   - consensus: whether a unanimous quorum may be accepted without re-execution (the policy
+    ///     is not `always`; an audit plans with `false`).
+    ///   - compute: whether the job may use the compute pool; when it would need it and this is
+    ///     `false`, the result is `.deferred` (nothing was run).
+    private func plan(_ id: Digest32, readyAt: ContinuousClock.Instant?, consensus: Bool, compute: Bool)
         async throws(ValidatorError)
-        -> Plan?
+        -> Planned
     {
-        guard let job = try await repository.job(id) else { return nil }
+        guard let job = try await repository.job(id) else { return .missing }
         let a = job.announcement
         let receipts = try await repository.receipts(of: id)
         // Claims per assigned node, distinct outputs in arrival order.
@@ -326,6 +420,7 @@ struct Settler: Sendable {
         var proofNotes: [String] = []
         var truth: Truth?
         if mode == .verifyProofs, let input, proofs.hasCircuit(modelID: a.modelID, layers: a.layers) {
+            guard compute else { return .deferred }
             for node in a.nodes {
                 guard var claim = claims[node], claim.outputs.count == 1, let stored = byNode[node]?.first,
                     let proof = stored.proof
@@ -372,6 +467,7 @@ struct Settler: Sendable {
         if truth == nil {
             if let input {
                 if executor.canExecute(modelID: a.modelID, layers: a.layers) {
+                    guard compute else { return .deferred }
                     let started = ContinuousClock.now
                     do {
                         let execution = try await executor.execute(
@@ -395,9 +491,10 @@ struct Settler: Sendable {
             for: judgement, job: a, announcedAtMs: job.createdMs, byNode: byNode, truth: established,
             validator: validatorKey, notes: proofNotes)
 
-        return Plan(
-            id: id, readyAt: readyAt, claims: claims, truth: established, judgement: judgement,
-            settlement: settlement, notes: proofNotes, unanimous: agreement?.quorum)
+        return .plan(
+            Plan(
+                id: id, readyAt: readyAt, claims: claims, truth: established, judgement: judgement,
+                settlement: settlement, notes: proofNotes, unanimous: agreement?.quorum))
     }
 
     private static func reason(_ truth: Truth) -> String {

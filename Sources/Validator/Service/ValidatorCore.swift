@@ -21,12 +21,19 @@ public final class ValidatorCore: Sendable {
     let nowMs: @Sendable () -> UInt64
     let mode: ValidatorConfig.Settlement.Mode
 
-    /// Jobs waiting for the settlement loop, with the instant they became ready, and the set of
-    /// their ids (a job is queued once while it waits).
+    /// Jobs waiting for the settlement loop, with the instant they became ready, and the ids of
+    /// every job queued or being settled by either lane (a job is queued once until its
+    /// settlement ends, so a sweep never hands a job in the compute lane to the loop again).
     private let queue = Mutex<(items: [(Digest32, ContinuousClock.Instant)], ids: Set<Digest32>)>(([], []))
     /// Wakes the settlement loop; finished to stop it.
     private let wake: AsyncStream<Void>
     private let wakeInput: AsyncStream<Void>.Continuation
+    /// Jobs the settlement loop left to the compute lane (re-executions, proof checks, audits).
+    private let computeQueue = Mutex<[Settler.Deferred]>([])
+    private let computeWake: AsyncStream<Void>
+    private let computeWakeInput: AsyncStream<Void>.Continuation
+    /// Set by ``stopSettlementLoop()``: the compute lane ends after its batch in progress.
+    private let stopping = Mutex(false)
     /// Sweeps so far (see `sweep()`).
     private let sweeps = Mutex(0)
     /// When the last checkpoint was signed by a sweep (`nowMs`), for the checkpoint interval.
@@ -69,6 +76,8 @@ public final class ValidatorCore: Sendable {
             parallelism: max(1, settlementParallelism), metrics: metrics, logger: logger, events: events,
             nowMs: nowMs)
         (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (computeWake, computeWakeInput) = AsyncStream.makeStream(
+            of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Unix time in milliseconds from the system clock.
@@ -233,7 +242,11 @@ public final class ValidatorCore: Sendable {
             logger.error("deadline sweep failed: \(error)")
         }
         do {
-            for e in try await karma.sweepLiveness() {
+            // Under the record gate: a downtime slash changes the audit minimum of the node's quorums.
+            let entries = try await settler.recordGate.run { () async throws(ValidatorError) in
+                try await karma.sweepLiveness()
+            }
+            for e in entries {
                 logger.info(
                     "liveness", metadata: ["entry": "\(e.index)", "type": "\(e.type)", "node": "\(e.node)"])
             }
@@ -287,29 +300,73 @@ public final class ValidatorCore: Sendable {
 
     /// The settlement loop: settles queued jobs in batches until `stopSettlementLoop()` is called;
     /// the batch in progress completes first.
+    /// The settlement loop (specs/service.md §2.3): settles queued jobs in batches without the
+    /// compute pool — unanimous jobs accepted by consensus or after an audit draw that did not
+    /// choose them, jobs without a truth — and hands every job that needs the kernel or a proof
+    /// check to the compute lane (``runComputeLane()``), so those never hold the others back.
     func runSettlementLoop() async {
         for await _ in wake {
             while true {
                 let batch = queue.withLock { q -> [(Digest32, ContinuousClock.Instant)] in
                     let taken = Array(q.items.prefix(Self.maxSettlementBatch))
                     q.items.removeFirst(taken.count)
-                    for (id, _) in taken { q.ids.remove(id) }
                     return taken
                 }
                 if batch.isEmpty { break }
+                var handed = Set<Digest32>()
                 do {
-                    _ = try await settler.settle(batch: batch.map { ($0.0, Optional($0.1)) })
+                    let outcome = try await settler.settle(
+                        batch.map { Settler.Deferred(id: $0.0, readyAt: $0.1) }, compute: false)
+                    if !outcome.deferred.isEmpty {
+                        handed = Set(outcome.deferred.map(\.id))
+                        computeQueue.withLock { $0 += outcome.deferred }
+                        computeWakeInput.yield()
+                    }
                 } catch {
                     // Left `settling` or `pending`: the next sweep retries them.
                     logger.error("settling \(batch.count) job(s) failed (will retry): \(error)")
                 }
+                release(batch.map(\.0).filter { !handed.contains($0) })
             }
         }
     }
 
-    /// Ends the settlement loop after the job in progress, and every event stream.
+    /// The compute lane: settles the jobs the loop deferred, `settlement.computeThreads` at a
+    /// time (their re-executions and proof checks on the compute pool), each group appended to the
+    /// ledger in queue order as soon as it is planned.
+    func runComputeLane() async {
+        for await _ in computeWake {
+            while !stopping.withLock({ $0 }) {
+                let batch = computeQueue.withLock { q -> [Settler.Deferred] in
+                    let taken = Array(q.prefix(max(1, settler.parallelism)))
+                    q.removeFirst(taken.count)
+                    return taken
+                }
+                if batch.isEmpty { break }
+                do {
+                    _ = try await settler.settle(batch, compute: true)
+                } catch {
+                    logger.error("settling \(batch.count) job(s) failed (will retry): \(error)")
+                }
+                release(batch.map(\.id))
+            }
+        }
+    }
+
+    /// Forgets jobs whose settlement ended (or failed, for a sweep to queue again).
+    private func release(_ ids: [Digest32]) {
+        guard !ids.isEmpty else { return }
+        queue.withLock { q in
+            for id in ids { q.ids.remove(id) }
+        }
+    }
+
+    /// Ends the settlement loop and the compute lane after the batches in progress, and every
+    /// event stream. Jobs still queued stay `settling` or `pending`: the next start queues them.
     func stopSettlementLoop() {
+        stopping.withLock { $0 = true }
         wakeInput.finish()
+        computeWakeInput.finish()
         events.close()
     }
 
