@@ -123,7 +123,7 @@ let package = Package(
         .target(name: "CLibFuzzer"),
         .target(
             name: "FuzzHarness",
-            dependencies: ["Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16"],
+            dependencies: ["Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma"],
             swiftSettings: strict),
         .executableTarget(
             name: "mesh-fuzz", dependencies: ["FuzzHarness", "CLibFuzzer"], swiftSettings: strict),

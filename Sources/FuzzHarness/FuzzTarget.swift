@@ -89,6 +89,28 @@ public enum FuzzTargets {
             summary:
                 "snarkjs verification key, proof and public-input JSON; proofs verified (specs/groth16.md)",
             maxLength: 8192, run: Groth16Targets.snarkjs),
+        FuzzTarget(
+            name: "circom",
+            summary: "circom .r1cs and .wtns readers, with writer round trips (specs/groth16.md §12)",
+            maxLength: 8192, run: Groth16FileTargets.circom),
+        FuzzTarget(
+            name: "ptau", summary: "prepared powers-of-tau reader (specs/groth16.md §12)", maxLength: 16384,
+            run: Groth16FileTargets.ptau),
+        FuzzTarget(
+            name: "proving-key",
+            summary: "MVZK proving-key file reader, re-serialization equal (specs/groth16.md §9.4)",
+            maxLength: 16384, run: Groth16FileTargets.provingKey),
+        FuzzTarget(
+            name: "vrf", summary: "ECVRF proof decoding and verification (specs/vrf.md), no malleable s",
+            maxLength: 1024, run: KarmaTargets.vrf),
+        FuzzTarget(
+            name: "karma-entry",
+            summary: "ledger entries, canonical bytes and JSON, with round trips (specs/karma.md §4)",
+            maxLength: 8192, run: KarmaTargets.entry),
+        FuzzTarget(
+            name: "node-request",
+            summary: "signed heartbeat, chunk receipt and staking request JSON (specs/karma.md §2)",
+            maxLength: 4096, run: KarmaTargets.nodeRequest),
     ]
 
     /// The target called `name`, if any.

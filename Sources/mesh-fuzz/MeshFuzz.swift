@@ -20,11 +20,53 @@ enum MeshFuzz {
             for t in FuzzTargets.all { print("\(t.name)\t\(t.maxLength)\t\(t.summary)") }
             return
         }
+        if args.count == 3, args[1] == "--write-seeds" {
+            writeSeeds(to: URL(fileURLWithPath: args[2]))
+            return
+        }
         #if MESH_FUZZ
             fuzz()
         #else
             exit(replay(Array(args.dropFirst())))
         #endif
+    }
+
+    /// Writes ``GeneratedSeeds`` under `root/<target>/` (the karma fixtures are read from
+    /// `Fixtures/karma` of the working directory), replacing each target's generated files.
+    static func writeSeeds(to root: URL) {
+        let seeds: [GeneratedSeeds.Seed]
+        do {
+            let events = try GeneratedSeeds.eventLines(under: URL(fileURLWithPath: "Fixtures/karma"))
+            guard !events.isEmpty else {
+                fail("no Fixtures/karma/**/events.jsonl here: run from the repository root")
+            }
+            seeds = try GeneratedSeeds.all(events: events)
+        } catch {
+            fail("generating seeds: \(error)")
+        }
+        let fm = FileManager.default
+        for target in GeneratedSeeds.targets {
+            let dir = root.appendingPathComponent(target)
+            if let old = try? fm.contentsOfDirectory(atPath: dir.path) {
+                for name in old where name.hasPrefix("valid-") || !name.contains("crashers") {
+                    var isDirectory: ObjCBool = false
+                    let path = dir.appendingPathComponent(name).path
+                    if fm.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                        try? fm.removeItem(atPath: path)
+                    }
+                }
+            }
+            do { try fm.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                fail("cannot create \(dir.path): \(error)")
+            }
+        }
+        for seed in seeds {
+            let file = root.appendingPathComponent(seed.target).appendingPathComponent(seed.name)
+            guard fm.createFile(atPath: file.path, contents: Data(seed.bytes)) else {
+                fail("cannot write \(file.path)")
+            }
+        }
+        print("wrote \(seeds.count) seeds for \(GeneratedSeeds.targets.joined(separator: ", "))")
     }
 
     static func fail(_ message: String) -> Never {

@@ -41,6 +41,27 @@ import Testing
         #expect(accepted >= 1, "no seed of \(name) is accepted")
     }
 
+    /// The corpora only our writers produce are exactly what `mesh-fuzz --write-seeds` generates
+    /// from the current code and karma fixtures (so they move with the formats).
+    @Test func generatedSeedsAreCommitted() throws {
+        let events = try GeneratedSeeds.eventLines(under: RepoPaths.fixture("karma"))
+        let seeds = try GeneratedSeeds.all(events: events)
+        for target in GeneratedSeeds.targets {
+            let mine = seeds.filter { $0.target == target }
+            #expect(mine.count >= 3, "\(target) needs generated seeds")
+            let committed = try Self.corpus(target).filter { !$0.path.contains("/crashers/") }
+            #expect(
+                Set(committed.map(\.lastPathComponent)) == Set(mine.map(\.name)),
+                "Fixtures/fuzz/\(target) differs from mesh-fuzz --write-seeds: regenerate it")
+            for seed in mine {
+                let file = RepoPaths.fixture("fuzz/\(target)/\(seed.name)")
+                #expect(
+                    (try? Data(contentsOf: file)).map(Array.init) == seed.bytes,
+                    "\(target)/\(seed.name) differs from what mesh-fuzz --write-seeds writes")
+            }
+        }
+    }
+
     /// Every folder under `Fixtures/fuzz/` is a target's corpus (a renamed target cannot leave
     /// its crashers unreplayed).
     @Test func everyCorpusFolderNamesATarget() throws {
