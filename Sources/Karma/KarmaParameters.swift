@@ -138,6 +138,12 @@ public struct KarmaParameters: Sendable, Equatable {
     /// - Throws: ``KarmaError/invalidParameters(_:)`` naming the first field out of range.
     public func validate() throws(KarmaError) {
         guard version == 2 else { throw .invalidParameters("version \(version) is not supported (want 2)") }
+        // Both forms hold the same values: the JSON form is exact only to 2^53 − 1 (§3).
+        for (name, path) in Self.fields where self[keyPath: path] > JSONObjectReader.maxSafeInteger {
+            throw .invalidParameters(
+                "\(name) is \(self[keyPath: path]); parameters are at most 2^53 − 1 = \(JSONObjectReader.maxSafeInteger)"
+            )
+        }
         for (name, bps) in [
             ("downtimeSlashBps", downtimeSlashBps), ("equivocationSlashBps", equivocationSlashBps),
             ("wrongOutputSlashBps", wrongOutputSlashBps), ("invalidProofSlashBps", invalidProofSlashBps),

@@ -90,6 +90,8 @@ import Testing
         ("safetensors", "float-literal-offset.safetensors", "tensor a: data_offsets must be two integers"),
         // Harness: a header naming another token count is invalid before the body is decoded.
         ("proof", "header-wrong-token-count.bin", "invalid by header: the proof covers 3 tokens"),
+        // KarmaParameters: canonical bytes held a value above 2^53 − 1 that the JSON form refuses.
+        ("karma-entry", "parameters-above-2pow53.bin", "parameters are at most 2^53 − 1"),
     ]
 
     @Test(arguments: crashers.indices)
