@@ -8,10 +8,12 @@ import Testing
 
 @testable import Validator
 
-/// A `FakeExecutor` that takes `delay` per run and records how many runs were in flight at once.
+/// A `FakeExecutor` that takes `delay` per run (and, with `hold`, first waits at that gate) and
+/// records how many runs were in flight at once.
 struct GatedExecutor: ShardExecutor {
     let inner: FakeExecutor
     let delay: Duration
+    var hold: KernelGate? = nil
     let counters = Counters()
 
     final class Counters: Sendable {
@@ -44,6 +46,7 @@ struct GatedExecutor: ShardExecutor {
     {
         counters.enter()
         defer { counters.leave() }
+        if let hold { await hold.pass() }
         if delay > .zero { try? await Task.sleep(for: delay) }
         return try await inner.execute(modelID: modelID, layers: layers, input: input)
     }

@@ -8,60 +8,48 @@ import Testing
 
 @testable import Validator
 
-/// A `FakeExecutor` whose runs wait until the test opens it: a shard that takes as long as the
-/// test wants, without timing.
-struct BlockingExecutor: ShardExecutor {
-    let inner = FakeExecutor(models: [FakeExecutor.sha(Data("model".utf8))])
-    let gate = Gate()
+/// A gate shard runs wait at until the test opens it: a shard that takes as long as the test
+/// wants, without timing (`GatedExecutor(hold:)`).
+final class KernelGate: Sendable {
+    private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>], runs: Int)>(
+        (false, [], 0))
 
-    final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>], runs: Int)>(
-            (false, [], 0))
-        func pass() async {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let go = state.withLock { s -> Bool in
-                    s.runs += 1
-                    if s.open { return true }
-                    s.waiting.append(c)
-                    return false
-                }
-                if go { c.resume() }
+    /// Counts a run and waits until the gate is open.
+    func pass() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let go = state.withLock { s -> Bool in
+                s.runs += 1
+                if s.open { return true }
+                s.waiting.append(c)
+                return false
             }
+            if go { c.resume() }
         }
-        func open() {
-            let waiting = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-                s.open = true
-                defer { s.waiting = [] }
-                return s.waiting
-            }
-            for c in waiting { c.resume() }
-        }
-        var runs: Int { state.withLock { $0.runs } }
     }
 
-    func commitment(ofTensor bytes: Data) throws(ValidatorError) -> Digest32 {
-        try inner.commitment(ofTensor: bytes)
+    /// Lets every waiting and later run through.
+    func open() {
+        let waiting = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.open = true
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+        for c in waiting { c.resume() }
     }
-    func canExecute(modelID: Digest32, layers: Range<UInt32>) -> Bool {
-        inner.canExecute(modelID: modelID, layers: layers)
-    }
-    func multiplyAccumulates(modelID: Digest32, layers: Range<UInt32>, input: Data) throws(ValidatorError)
-        -> UInt64
-    {
-        try inner.multiplyAccumulates(modelID: modelID, layers: layers, input: input)
-    }
-    func execute(modelID: Digest32, layers: Range<UInt32>, input: Data) async throws(ValidatorError)
-        -> ShardExecution
-    {
-        await gate.pass()
-        return try await inner.execute(modelID: modelID, layers: layers, input: input)
-    }
+
+    /// Runs that reached the gate.
+    var runs: Int { state.withLock { $0.runs } }
 }
 
 /// specs/service.md §2.3: the settlement loop never waits for the kernel. Jobs that need a
 /// re-execution (a dispute, an audit) go to the compute lane; the others settle meanwhile, and a
 /// sweep never hands a job in the lane to the loop again.
 @Suite struct SettlementLaneTests {
+    static func executor(_ gate: KernelGate) -> GatedExecutor {
+        GatedExecutor(
+            inner: FakeExecutor(models: [FakeExecutor.sha(Data("model".utf8))]), delay: .zero, hold: gate)
+    }
+
     /// Runs the settlement loop and the compute lane around `body`, then stops them.
     func withLanes(_ h: Harness, _ body: () async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -102,8 +90,8 @@ struct BlockingExecutor: ShardExecutor {
     }
 
     @Test func aUnanimousJobSettlesWhileADisputeWaitsForTheKernel() async throws {
-        let kernel = BlockingExecutor()
-        let h = try Harness(executor: kernel, reExecute: .onDispute)
+        let kernel = KernelGate()
+        let h = try Harness(executor: Self.executor(kernel), reExecute: .onDispute)
         try await withLanes(h) {
             try await post(h, job: 1, wrongFrom: 2)  // needs a re-execution: blocks in the kernel
             try await post(h, job: 2)
@@ -114,29 +102,29 @@ struct BlockingExecutor: ShardExecutor {
             // Sweeps queue every `settling` job; the one in the compute lane is not run again.
             await h.core.sweep()
             await h.core.sweep()
-            kernel.gate.open()
+            kernel.open()
             let settled = try await view(h, 1) { $0.status.isFinal }
             #expect(settled.status == .disputed && settled.settlement?.method == "re-execution")
-            #expect(kernel.gate.runs == 1)
+            #expect(kernel.runs == 1)
         }
     }
 
     /// `audited`: a job its draw chose waits for the kernel in the compute lane with its draw, and
     /// its entries start with that draw; a job accepted after its draw settles meanwhile.
     @Test func anAuditedJobIsReexecutedInTheLaneWithItsDraw() async throws {
-        let kernel = BlockingExecutor()
-        let h = try Harness(executor: kernel, reExecute: .audited, auditPPM: 1_000_000)
+        let kernel = KernelGate()
+        let h = try Harness(executor: Self.executor(kernel), reExecute: .audited, auditPPM: 1_000_000)
         try await withLanes(h) {
             try await post(h, job: 1)
-            _ = try await view(h, 1) { _ in kernel.gate.runs == 1 }
+            _ = try await view(h, 1) { _ in kernel.runs == 1 }
             #expect(try await h.core.view(of: h.jobID(1)).status == .settling)
-            kernel.gate.open()
+            kernel.open()
             let v = try await view(h, 1) { $0.status.isFinal }
             #expect(v.status == .settled && v.settlement?.method == "re-execution")
             #expect(v.settlement?.audit?.audited == true && v.settlement?.audit?.probabilityPPM == 1_000_000)
             let types = h.karma.entries.map(RecordedEntry.typeName)
             #expect(types.first == "auditDraw" && types.contains("validation"))
-            #expect(kernel.gate.runs == 1)
+            #expect(kernel.runs == 1)
         }
     }
 }
