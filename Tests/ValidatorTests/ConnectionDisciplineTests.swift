@@ -114,13 +114,13 @@ struct ConnectionDisciplineTests {
         for round in 0..<5 {
             // Keep trickling: one more header line on every head still open.
             for (i, c) in stalled.enumerated() where i % 2 == 0 { c.send("X-Trickle-\(round): 1\r\n") }
+            // Whether the service answers at all, not how fast: a starved service never does, and
+            // the bound is generous so a loaded CI machine cannot fail it (speed is benchmarked).
             let client = try RawConnection(port: server.port)
-            let started = Date()
-            let status = client.get("/healthz", timeout: 1)
+            let status = client.get("/healthz", timeout: 15)
             #expect(
                 status == 200,
-                "round \(round): /healthz answered \(status.map(String.init) ?? "nothing") within 1 s")
-            #expect(Date().timeIntervalSince(started) < 1)
+                "round \(round): /healthz answered \(status.map(String.init) ?? "nothing") within 15 s")
             Thread.sleep(forTimeInterval: 0.2)
         }
         #expect(server.process.isRunning)
@@ -138,15 +138,17 @@ struct ConnectionDisciplineTests {
         body.send(
             "POST /v1/receipts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
         )
+        // Each stalled connection is closed by its phase's timeout (0.6–1 s); the bounds below are
+        // generous so load cannot fail them: a missing timeout never closes the connection.
         // Keep-alive: a connection that was answered waits idleTimeoutMs for the next request.
         let kept = try RawConnection(port: server.port)
-        #expect(kept.get("/healthz", timeout: 2) == 200)
-        #expect(idle.closedWithin(3), "idle connection kept open")
-        #expect(head.closedWithin(3), "trickled head kept open")
-        #expect(body.closedWithin(3), "half-sent body kept open")
-        #expect(kept.closedWithin(3), "keep-alive connection kept open")
+        #expect(kept.get("/healthz", timeout: 15) == 200)
+        #expect(idle.closedWithin(10), "idle connection kept open")
+        #expect(head.closedWithin(10), "trickled head kept open")
+        #expect(body.closedWithin(10), "half-sent body kept open")
+        #expect(kept.closedWithin(10), "keep-alive connection kept open")
         // A normal client is served throughout.
-        #expect(try RawConnection(port: server.port).get("/healthz", timeout: 2) == 200)
+        #expect(try RawConnection(port: server.port).get("/healthz", timeout: 15) == 200)
     }
 
     /// At capacity the connection longest in its phase goes first (a fresh one last); when every
