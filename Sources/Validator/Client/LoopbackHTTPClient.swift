@@ -100,9 +100,24 @@ public final class LoopbackHTTPClient: @unchecked Sendable {
     }
 
     /// Sends one request and reads its response.
+    ///
+    /// When the server closed the keep-alive connection before any byte of the response arrived
+    /// (its idle or header timeout ended the connection first), connects again and sends the
+    /// request once more, as HTTP/1.1 clients do for idempotent requests (RFC 9110 §9.2.2): every
+    /// request the validator serves is idempotent (a repeated receipt is a `duplicate`). A server
+    /// that is gone fails the new connection, and that error is thrown.
     public func request(_ method: String, _ path: String, body: Data? = nil) throws -> Response {
-        try send(Self.encode(method: method, path: path, body: body, host: host))
-        return try readResponse()
+        let bytes = Self.encode(method: method, path: path, body: body, host: host)
+        do {
+            try send(bytes)
+            return try readResponse()
+        } catch ClientError.io(let reason) where start == buffer.count {
+            buffer.removeAll()
+            start = 0
+            do { try connect() } catch { throw ClientError.io("\(reason); reconnecting: \(error)") }
+            try send(bytes)
+            return try readResponse()
+        }
     }
 
     /// `GET path`.
