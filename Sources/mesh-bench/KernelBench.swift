@@ -95,19 +95,8 @@ struct KernelBench: AsyncParsableCommand {
             ))
     }
 
-    func loadModel() throws -> QuantizedModel {
-        if let model {
-            return try ModelPackage.load(directory: URL(fileURLWithPath: model)).model
-        }
-        guard let gguf else { throw ValidationError("give --model or --gguf") }
-        let file = try GGUFFile(contentsOf: URL(fileURLWithPath: gguf))
-        var config = try GGUFImporter.config(of: file, activationBits: 16)
-        config.weightBits = 16
-        return try Quantizer.quantize(try GGUFImporter.floatWeights(of: file, config: config))
-    }
-
     func modelRows(threads t: Int) throws {
-        let m = try loadModel()
+        let m = try loadBenchModel(package: model, gguf: gguf)
         let c = m.config
         let opts = ExecutionOptions(path: path, threads: t)
         let shard = try Shard(model: m, layers: 0..<c.layers, options: opts)

@@ -1,3 +1,5 @@
+import CKernelSIMD
+
 /// Per-token quantized GEMM inputs (specs/kernel.md §3.3): `tokens × width` signed integers
 /// of `bits` bits (`|q| <= Amax = 2^(bits-1) - 1`) and one scale `mant * 2^e / (Amax * 2^16)`
 /// per token.
@@ -72,6 +74,30 @@ public struct QuantizedActivations: Sendable, Equatable {
         guard bits == 8 || bits == 16 else {
             throw .valueOutOfRange(what: "activation bits", value: Int64(bits), range: "{8, 16}")
         }
+        let amax = (Int64(1) << Int64(bits - 1)) - 1
+        var mants = [Int32](repeating: 0, count: tokens)
+        var exps = [Int32](repeating: 0, count: tokens)
+        let q = [Int16](unsafeUninitializedCapacity: z.count) { qb, count in
+            z.withUnsafeBufferPointer { zb in
+                mants.withUnsafeMutableBufferPointer { mb in
+                    exps.withUnsafeMutableBufferPointer { eb in
+                        mesh_quantize_rows(
+                            zb.baseAddress, tokens, width, amax, qb.baseAddress, mb.baseAddress,
+                            eb.baseAddress)
+                    }
+                }
+            }
+            count = z.count
+        }
+        return QuantizedActivations(
+            unchecked: tokens, width: width, bits: bits, values: q, mantissas: mants, exponents: exps)
+    }
+
+    /// The Swift reference of `quantize` (shapes already checked; the C path is checked
+    /// against it).
+    static func quantizeReference(
+        _ z: [Int32], tokens: Int, width: Int, bits: Int
+    ) -> QuantizedActivations {
         let amax = (Int64(1) << Int64(bits - 1)) - 1
         var q = [Int16](repeating: 0, count: z.count)
         var mants = [Int32](repeating: 0, count: tokens)
