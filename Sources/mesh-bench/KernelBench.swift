@@ -13,8 +13,8 @@ struct KernelBench: AsyncParsableCommand {
         abstract: "Integer GEMM GOPS vs OpenBLAS SGEMM GFLOP/s; model prefill/decode tokens/s.",
         discussion: """
             GEMM: C = A·Wᵀ with n×n int8 operands on the auto path (exact int32 results) against \
-            cblas_sgemm on n×n float operands, interleaved, best of --reps each. int16×int16 is \
-            four int8 plane passes (specs/kernel.md §3.4); its rate is reported as int16 GOPS. \
+            cblas_sgemm on n×n float operands, interleaved, best of --reps each. int16×int16 runs on \
+            the int16 path (vpdpwssd on VNNI, specs/kernel.md §3.4); its rate is int16 GOPS. \
             Model: with --model (package) or --gguf (imported in memory, 16/16 bits), the prefill \
             rate for a --prefill-token prompt and the greedy decode rate.
             """)
