@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import Testing
 
 @testable import Kernel
@@ -247,5 +249,21 @@ struct WidePathTests {
                 }
             }
         }
+    }
+
+    /// Shards run at once from several threads share one pool per thread count: a caller that
+    /// finds the pool busy runs its ranges inline. Every run gives the same logits.
+    @Test func concurrentShardsShareThePoolAndAgree() throws {
+        let model = try TinyModel.llama(activationBits: 16, weightBits: 16)
+        let input = try CanonicalTensor(kind: .tokenIDs, shape: [6], values: .int32([3, 1, 4, 1, 5, 9]))
+        let want = try Shard(model: model, layers: 0..<model.config.layers).run(input).commitmentHex
+        let got = Mutex([String](repeating: "", count: 8))
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let hex = try? Shard(
+                model: model, layers: 0..<model.config.layers, options: .init(path: .auto, threads: 2 + i % 2)
+            ).run(input).commitmentHex
+            got.withLock { $0[i] = hex ?? "error" }
+        }
+        #expect(got.withLock { $0 } == [String](repeating: want, count: 8))
     }
 }
