@@ -13,6 +13,29 @@
 
 #define MESH_I16_STEPS 64
 
+// One MR x NR tile: C[i][j] = sum_k A[i][k] * W[j][k] for i < mr, j < nr.
+typedef void (*i16_tile_fn)(int mr, int nr, const int16_t *A, long lda, const int16_t *W, long ldw,
+                            int64_t *C, long ldc, long K);
+
+// The blocking shared by both paths: panels of 128 weight rows (kept in L2 while every pair of
+// activation rows passes over them), tiles of up to 2 activation rows by nr1 (one row, decode)
+// or nr2 (two rows) weight rows.
+static void i16_drive(i16_tile_fn tile, int nr1, int nr2, const int16_t *A, long lda,
+                      const int16_t *W, long ldw, int64_t *C, long ldc, long M, long N, long K) {
+    const long NB = 128;
+    for (long n0 = 0; n0 < N; n0 += NB) {
+        const long n1 = n0 + NB < N ? n0 + NB : N;
+        for (long m = 0; m < M; m += 2) {
+            const int mr = (int)(M - m < 2 ? M - m : 2);
+            const int nrMax = mr == 1 ? nr1 : nr2;
+            for (long n = n0; n < n1; n += nrMax) {
+                const int nr = (int)(n1 - n < nrMax ? n1 - n : nrMax);
+                tile(mr, nr, A + m * lda, lda, W + n * ldw, ldw, C + m * ldc + n, ldc, K);
+            }
+        }
+    }
+}
+
 // MARK: AVX-512 VNNI
 
 #define VNNI16_TARGET \
@@ -61,32 +84,24 @@ VNNI16_TARGET void vnni16_tile(const int MR, const int NR, const int16_t *A, lon
         for (int j = 0; j < NR; j++) C[i * ldc + j] = sum[i][j];
 }
 
-#define VNNI16_CASE(mr, nr)                                                               \
-    case (mr) * 16 + (nr):                                                                \
-        vnni16_tile(mr, nr, A + m * lda, lda, W + n * ldw, ldw, C + m * ldc + n, ldc, K); \
-        break;
+#define VNNI16_CASE(mr, nr) \
+    case (mr) * 16 + (nr): vnni16_tile(mr, nr, A, lda, W, ldw, C, ldc, K); break;
 
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void vnni16_any_tile(int mr, int nr, const int16_t *A, long lda, const int16_t *W, long ldw,
+                            int64_t *C, long ldc, long K) {
+    switch (mr * 16 + nr) {
+        VNNI16_CASE(1, 1) VNNI16_CASE(1, 2) VNNI16_CASE(1, 3) VNNI16_CASE(1, 4)
+        VNNI16_CASE(1, 5) VNNI16_CASE(1, 6) VNNI16_CASE(1, 7) VNNI16_CASE(1, 8)
+        VNNI16_CASE(2, 1) VNNI16_CASE(2, 2) VNNI16_CASE(2, 3) VNNI16_CASE(2, 4)
+        default: break;
+    }
+}
+
 void mesh_gemm_i16_vnni(const int16_t *A, long lda, const int16_t *W, long ldw, int64_t *C,
                         long ldc, long M, long N, long K) {
-    const long NB = 128;  // W panel kept in L2 while every row of A passes over it
-    for (long n0 = 0; n0 < N; n0 += NB) {
-        const long n1 = n0 + NB < N ? n0 + NB : N;
-        for (long m = 0; m < M; m += 2) {
-            const int mr = (int)(M - m < 2 ? M - m : 2);
-            // One row (decode): 8 weight rows in flight; two rows (prefill): 4 (register budget).
-            const int nrMax = mr == 1 ? 8 : 4;
-            for (long n = n0; n < n1; n += nrMax) {
-                const int nr = (int)(n1 - n < nrMax ? n1 - n : nrMax);
-                switch (mr * 16 + nr) {
-                    VNNI16_CASE(1, 1) VNNI16_CASE(1, 2) VNNI16_CASE(1, 3) VNNI16_CASE(1, 4)
-                    VNNI16_CASE(1, 5) VNNI16_CASE(1, 6) VNNI16_CASE(1, 7) VNNI16_CASE(1, 8)
-                    VNNI16_CASE(2, 1) VNNI16_CASE(2, 2) VNNI16_CASE(2, 3) VNNI16_CASE(2, 4)
-                    default: break;
-                }
-            }
-        }
-    }
+    // One row (decode): 8 weight rows in flight; two rows (prefill): 4 (32 zmm registers).
+    i16_drive(vnni16_any_tile, 8, 4, A, lda, W, ldw, C, ldc, M, N, K);
 }
 
 // MARK: AVX2
@@ -139,26 +154,19 @@ AVX216_TARGET void avx216_tile(const int MR, const int NR, const int16_t *A, lon
         }
 }
 
-#define AVX216_CASE(mr, nr)                                                               \
-    case (mr) * 4 + (nr):                                                                 \
-        avx216_tile(mr, nr, A + m * lda, lda, W + n * ldw, ldw, C + m * ldc + n, ldc, K); \
-        break;
+#define AVX216_CASE(mr, nr) \
+    case (mr) * 4 + (nr): avx216_tile(mr, nr, A, lda, W, ldw, C, ldc, K); break;
 
 __attribute__((target("avx2")))
+static void avx216_any_tile(int mr, int nr, const int16_t *A, long lda, const int16_t *W, long ldw,
+                            int64_t *C, long ldc, long K) {
+    switch (mr * 4 + nr) {
+        AVX216_CASE(1, 1) AVX216_CASE(1, 2) AVX216_CASE(2, 1) AVX216_CASE(2, 2)
+        default: break;
+    }
+}
+
 void mesh_gemm_i16_avx2(const int16_t *A, long lda, const int16_t *W, long ldw, int64_t *C,
                         long ldc, long M, long N, long K) {
-    const long NB = 128;
-    for (long n0 = 0; n0 < N; n0 += NB) {
-        const long n1 = n0 + NB < N ? n0 + NB : N;
-        for (long m = 0; m < M; m += 2) {
-            const int mr = (int)(M - m < 2 ? M - m : 2);
-            for (long n = n0; n < n1; n += 2) {
-                const int nr = (int)(n1 - n < 2 ? n1 - n : 2);
-                switch (mr * 4 + nr) {
-                    AVX216_CASE(1, 1) AVX216_CASE(1, 2) AVX216_CASE(2, 1) AVX216_CASE(2, 2)
-                    default: break;
-                }
-            }
-        }
-    }
+    i16_drive(avx216_any_tile, 2, 2, A, lda, W, ldw, C, ldc, M, N, K);  // 16 ymm registers
 }
