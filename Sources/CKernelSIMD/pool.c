@@ -51,7 +51,10 @@ static unsigned long wait_generation(mesh_pool *p, unsigned long seen) {
         const unsigned long g = atomic_load_explicit(&p->generation, memory_order_acquire);
         if (g != seen) return g;
         cpu_relax();
-        if ((spins & 255) == 0 && now_ns() > deadline) break;
+        if ((spins & 255) == 0) {
+            if (now_ns() > deadline) break;
+            sched_yield();  // on a busy machine, let the thread we wait for have this core
+        }
     }
     pthread_mutex_lock(&p->sleep_lock);
     atomic_fetch_add(&p->sleepers, 1);  // seq_cst: pairs with the run's generation bump
