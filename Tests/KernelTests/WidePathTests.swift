@@ -154,11 +154,14 @@ struct WidePathTests {
                 for b in [nil, bias] {
                     for r in [nil, residual] {
                         let weights = try LinearWeights(matrix: matrix, bias: b)
-                        let got = try Dense.finish(
-                            accumulators: acc, input: input, weights: weights, lut: lut, residual: r)
                         let want = Dense.finishReference(
                             accumulators: acc, input: input, weights: weights, lut: lut, residual: r)
-                        #expect(got == want, "round \(round) lut \(String(describing: lut))")
+                        for threads in [1, 2, 3] {
+                            let got = try Dense.finish(
+                                accumulators: acc, input: input, weights: weights, lut: lut, residual: r,
+                                threads: threads)
+                            #expect(got == want, "round \(round) lut \(String(describing: lut)) t\(threads)")
+                        }
                     }
                 }
             }
@@ -180,9 +183,12 @@ struct WidePathTests {
                     default: return Int32(truncatingIfNeeded: rng.next())
                     }
                 }
-                let got = try QuantizedActivations.quantize(z, tokens: rows, width: width, bits: bits)
                 let want = QuantizedActivations.quantizeReference(z, tokens: rows, width: width, bits: bits)
-                #expect(got == want, "bits \(bits) round \(round)")
+                for threads in [1, 2, 3] {
+                    let got = try QuantizedActivations.quantize(
+                        z, tokens: rows, width: width, bits: bits, threads: threads)
+                    #expect(got == want, "bits \(bits) round \(round) t\(threads)")
+                }
             }
         }
     }

@@ -190,7 +190,8 @@ public struct Shard: Sendable {
     }
 
     func quantize(_ z: [Int32], tokens: Int, width: Int) throws(KernelError) -> QuantizedActivations {
-        try QuantizedActivations.quantize(z, tokens: tokens, width: width, bits: model.config.activationBits)
+        try QuantizedActivations.quantize(
+            z, tokens: tokens, width: width, bits: model.config.activationBits, threads: options.threads)
     }
 
     /// One pre-norm llama block (§6.2).

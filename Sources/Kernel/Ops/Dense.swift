@@ -37,7 +37,9 @@ public enum Dense {
             throw .wrongShape(what: "dense residual", got: [residual.count], want: [t * n])
         }
         let acc = try accumulate(input, w, options: options)
-        return try finish(accumulators: acc, input: input, weights: weights, lut: lut, residual: residual)
+        return try finish(
+            accumulators: acc, input: input, weights: weights, lut: lut, residual: residual,
+            threads: options.threads)
     }
 
     /// The dense primitive after its GEMM (§5.1 from `acc` on): requantization, bias,
@@ -57,11 +59,13 @@ public enum Dense {
     ///   - weights: the matrix (only `outputScales` are read) and optional Q16 bias.
     ///   - lut: optional nonlinearity applied after the bias (§5.4).
     ///   - residual: optional Q16 `[T, N]` added last.
+    ///   - threads: tokens are split between this many pool threads (the result does not
+    ///     depend on it).
     /// - Returns: Q16 int32 `[T, N]`.
     /// - Throws: `.wrongShape` if `accumulators` or `residual` is not `T * N` long.
     public static func finish(
         accumulators acc: [Int64], input: QuantizedActivations, weights: LinearWeights,
-        lut: ActivationFunction? = nil, residual: [Int32]? = nil
+        lut: ActivationFunction? = nil, residual: [Int32]? = nil, threads: Int = 1
     ) throws(KernelError) -> [Int32] {
         let w = weights.matrix
         let t = input.tokens
@@ -85,11 +89,13 @@ public enum Dense {
                             weights.bias.withOptionalBuffer { bias in
                                 table.withOptionalBuffer { tab in
                                     residual.withOptionalBuffer { res in
-                                        mesh_dense_finish(
-                                            a.baseAddress, t, n, mant.baseAddress, exps.baseAddress,
-                                            scales.baseAddress?.assumingMemoryBound(to: Int32.self), bias,
-                                            tab,
-                                            res, out.baseAddress)
+                                        let rows = FinishRows(
+                                            acc: a.baseAddress!, n: n, mant: mant.baseAddress!,
+                                            exps: exps.baseAddress!,
+                                            scales: scales.baseAddress!.assumingMemoryBound(to: Int32.self),
+                                            bias: bias,
+                                            table: tab, residual: res, out: out.baseAddress!)
+                                        parallelRanges(count: t, threads: threads) { rows.run($0, $1) }
                                     }
                                 }
                             }
@@ -98,6 +104,25 @@ public enum Dense {
                 }
             }
             count = t * n
+        }
+    }
+
+    /// `mesh_dense_finish` on tokens `[begin, end)`: what one pool task does.
+    private struct FinishRows: @unchecked Sendable {
+        let acc: UnsafePointer<Int64>
+        let n: Int
+        let mant: UnsafePointer<Int32>
+        let exps: UnsafePointer<Int32>
+        let scales: UnsafePointer<Int32>
+        let bias: UnsafePointer<Int32>?
+        let table: UnsafePointer<Int32>?
+        let residual: UnsafePointer<Int32>?
+        let out: UnsafeMutablePointer<Int32>
+
+        func run(_ begin: Int, _ end: Int) {
+            mesh_dense_finish(
+                acc + begin * n, end - begin, n, mant + begin, exps + begin, scales, bias, table,
+                residual.map { $0 + begin * n }, out + begin * n)
         }
     }
 

@@ -63,10 +63,11 @@ public struct QuantizedActivations: Sendable, Equatable {
 
     /// Quantizes Q16 rows per token (§3.3 `quantizeToken`).
     ///
-    /// - Parameters: `z` row-major `[tokens, width]` Q16; `bits` 8 or 16.
+    /// - Parameters: `z` row-major `[tokens, width]` Q16; `bits` 8 or 16; `threads` splits the
+    ///   tokens between pool threads (the result does not depend on it).
     /// - Throws: `.wrongShape` if `z.count != tokens * width`.
     public static func quantize(
-        _ z: [Int32], tokens: Int, width: Int, bits: Int
+        _ z: [Int32], tokens: Int, width: Int, bits: Int, threads: Int = 1
     ) throws(KernelError) -> QuantizedActivations {
         guard tokens >= 1, width >= 1, z.count == tokens * width else {
             throw .wrongShape(what: "activations to quantize", got: [z.count], want: [tokens * width])
@@ -81,9 +82,11 @@ public struct QuantizedActivations: Sendable, Equatable {
             z.withUnsafeBufferPointer { zb in
                 mants.withUnsafeMutableBufferPointer { mb in
                     exps.withUnsafeMutableBufferPointer { eb in
-                        mesh_quantize_rows(
-                            zb.baseAddress, tokens, width, amax, qb.baseAddress, mb.baseAddress,
-                            eb.baseAddress)
+                        let rows = QuantizeRows(
+                            z: zb.baseAddress!, width: width, amax: amax, q: qb.baseAddress!,
+                            mant: mb.baseAddress!,
+                            exps: eb.baseAddress!)
+                        parallelRanges(count: tokens, threads: threads) { rows.run($0, $1) }
                     }
                 }
             }
@@ -91,6 +94,21 @@ public struct QuantizedActivations: Sendable, Equatable {
         }
         return QuantizedActivations(
             unchecked: tokens, width: width, bits: bits, values: q, mantissas: mants, exponents: exps)
+    }
+
+    /// `mesh_quantize_rows` on tokens `[begin, end)`: what one pool task does.
+    private struct QuantizeRows: @unchecked Sendable {
+        let z: UnsafePointer<Int32>
+        let width: Int
+        let amax: Int64
+        let q: UnsafeMutablePointer<Int16>
+        let mant: UnsafeMutablePointer<Int32>
+        let exps: UnsafeMutablePointer<Int32>
+
+        func run(_ begin: Int, _ end: Int) {
+            mesh_quantize_rows(
+                z + begin * width, end - begin, width, amax, q + begin * width, mant + begin, exps + begin)
+        }
     }
 
     /// The Swift reference of `quantize` (shapes already checked; the C path is checked
