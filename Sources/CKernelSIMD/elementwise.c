@@ -152,3 +152,53 @@ void mesh_attention_head(const int32_t *query, long D, const int16_t *keys, long
     }
     for (long i = 0; i < D; i++) out[i] = sat32(round_shift(acc[i], 15));
 }
+
+// §2.3: floor(sqrt(v)), bit-by-bit restoring (0 for v <= 0).
+static int64_t isqrt64(int64_t v) {
+    if (v <= 0) return 0;
+    uint64_t rem = (uint64_t)v, root = 0, bit = (uint64_t)1 << 62;
+    while (bit > rem) bit >>= 2;
+    while (bit != 0) {
+        if (rem >= root + bit) {
+            rem -= root + bit;
+            root = (root >> 1) + bit;
+        } else {
+            root >>= 1;
+        }
+        bit >>= 2;
+    }
+    return (int64_t)root;
+}
+
+void mesh_rmsnorm_rows(const int32_t *x, long T, long W, const int32_t *gamma, int64_t eps_q32,
+                       int32_t *out) {
+    const int64_t eps = eps_q32 < LIMIT62 ? eps_q32 : LIMIT62;
+    for (long t = 0; t < T; t++) {
+        const int32_t *row = x + t * W;
+        int32_t *o = out + t * W;
+        uint64_t m = 0;
+        for (long i = 0; i < W; i++) {
+            const int64_t v = row[i];
+            const uint64_t a = (uint64_t)(v < 0 ? -v : v);
+            m = a > m ? a : m;
+        }
+        if (m == 0) {
+            for (long i = 0; i < W; i++) o[i] = 0;
+            continue;
+        }
+        const int s0 = bit_length(m) - 23;  // in [-22, 9]: |x| < 2^32
+        int64_t ss = 0;
+        for (long i = 0; i < W; i++) {
+            const int64_t y = s0 >= 0 ? (int64_t)row[i] >> s0 : (int64_t)row[i] * ((int64_t)1 << -s0);
+            ss += y * y;  // < 2^46 per term, W <= 2^16 terms
+        }
+        const int64_t ms = ss / W;
+        int64_t v = ms + round_shift(eps, 2 * s0);
+        v = v < LIMIT62 ? v : LIMIT62;
+        const int64_t r = isqrt64(v);  // >= 2^14 when eps >= 0 (ms >= 2^44 / W)
+        for (long i = 0; i < W; i++) {
+            const int64_t y = s0 >= 0 ? (int64_t)row[i] >> s0 : (int64_t)row[i] * ((int64_t)1 << -s0);
+            o[i] = sat32(floor_div(2 * (y * gamma[i]) + r, 2 * r));
+        }
+    }
+}

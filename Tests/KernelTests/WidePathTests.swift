@@ -193,6 +193,37 @@ struct WidePathTests {
         }
     }
 
+    @Test func rmsNormMatchesReference() throws {
+        var rng = SplitMix64(seed: 13)
+        for width in [1, 7, 576, 1536] {
+            for round in 0..<12 {
+                let rows = 3
+                let x: [Int32] = (0..<(rows * width)).map { i in
+                    switch (round + i / width) % 5 {
+                    case 0: return [Int32.min, Int32.max, -Int32.max, 0, 1, -1][i % 6]
+                    case 1: return 0
+                    case 2: return Int32(truncatingIfNeeded: rng.next()) >> Int32(rng.nextInt(0, 31))
+                    case 3: return Int32(rng.nextInt(-3, 3))
+                    default: return Int32(truncatingIfNeeded: rng.next())
+                    }
+                }
+                let gamma = (0..<width).map { i in
+                    i % 5 == 0
+                        ? [Int32.max, -Int32.max, 0, 65536][i % 4]
+                        : Int32(truncatingIfNeeded: rng.next() >> 40)
+                }
+                for eps: Int64 in [0, 42950, 1 << 40, Int64.max] {
+                    let want = Norms.rmsNormReference(x, width: width, gamma: gamma, epsilonQ32: eps)
+                    for threads in [1, 2, 3] {
+                        let got = try Norms.rmsNorm(
+                            x, width: width, gamma: gamma, epsilonQ32: eps, threads: threads)
+                        #expect(got == want, "width \(width) round \(round) eps \(eps) t\(threads)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func attentionMatchesReference() throws {
         var rng = SplitMix64(seed: 11)
         for (heads, kvHeads, d) in [(4, 2, 64), (9, 3, 64), (2, 2, 8), (3, 1, 256), (1, 1, 2)] {

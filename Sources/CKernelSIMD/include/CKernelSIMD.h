@@ -80,4 +80,10 @@ void mesh_attention_head(const int32_t *query, long D, const int16_t *keys, long
                          long value_stride, long visible, int32_t scale_m, int32_t scale_sh,
                          const int32_t *exp_table, int64_t *scratch, int32_t *out);
 
+/// specs/kernel.md §5.2 RMSNorm of T rows of W Q16 values (W <= 2^16) with Q16 gamma:
+/// out[t][i] = sat32(divRound(y_i * gamma_i, isqrt(v))), rows of zeros stay zero. Requires
+/// eps_q32 >= 0 (then the root is at least 2^14).
+void mesh_rmsnorm_rows(const int32_t *x, long T, long W, const int32_t *gamma, int64_t eps_q32,
+                       int32_t *out);
+
 #endif
