@@ -3,6 +3,14 @@
 #include "CKernelSIMD.h"
 
 #define LIMIT62 ((int64_t)1 << 62)
+
+// Loops that vectorize are compiled for AVX-512, AVX2 and baseline x86-64 and picked at load
+// time (ifunc); integer arithmetic gives the same bits on each.
+#if defined(__linux__) && defined(__x86_64__)
+#define MESH_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define MESH_CLONES
+#endif
 #define BOUND32 ((int64_t)2147483647)
 
 static inline int32_t sat32(int64_t x) {
@@ -49,6 +57,7 @@ static inline int32_t lut(int32_t x, const int32_t *table) {
     return (int32_t)(a + round_shift((b - a) * f, 10));
 }
 
+MESH_CLONES
 void mesh_dense_finish(const int64_t *acc, long T, long N, const int32_t *mant,
                        const int32_t *exps, const int32_t *scales, const int32_t *bias,
                        const int32_t *table, const int32_t *residual, int32_t *out) {
@@ -68,6 +77,7 @@ void mesh_dense_finish(const int64_t *acc, long T, long N, const int32_t *mant,
     }
 }
 
+MESH_CLONES
 void mesh_quantize_rows(const int32_t *z, long T, long W, int64_t amax, int16_t *q,
                         int32_t *mant_out, int32_t *exp_out) {
     for (long t = 0; t < T; t++) {
@@ -111,6 +121,7 @@ static inline int64_t expq(int64_t d, const int32_t *table) {
     return a + round_shift((b - a) * f, 10);
 }
 
+MESH_CLONES
 void mesh_attention_head(const int32_t *query, long D, const int16_t *keys, long key_stride,
                          const int32_t *key_shifts, long shift_stride, const int32_t *values,
                          long value_stride, long visible, int32_t scale_m, int32_t scale_sh,
@@ -170,6 +181,7 @@ static int64_t isqrt64(int64_t v) {
     return (int64_t)root;
 }
 
+MESH_CLONES
 void mesh_rmsnorm_rows(const int32_t *x, long T, long W, const int32_t *gamma, int64_t eps_q32,
                        int32_t *out) {
     const int64_t eps = eps_q32 < LIMIT62 ? eps_q32 : LIMIT62;
