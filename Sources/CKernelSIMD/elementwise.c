@@ -46,6 +46,17 @@ static inline int64_t floor_div(int64_t a, int64_t b) {
 
 static inline int bit_length(uint64_t m) { return m == 0 ? 0 : 64 - __builtin_clzll(m); }
 
+// max_i |v_i| over n int32 values, as a magnitude (2^31 for INT32_MIN).
+static inline uint64_t max_abs32(const int32_t *v, long n) {
+    uint64_t m = 0;
+    for (long i = 0; i < n; i++) {
+        const int64_t x = v[i];
+        const uint64_t a = (uint64_t)(x < 0 ? -x : x);
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
 static inline int32_t lut(int32_t x, const int32_t *table) {
     const int32_t lo = -16 * 65536;
     if (x < lo) return 0;
@@ -83,12 +94,7 @@ void mesh_quantize_rows(const int32_t *z, long T, long W, int64_t amax, int16_t 
     for (long t = 0; t < T; t++) {
         const int32_t *row = z + t * W;
         int16_t *qr = q + t * W;
-        uint64_t m = 0;
-        for (long i = 0; i < W; i++) {
-            const int64_t v = row[i];
-            const uint64_t a = (uint64_t)(v < 0 ? -v : v);
-            m = a > m ? a : m;
-        }
+        const uint64_t m = max_abs32(row, W);
         if (m == 0) {
             for (long i = 0; i < W; i++) qr[i] = 0;
             mant_out[t] = 0;
@@ -127,12 +133,7 @@ void mesh_attention_head(const int32_t *query, long D, const int16_t *keys, long
                          long value_stride, long visible, int32_t scale_m, int32_t scale_sh,
                          const int32_t *exp_table, int64_t *scratch, int32_t *out) {
     // norm16(q)
-    uint64_t m = 0;
-    for (long i = 0; i < D; i++) {
-        const int64_t v = query[i];
-        const uint64_t a = (uint64_t)(v < 0 ? -v : v);
-        m = a > m ? a : m;
-    }
+    const uint64_t m = max_abs32(query, D);
     const int eq = bit_length(m) - 15 > 0 ? bit_length(m) - 15 : 0;
     int16_t q[256];
     for (long i = 0; i < D; i++) q[i] = (int16_t)(query[i] >> eq);
@@ -188,12 +189,7 @@ void mesh_rmsnorm_rows(const int32_t *x, long T, long W, const int32_t *gamma, i
     for (long t = 0; t < T; t++) {
         const int32_t *row = x + t * W;
         int32_t *o = out + t * W;
-        uint64_t m = 0;
-        for (long i = 0; i < W; i++) {
-            const int64_t v = row[i];
-            const uint64_t a = (uint64_t)(v < 0 ? -v : v);
-            m = a > m ? a : m;
-        }
+        const uint64_t m = max_abs32(row, W);
         if (m == 0) {
             for (long i = 0; i < W; i++) o[i] = 0;
             continue;

@@ -28,6 +28,21 @@ func naiveWide(_ a: [Int16], rows: Int, _ w: QuantizedMatrix) -> [Int64] {
     return c
 }
 
+/// Q16 rows for the C-vs-Swift checks: row `r` of round `round` is, by `(round + r) % 5`, the
+/// extremes (`Int32.min`, `±(2^31 - 1)`, 0, ±1), zeros, random values shifted down to any size,
+/// values around powers of two, or full-range random values.
+func edgeRows(rows: Int, width: Int, round: Int, _ rng: inout SplitMix64) -> [Int32] {
+    (0..<(rows * width)).map { i in
+        switch (round + i / width) % 5 {
+        case 0: return [Int32.min, Int32.max, -Int32.max, 0, 1, -1][i % 6]
+        case 1: return 0
+        case 2: return Int32(truncatingIfNeeded: rng.next()) >> Int32(rng.nextInt(0, 31))
+        case 3: return [255, -256, 128, -129, 65535, -65536][i % 6]
+        default: return Int32(truncatingIfNeeded: rng.next())
+        }
+    }
+}
+
 /// The int16 path (vpdpwssd / vpmaddwd / scalar) against naive loops and against the int8-plane
 /// path, on every available path and 1/2/3 threads; and the per-token C code (requantization,
 /// quantization, attention) against its Swift reference.
@@ -174,15 +189,7 @@ struct WidePathTests {
         for bits in [8, 16] {
             for round in 0..<60 {
                 let rows = 4
-                let z: [Int32] = (0..<(rows * width)).map { i in
-                    switch (round + i / width) % 5 {
-                    case 0: return [Int32.min, Int32.max, -Int32.max, 0, 1, -1][i % 6]
-                    case 1: return 0
-                    case 2: return Int32(truncatingIfNeeded: rng.next()) >> Int32(rng.nextInt(0, 31))
-                    case 3: return [255, -256, 128, -129, 65535, -65536][i % 6]
-                    default: return Int32(truncatingIfNeeded: rng.next())
-                    }
-                }
+                let z = edgeRows(rows: rows, width: width, round: round, &rng)
                 let want = QuantizedActivations.quantizeReference(z, tokens: rows, width: width, bits: bits)
                 for threads in [1, 2, 3] {
                     let got = try QuantizedActivations.quantize(
@@ -198,15 +205,7 @@ struct WidePathTests {
         for width in [1, 7, 576, 1536] {
             for round in 0..<12 {
                 let rows = 3
-                let x: [Int32] = (0..<(rows * width)).map { i in
-                    switch (round + i / width) % 5 {
-                    case 0: return [Int32.min, Int32.max, -Int32.max, 0, 1, -1][i % 6]
-                    case 1: return 0
-                    case 2: return Int32(truncatingIfNeeded: rng.next()) >> Int32(rng.nextInt(0, 31))
-                    case 3: return Int32(rng.nextInt(-3, 3))
-                    default: return Int32(truncatingIfNeeded: rng.next())
-                    }
-                }
+                let x = edgeRows(rows: rows, width: width, round: round, &rng)
                 let gamma = (0..<width).map { i in
                     i % 5 == 0
                         ? [Int32.max, -Int32.max, 0, 65536][i % 4]
