@@ -13,8 +13,8 @@ struct KernelBench: AsyncParsableCommand {
         abstract: "Integer GEMM GOPS vs OpenBLAS SGEMM GFLOP/s; model prefill/decode tokens/s.",
         discussion: """
             GEMM: C = A·Wᵀ with n×n int8 operands on the auto path (exact int32 results) against \
-            cblas_sgemm on n×n float operands, interleaved, best of --reps each. int16×int16 is \
-            four int8 plane passes (specs/kernel.md §3.4); its rate is reported as int16 GOPS. \
+            cblas_sgemm on n×n float operands, interleaved, best of --reps each. int16×int16 runs on \
+            the int16 path (vpdpwssd on VNNI, specs/kernel.md §3.4); its rate is int16 GOPS. \
             Model: with --model (package) or --gguf (imported in memory, 16/16 bits), the prefill \
             rate for a --prefill-token prompt and the greedy decode rate.
             """)
@@ -95,19 +95,8 @@ struct KernelBench: AsyncParsableCommand {
             ))
     }
 
-    func loadModel() throws -> QuantizedModel {
-        if let model {
-            return try ModelPackage.load(directory: URL(fileURLWithPath: model)).model
-        }
-        guard let gguf else { throw ValidationError("give --model or --gguf") }
-        let file = try GGUFFile(contentsOf: URL(fileURLWithPath: gguf))
-        var config = try GGUFImporter.config(of: file, activationBits: 16)
-        config.weightBits = 16
-        return try Quantizer.quantize(try GGUFImporter.floatWeights(of: file, config: config))
-    }
-
     func modelRows(threads t: Int) throws {
-        let m = try loadModel()
+        let m = try loadBenchModel(package: model, gguf: gguf)
         let c = m.config
         let opts = ExecutionOptions(path: path, threads: t)
         let shard = try Shard(model: m, layers: 0..<c.layers, options: opts)

@@ -12,6 +12,7 @@ struct MeshBench: AsyncParsableCommand {
             ReceiptsBench.self,
             LedgerBench.self,
             KernelBench.self,
+            DecodeBench.self,
             ProofsBench.self,
             ServiceBench.self,
             SettlementBench.self,

@@ -14,7 +14,7 @@ struct ShardTests {
         let model = try TinyModel.llama(activationBits: bits, weightBits: weightBits)
         var seen = Set<String>()
         for path in KernelPath.availableConcrete {
-            for threads in [1, 2] {
+            for threads in [1, 2, 3] {
                 let shard = try Shard(
                     model: model, layers: 0..<3, options: .init(path: path, threads: threads))
                 let out = try shard.run(try tokens(Self.prompt), logits: .all)
@@ -30,7 +30,7 @@ struct ShardTests {
         let model = try TinyModel.bert()
         var seen = Set<String>()
         for path in KernelPath.availableConcrete {
-            for threads in [1, 2] {
+            for threads in [1, 2, 3] {
                 let shard = try Shard(
                     model: model, layers: 0..<2, options: .init(path: path, threads: threads))
                 let out = try shard.run(try tokens(Self.prompt))

@@ -1,3 +1,5 @@
+import CKernelSIMD
+
 /// The integer primitives every kernel op is built from (specs/kernel.md §2).
 ///
 /// All functions are total on their stated domains: no traps, no undefined behaviour. Signed
@@ -70,6 +72,12 @@ public enum FixedPoint {
         if qh > 0 || (qh == 0 && ql > UInt64(limit)) { return limit }
         if qh < -1 || (qh == -1 && ql < UInt64(bitPattern: -limit)) { return -limit }
         return Int64(bitPattern: ql)
+    }
+
+    /// `mulRoundShift` through the C kernel target (`mesh_mul_round_shift`, used by
+    /// `Dense.finish`); tests check it against the Swift reference above.
+    static func mulRoundShiftC(_ a: Int64, _ b: Int64, _ s: Int) -> Int64 {
+        mesh_mul_round_shift(a, b, Int32(clamping: s))
     }
 
     /// `floor(a / b)` for `b > 0` (Swift's `/` truncates toward zero; this floors).

@@ -134,7 +134,8 @@ public struct Shard: Sendable {
             let n = logits == .last ? 1 : tokens
             guard let finalNorm = model.finalNorm else { throw .missingTensor("output_norm") }
             let z = try Norms.rmsNorm(
-                rows, width: c.width, gamma: finalNorm.gamma, epsilonQ32: c.normEpsilonQ32)
+                rows, width: c.width, gamma: finalNorm.gamma, epsilonQ32: c.normEpsilonQ32,
+                threads: options.threads)
             let a = try QuantizedActivations.quantize(z, tokens: n, width: c.width, bits: c.activationBits)
             let out = try Dense.apply(a, try LinearWeights(matrix: model.lmHead), options: options)
             return try CanonicalTensor(
@@ -190,7 +191,8 @@ public struct Shard: Sendable {
     }
 
     func quantize(_ z: [Int32], tokens: Int, width: Int) throws(KernelError) -> QuantizedActivations {
-        try QuantizedActivations.quantize(z, tokens: tokens, width: width, bits: model.config.activationBits)
+        try QuantizedActivations.quantize(
+            z, tokens: tokens, width: width, bits: model.config.activationBits, threads: options.threads)
     }
 
     /// One pre-norm llama block (§6.2).
@@ -199,7 +201,8 @@ public struct Shard: Sendable {
     ) throws(KernelError) -> [Int32] {
         let c = model.config
         let eps = c.normEpsilonQ32
-        let z = try Norms.rmsNorm(x, width: c.width, gamma: b.attentionNorm.gamma, epsilonQ32: eps)
+        let z = try Norms.rmsNorm(
+            x, width: c.width, gamma: b.attentionNorm.gamma, epsilonQ32: eps, threads: options.threads)
         let a = try quantize(z, tokens: tokens, width: c.width)
         var q = try Dense.apply(a, b.query, options: options)
         var k = try Dense.apply(a, b.key, options: options)
@@ -215,7 +218,8 @@ public struct Shard: Sendable {
         let x1 = try Dense.apply(
             try quantize(ctx, tokens: tokens, width: c.attentionWidth), b.attentionOutput, residual: x,
             options: options)
-        let z2 = try Norms.rmsNorm(x1, width: c.width, gamma: b.ffnNorm.gamma, epsilonQ32: eps)
+        let z2 = try Norms.rmsNorm(
+            x1, width: c.width, gamma: b.ffnNorm.gamma, epsilonQ32: eps, threads: options.threads)
         let a2 = try quantize(z2, tokens: tokens, width: c.width)
         let g = try Dense.apply(a2, b.gate, lut: .silu, options: options)
         let u = try Dense.apply(a2, b.up, options: options)

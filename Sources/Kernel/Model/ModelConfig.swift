@@ -48,11 +48,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var typeVocabSize: Int
     /// Llama: the LM head reuses the token embedding matrix.
     public var tiedEmbeddings: Bool
-    /// Bits of the per-token quantized GEMM inputs: 8 (int8, VNNI-native) or 16 (int16, two
-    /// int8 passes). specs/kernel.md §3.
+    /// Bits of the per-token quantized GEMM inputs: 8 (int8, VNNI-native) or 16 (int16: the
+    /// int16 path with 16-bit weights, two int8 passes with 8-bit ones). specs/kernel.md §3.
     public var activationBits: Int
     /// Bits of the per-row quantized weights: 8 (one int8 plane) or 16 (two int8 planes,
-    /// `w = 256 * hi + lo`). specs/kernel.md §3.2.
+    /// `w = 256 * hi + lo`, combined into int16 at load for the int16 path). specs/kernel.md §3.2.
     public var weightBits: Int
 
     public init(

@@ -23,6 +23,11 @@ public struct QuantizedMatrix: Sendable, Equatable {
     public let rowSums: [Int32]
     /// Row sums of `lowWeights` (empty for 8-bit weights).
     public let lowRowSums: [Int32]
+    /// 16-bit weights only: `256 * hi + lo` as one int16 per weight, for the int16 GEMM path
+    /// (§3.4), built once here; `nil` when some combined weight leaves `[-2^15, 2^15)` (only
+    /// possible for adversarial planes: the quantizer emits `|q| <= 32512`), and then the GEMM
+    /// runs on the int8 planes.
+    public let wideWeights: [Int16]?
 
     /// Wraps integer data after checking shapes.
     ///
@@ -56,6 +61,21 @@ public struct QuantizedMatrix: Sendable, Equatable {
         self.valueScales = valueScales
         self.rowSums = Self.sums(weights, rows: rows, cols: cols)
         self.lowRowSums = lowWeights.map { Self.sums($0, rows: rows, cols: cols) } ?? []
+        self.wideWeights = lowWeights.flatMap { Self.combined(high: weights, low: $0) }
+    }
+
+    /// `256 * hi + lo` per weight, or `nil` if one of them does not fit in int16.
+    static func combined(high: [Int8], low: [Int8]) -> [Int16]? {
+        var fits = true
+        let wide = [Int16](unsafeUninitializedCapacity: high.count) { out, count in
+            for i in 0..<high.count {
+                let w = Int32(high[i]) * 256 + Int32(low[i])
+                fits = fits && w >= Int32(Int16.min) && w <= Int32(Int16.max)
+                out[i] = Int16(truncatingIfNeeded: w)
+            }
+            count = high.count
+        }
+        return fits ? wide : nil
     }
 
     static func sums(_ w: [Int8], rows: Int, cols: Int) -> [Int32] {

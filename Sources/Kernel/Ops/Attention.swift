@@ -1,3 +1,5 @@
+import CKernelSIMD
+
 /// Keys and values of one layer for positions `[0, count)` (specs/kernel.md §5.5). Keys are
 /// kept as `norm16` vectors (int16 values and a shift per position and kv head), values as Q16.
 public struct LayerKVCache: Sendable {
@@ -52,7 +54,8 @@ public enum Attention {
             ?? .zero
     }
 
-    /// Attends `tokens` queries (absolute positions `startPosition + t`) over `cache`.
+    /// Attends `tokens` queries (absolute positions `startPosition + t`) over `cache`; each
+    /// (token, head) runs in C (`mesh_attention_head`), split over `threads`.
     ///
     /// - Parameters:
     ///   - queries: Q16 `[tokens, heads * headDim]` (after RoPE for llama).
@@ -62,16 +65,80 @@ public enum Attention {
         queries: [Int32], tokens: Int, startPosition: Int, cache: LayerKVCache, heads: Int,
         causal: Bool, threads: Int = 1
     ) throws(KernelError) -> [Int32] {
+        try check(queries: queries, tokens: tokens, startPosition: startPosition, cache: cache, heads: heads)
         let d = cache.headDim
         let g = cache.kvHeads
+        guard d <= 256, d >= 1, tokens * heads >= 1 else {
+            return try attendReference(
+                queries: queries, tokens: tokens, startPosition: startPosition, cache: cache, heads: heads,
+                causal: causal, threads: threads)
+        }
         let qw = heads * d
-        guard heads % g == 0, queries.count == tokens * qw else {
+        let scale = scoreScale(headDim: d)
+        let group = heads / g
+        var out = [Int32](repeating: 0, count: tokens * qw)
+        queries.withUnsafeBufferPointer { qb in
+            cache.keys.withUnsafeBufferPointer { kb in
+                cache.keyShifts.withUnsafeBufferPointer { sb in
+                    cache.values.withUnsafeBufferPointer { vb in
+                        Tables.exp.withUnsafeBufferPointer { xb in
+                            out.withUnsafeMutableBufferPointer { ob in
+                                let qp = SendablePointer(
+                                    base: UnsafeMutablePointer(mutating: qb.baseAddress!))
+                                let kp = SendablePointer(
+                                    base: UnsafeMutablePointer(mutating: kb.baseAddress!))
+                                let sp = SendablePointer(
+                                    base: UnsafeMutablePointer(mutating: sb.baseAddress!))
+                                let vp = SendablePointer(
+                                    base: UnsafeMutablePointer(mutating: vb.baseAddress!))
+                                let xp = SendablePointer(
+                                    base: UnsafeMutablePointer(mutating: xb.baseAddress!))
+                                let op = SendablePointer(base: ob.baseAddress!)
+                                parallelRanges(count: tokens * heads, threads: threads) { b, e in
+                                    var scores = [Int64](repeating: 0, count: cache.count)
+                                    for job in b..<e {
+                                        let t = job / heads
+                                        let h = job % heads
+                                        let kv = h / group
+                                        let visible = causal ? startPosition + t + 1 : cache.count
+                                        mesh_attention_head(
+                                            qp.base + t * qw + h * d, d, kp.base + kv * d, g * d,
+                                            sp.base + kv, g,
+                                            vp.base + kv * d, g * d, visible, scale.multiplier, scale.shift,
+                                            xp.base, &scores, op.base + t * qw + h * d)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func check(
+        queries: [Int32], tokens: Int, startPosition: Int, cache: LayerKVCache, heads: Int
+    ) throws(KernelError) {
+        let qw = heads * cache.headDim
+        guard cache.kvHeads >= 1, heads % cache.kvHeads == 0, queries.count == tokens * qw else {
             throw .wrongShape(what: "attention queries", got: [queries.count], want: [tokens * qw])
         }
-        guard startPosition + tokens <= cache.count else {
+        guard startPosition >= 0, startPosition + tokens <= cache.count else {
             throw .wrongShape(
                 what: "attention cache positions", got: [cache.count], want: [startPosition + tokens])
         }
+    }
+
+    /// The Swift reference of `attend` (same contract; the C path is checked against it).
+    static func attendReference(
+        queries: [Int32], tokens: Int, startPosition: Int, cache: LayerKVCache, heads: Int,
+        causal: Bool, threads: Int = 1
+    ) throws(KernelError) -> [Int32] {
+        try check(queries: queries, tokens: tokens, startPosition: startPosition, cache: cache, heads: heads)
+        let d = cache.headDim
+        let g = cache.kvHeads
+        let qw = heads * d
         let scale = scoreScale(headDim: d)
         let group = heads / g
         var out = [Int32](repeating: 0, count: tokens * qw)

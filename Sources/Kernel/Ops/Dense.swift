@@ -1,3 +1,5 @@
+import CKernelSIMD
+
 /// The dense-layer primitive (specs/kernel.md §5.1) — the exact computation `Proofs` proves:
 ///
 /// ```
@@ -35,7 +37,9 @@ public enum Dense {
             throw .wrongShape(what: "dense residual", got: [residual.count], want: [t * n])
         }
         let acc = try accumulate(input, w, options: options)
-        return try finish(accumulators: acc, input: input, weights: weights, lut: lut, residual: residual)
+        return try finish(
+            accumulators: acc, input: input, weights: weights, lut: lut, residual: residual,
+            threads: options.threads)
     }
 
     /// The dense primitive after its GEMM (§5.1 from `acc` on): requantization, bias,
@@ -55,11 +59,13 @@ public enum Dense {
     ///   - weights: the matrix (only `outputScales` are read) and optional Q16 bias.
     ///   - lut: optional nonlinearity applied after the bias (§5.4).
     ///   - residual: optional Q16 `[T, N]` added last.
+    ///   - threads: tokens are split between this many pool threads (the result does not
+    ///     depend on it).
     /// - Returns: Q16 int32 `[T, N]`.
     /// - Throws: `.wrongShape` if `accumulators` or `residual` is not `T * N` long.
     public static func finish(
         accumulators acc: [Int64], input: QuantizedActivations, weights: LinearWeights,
-        lut: ActivationFunction? = nil, residual: [Int32]? = nil
+        lut: ActivationFunction? = nil, residual: [Int32]? = nil, threads: Int = 1
     ) throws(KernelError) -> [Int32] {
         let w = weights.matrix
         let t = input.tokens
@@ -70,6 +76,70 @@ public enum Dense {
         if let residual, residual.count != t * n {
             throw .wrongShape(what: "dense residual", got: [residual.count], want: [t * n])
         }
+        guard Self.scalesArePairs else {
+            return finishReference(
+                accumulators: acc, input: input, weights: weights, lut: lut, residual: residual)
+        }
+        let table = lut.map { $0.table }
+        return [Int32](unsafeUninitializedCapacity: t * n) { out, count in
+            acc.withUnsafeBufferPointer { a in
+                input.mantissas.withUnsafeBufferPointer { mant in
+                    input.exponents.withUnsafeBufferPointer { exps in
+                        w.outputScales.withUnsafeBytes { scales in
+                            weights.bias.withOptionalBuffer { bias in
+                                table.withOptionalBuffer { tab in
+                                    residual.withOptionalBuffer { res in
+                                        let rows = FinishRows(
+                                            acc: a.baseAddress!, n: n, mant: mant.baseAddress!,
+                                            exps: exps.baseAddress!,
+                                            scales: scales.baseAddress!.assumingMemoryBound(to: Int32.self),
+                                            bias: bias,
+                                            table: tab, residual: res, out: out.baseAddress!)
+                                        parallelRanges(count: t, threads: threads) { rows.run($0, $1) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            count = t * n
+        }
+    }
+
+    /// `mesh_dense_finish` on tokens `[begin, end)`: what one pool task does.
+    private struct FinishRows: @unchecked Sendable {
+        let acc: UnsafePointer<Int64>
+        let n: Int
+        let mant: UnsafePointer<Int32>
+        let exps: UnsafePointer<Int32>
+        let scales: UnsafePointer<Int32>
+        let bias: UnsafePointer<Int32>?
+        let table: UnsafePointer<Int32>?
+        let residual: UnsafePointer<Int32>?
+        let out: UnsafeMutablePointer<Int32>
+
+        func run(_ begin: Int, _ end: Int) {
+            mesh_dense_finish(
+                acc + begin * n, end - begin, n, mant + begin, exps + begin, scales, bias, table,
+                residual.map { $0 + begin * n }, out + begin * n)
+        }
+    }
+
+    /// `DyadicMultiplier` is laid out as the `(M, sh)` int32 pair `mesh_dense_finish` reads.
+    static let scalesArePairs =
+        MemoryLayout<DyadicMultiplier>.stride == 8
+        && MemoryLayout<DyadicMultiplier>.offset(of: \.multiplier) == 0
+        && MemoryLayout<DyadicMultiplier>.offset(of: \.shift) == 4
+
+    /// The Swift reference of `finish` (same contract; the C path is checked against it).
+    static func finishReference(
+        accumulators acc: [Int64], input: QuantizedActivations, weights: LinearWeights,
+        lut: ActivationFunction? = nil, residual: [Int32]? = nil
+    ) -> [Int32] {
+        let w = weights.matrix
+        let t = input.tokens
+        let n = w.rows
         var out = [Int32](repeating: 0, count: t * n)
         let table = lut.map { $0.table }
         for i in 0..<t {
@@ -100,6 +170,17 @@ public enum Dense {
         guard input.width == w.cols else {
             throw .wrongShape(what: "gemm input width", got: [input.width], want: [w.cols])
         }
+        if let wide = try IntegerGemm.multiplyWide(input.values, rows: input.tokens, w, options: options) {
+            return wide
+        }
+        return try accumulatePlanes(input, w, options: options)
+    }
+
+    /// `accumulate` on int8 planes only (8-bit weights, the `blas` path, adversarial planes;
+    /// tests compare it with the int16 path).
+    static func accumulatePlanes(
+        _ input: QuantizedActivations, _ w: QuantizedMatrix, options: ExecutionOptions
+    ) throws(KernelError) -> [Int64] {
         let t = input.tokens
         let hiA = input.highPlane
         let loA: [UInt8]? = input.bits == 16 ? input.lowPlane : nil
@@ -117,5 +198,13 @@ public enum Dense {
             }
         }
         return acc
+    }
+}
+
+extension Optional {
+    /// Calls `body` with a pointer to the array's elements, or `nil` when the array is absent.
+    func withOptionalBuffer<E, R>(_ body: (UnsafePointer<E>?) -> R) -> R where Wrapped == [E] {
+        guard let array = self else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }

@@ -50,6 +50,62 @@ public enum IntegerGemm {
         }
     }
 
+    /// Multiplies int16 activations `[rows, w.cols]` by the int16 weights of `w` (the int16
+    /// path of §3.4: `vpdpwssd` on AVX-512 VNNI, `vpmaddwd` on AVX2, int64 loops on `scalar`).
+    ///
+    /// - Returns: int64 `[rows, w.rows]`, exact; `nil` when `w` has no int16 weights
+    ///   (8-bit weights, or planes whose combination leaves int16) or `path` is `blas` (exact
+    ///   in FP32 only on the int8 planes): the caller multiplies plane by plane then.
+    /// - Throws: `.wrongShape` if `a.count != rows * w.cols`; `.pathUnavailable`.
+    public static func multiplyWide(
+        _ a: [Int16], rows: Int, _ w: QuantizedMatrix, options: ExecutionOptions = .reference
+    ) throws(KernelError) -> [Int64]? {
+        guard rows >= 0, a.count == rows * w.cols else {
+            throw .wrongShape(what: "gemm input", got: [a.count], want: [rows * w.cols])
+        }
+        let path = try options.path.resolved()
+        guard let wide = w.wideWeights, path != .blas else { return nil }
+        let n = w.rows
+        let k = w.cols
+        var c = [Int64](repeating: 0, count: rows * n)
+        guard rows > 0 else { return c }
+        a.withUnsafeBufferPointer { ab in
+            wide.withUnsafeBufferPointer { wb in
+                c.withUnsafeMutableBufferPointer { cb in
+                    let ap = SendablePointer(base: UnsafeMutablePointer(mutating: ab.baseAddress!))
+                    let wp = SendablePointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
+                    let cp = SendablePointer(base: cb.baseAddress!)
+                    parallelRanges(count: n, threads: options.threads, granularity: 8) { n0, n1 in
+                        let wRows = wp.base + n0 * k
+                        let out = cp.base + n0
+                        switch path {
+                        case .vnni: mesh_gemm_i16_vnni(ap.base, k, wRows, k, out, n, rows, n1 - n0, k)
+                        case .avx2: mesh_gemm_i16_avx2(ap.base, k, wRows, k, out, n, rows, n1 - n0, k)
+                        default: scalarWide(ap.base, m: rows, wRows, n: n1 - n0, k: k, out, ldc: n)
+                        }
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    /// The int16 reference: plain loops, int64 accumulation (exact).
+    static func scalarWide(
+        _ a: UnsafePointer<Int16>, m: Int, _ w: UnsafePointer<Int16>, n: Int, k: Int,
+        _ c: UnsafeMutablePointer<Int64>, ldc: Int
+    ) {
+        for i in 0..<m {
+            let row = a + i * k
+            for j in 0..<n {
+                let wr = w + j * k
+                var s: Int64 = 0
+                for t in 0..<k { s &+= Int64(row[t]) &* Int64(wr[t]) }
+                c[i * ldc + j] = s
+            }
+        }
+    }
+
     static func run(
         _ a: UnsafeRawPointer?, unsigned: Bool, rows m: Int, _ w: QuantizedMatrix, plane: Plane,
         path: KernelPath, threads: Int

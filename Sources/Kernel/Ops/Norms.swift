@@ -1,3 +1,5 @@
+import CKernelSIMD
+
 /// Integer RMSNorm, LayerNorm and L2 normalisation (specs/kernel.md §5.2, §5.3, §5.10).
 public enum Norms {
     static let cap: Int64 = 1 << 62
@@ -36,14 +38,51 @@ public enum Norms {
     }
 
     /// RMSNorm of each token row (§5.2). `x` is Q16 `[tokens, width]`, `gamma.count == width`.
+    /// Runs in C (`mesh_rmsnorm_rows`), tokens split between `threads` pool threads.
     ///
-    /// - Parameter epsilonQ32: `ModelConfig.normEpsilonQ32`.
+    /// - Parameters:
+    ///   - epsilonQ32: `ModelConfig.normEpsilonQ32`.
+    ///   - threads: the result does not depend on it.
     public static func rmsNorm(
-        _ x: [Int32], width: Int, gamma: [Int32], epsilonQ32: Int64
+        _ x: [Int32], width: Int, gamma: [Int32], epsilonQ32: Int64, threads: Int = 1
     ) throws(KernelError) -> [Int32] {
         guard width >= 1, gamma.count == width, x.count % width == 0 else {
             throw .wrongShape(what: "rmsnorm input", got: [x.count, gamma.count], want: [width, width])
         }
+        guard epsilonQ32 >= 0, width <= ModelConfig.maxDimension, !x.isEmpty else {
+            return rmsNormReference(x, width: width, gamma: gamma, epsilonQ32: epsilonQ32)
+        }
+        return [Int32](unsafeUninitializedCapacity: x.count) { out, count in
+            x.withUnsafeBufferPointer { xb in
+                gamma.withUnsafeBufferPointer { gb in
+                    let rows = NormRows(
+                        x: xb.baseAddress!, width: width, gamma: gb.baseAddress!, epsilonQ32: epsilonQ32,
+                        out: out.baseAddress!)
+                    parallelRanges(count: x.count / width, threads: threads) { rows.run($0, $1) }
+                }
+            }
+            count = x.count
+        }
+    }
+
+    /// `mesh_rmsnorm_rows` on tokens `[begin, end)`: what one pool task does.
+    private struct NormRows: @unchecked Sendable {
+        let x: UnsafePointer<Int32>
+        let width: Int
+        let gamma: UnsafePointer<Int32>
+        let epsilonQ32: Int64
+        let out: UnsafeMutablePointer<Int32>
+
+        func run(_ begin: Int, _ end: Int) {
+            mesh_rmsnorm_rows(x + begin * width, end - begin, width, gamma, epsilonQ32, out + begin * width)
+        }
+    }
+
+    /// The Swift reference of `rmsNorm` (shapes already checked; the C path, which needs
+    /// `epsilonQ32 >= 0` and `width <= 2^16`, is checked against it).
+    static func rmsNormReference(
+        _ x: [Int32], width: Int, gamma: [Int32], epsilonQ32: Int64
+    ) -> [Int32] {
         var out = [Int32](repeating: 0, count: x.count)
         var d = [Int64](repeating: 0, count: width)
         for t in 0..<(x.count / width) {

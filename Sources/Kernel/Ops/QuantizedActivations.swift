@@ -1,3 +1,5 @@
+import CKernelSIMD
+
 /// Per-token quantized GEMM inputs (specs/kernel.md §3.3): `tokens × width` signed integers
 /// of `bits` bits (`|q| <= Amax = 2^(bits-1) - 1`) and one scale `mant * 2^e / (Amax * 2^16)`
 /// per token.
@@ -61,10 +63,11 @@ public struct QuantizedActivations: Sendable, Equatable {
 
     /// Quantizes Q16 rows per token (§3.3 `quantizeToken`).
     ///
-    /// - Parameters: `z` row-major `[tokens, width]` Q16; `bits` 8 or 16.
+    /// - Parameters: `z` row-major `[tokens, width]` Q16; `bits` 8 or 16; `threads` splits the
+    ///   tokens between pool threads (the result does not depend on it).
     /// - Throws: `.wrongShape` if `z.count != tokens * width`.
     public static func quantize(
-        _ z: [Int32], tokens: Int, width: Int, bits: Int
+        _ z: [Int32], tokens: Int, width: Int, bits: Int, threads: Int = 1
     ) throws(KernelError) -> QuantizedActivations {
         guard tokens >= 1, width >= 1, z.count == tokens * width else {
             throw .wrongShape(what: "activations to quantize", got: [z.count], want: [tokens * width])
@@ -72,6 +75,47 @@ public struct QuantizedActivations: Sendable, Equatable {
         guard bits == 8 || bits == 16 else {
             throw .valueOutOfRange(what: "activation bits", value: Int64(bits), range: "{8, 16}")
         }
+        let amax = (Int64(1) << Int64(bits - 1)) - 1
+        var mants = [Int32](repeating: 0, count: tokens)
+        var exps = [Int32](repeating: 0, count: tokens)
+        let q = [Int16](unsafeUninitializedCapacity: z.count) { qb, count in
+            z.withUnsafeBufferPointer { zb in
+                mants.withUnsafeMutableBufferPointer { mb in
+                    exps.withUnsafeMutableBufferPointer { eb in
+                        let rows = QuantizeRows(
+                            z: zb.baseAddress!, width: width, amax: amax, q: qb.baseAddress!,
+                            mant: mb.baseAddress!,
+                            exps: eb.baseAddress!)
+                        parallelRanges(count: tokens, threads: threads) { rows.run($0, $1) }
+                    }
+                }
+            }
+            count = z.count
+        }
+        return QuantizedActivations(
+            unchecked: tokens, width: width, bits: bits, values: q, mantissas: mants, exponents: exps)
+    }
+
+    /// `mesh_quantize_rows` on tokens `[begin, end)`: what one pool task does.
+    private struct QuantizeRows: @unchecked Sendable {
+        let z: UnsafePointer<Int32>
+        let width: Int
+        let amax: Int64
+        let q: UnsafeMutablePointer<Int16>
+        let mant: UnsafeMutablePointer<Int32>
+        let exps: UnsafeMutablePointer<Int32>
+
+        func run(_ begin: Int, _ end: Int) {
+            mesh_quantize_rows(
+                z + begin * width, end - begin, width, amax, q + begin * width, mant + begin, exps + begin)
+        }
+    }
+
+    /// The Swift reference of `quantize` (shapes already checked; the C path is checked
+    /// against it).
+    static func quantizeReference(
+        _ z: [Int32], tokens: Int, width: Int, bits: Int
+    ) -> QuantizedActivations {
         let amax = (Int64(1) << Int64(bits - 1)) - 1
         var q = [Int16](repeating: 0, count: z.count)
         var mants = [Int32](repeating: 0, count: tokens)
