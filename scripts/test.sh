@@ -10,6 +10,13 @@ bash scripts/setup.sh
 echo "== build (debug, warnings as errors)"
 swift build --build-tests -Xswiftc -warnings-as-errors
 
+# A throwaway PostgreSQL cluster on loopback (scripts/postgres.sh): the storage, ledger, settlement
+# and end-to-end suites run against it as well as against SQLite. Stopped and deleted on exit.
+echo "== PostgreSQL: throwaway cluster for the postgres backend's tests"
+eval "$(bash scripts/postgres.sh start)"
+trap 'bash scripts/postgres.sh stop "$MESH_POSTGRES_DIR"' EXIT
+echo "   $MESH_POSTGRES_URL"
+
 echo "== swift test"
 swift test --skip-build
 
