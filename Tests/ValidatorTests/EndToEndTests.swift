@@ -16,7 +16,7 @@ final class LiveHarness: @unchecked Sendable {
     let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
     let validatorKey = SchnorrSigningKey.generate()
     let directory: URL
-    let config: ValidatorConfig
+    var config: ValidatorConfig
     let executor: KernelShardExecutor
     let model: KernelShardExecutor.HeldModel
     var server: RunningValidator!
