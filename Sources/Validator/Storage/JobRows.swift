@@ -92,6 +92,43 @@ enum JobRows {
         return .insert(prior.isEmpty ? .accepted : .equivocation)
     }
 
+    /// Stores a batch of receipts inside the backend's open write transaction, in order: each is
+    /// refused (its job unknown or no longer pending, or a third receipt of an equivocating node),
+    /// found already held, or inserted with its output tensor and the job's input; per-item faults
+    /// are results, not throws (specs/service.md §4.3).
+    ///
+    /// - Throws: what the backend's statements throw (the whole batch then fails).
+    static func storeBatch(_ batch: [ReceiptToStore], into rows: some ReceiptRowWriter) throws
+        -> [Result<ReceiptStoreResult, ValidatorError>]
+    {
+        var results: [Result<ReceiptStoreResult, ValidatorError>] = []
+        results.reserveCapacity(batch.count)
+        for item in batch {
+            let r = item.signed.receipt
+            let job = r.jobID.bytes
+            if let refusal = refusal(jobStatus: try rows.lockedJobStatus(job), job: r.jobID) {
+                results.append(.failure(refusal))
+                continue
+            }
+            let disposition: ReceiptDisposition
+            switch plan(item, prior: try rows.prior(job: job, node: r.node.rawRepresentation)) {
+            case .duplicate: disposition = .duplicate
+            case .refuse(let error):
+                results.append(.failure(error))
+                continue
+            case .insert(let d):
+                disposition = d
+                try rows.insert(item)
+            }
+            results.append(
+                .success(
+                    ReceiptStoreResult(
+                        disposition: disposition, nodesReported: try rows.nodesReported(job: job)))
+            )
+        }
+        return results
+    }
+
     /// The status a receipt's job must have for the receipt to be stored, as a refusal otherwise.
     static func refusal(jobStatus: String?, job: Digest32) -> ValidatorError? {
         guard let jobStatus else { return .unknownJob(job.hex) }
@@ -214,6 +251,20 @@ enum JobRows {
     }
 }
 
+/// The statements ``JobRows/storeBatch(_:into:)`` runs, inside one write transaction of a backend.
+protocol ReceiptRowWriter {
+    /// The job's status, its row locked against concurrent writers where the backend can
+    /// (PostgreSQL: `FOR UPDATE`; SQLite's write transaction already excludes them).
+    func lockedJobStatus(_ job: Data) throws -> String?
+    /// `(digest, output)` of the receipts `node` has stored for `job`.
+    func prior(job: Data, node: Data) throws -> [(digest: Data, output: Data)]
+    /// Inserts the receipt (next sequence number of its job), its output tensor unless held, and
+    /// the job's input when the job has none.
+    func insert(_ item: ReceiptToStore) throws
+    /// Distinct nodes with a receipt stored for `job`.
+    func nodesReported(job: Data) throws -> Int
+}
+
 /// Announcements are immutable once stored: a bounded cache of them for the receipt hot path
 /// (cleared whole when full).
 final class AnnouncementCache: Sendable {
@@ -227,5 +278,13 @@ final class AnnouncementCache: Sendable {
         }
     }
 
-    func get(_ id: Digest32) -> SignedJobAnnouncement? { entries.withLock { $0[id] } }
+    /// The announcement of job `id`: cached, or read with `load` and cached; `nil` for an unknown job.
+    func announcement(
+        _ id: Digest32, load: () async throws(ValidatorError) -> JobRecord?
+    ) async throws(ValidatorError) -> SignedJobAnnouncement? {
+        if let hit = entries.withLock({ $0[id] }) { return hit }
+        guard let record = try await load() else { return nil }
+        insert(record.signed)
+        return record.signed
+    }
 }

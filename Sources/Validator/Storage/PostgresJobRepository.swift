@@ -149,10 +149,7 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
     }
 
     public func announcement(_ id: Digest32) async throws(ValidatorError) -> SignedJobAnnouncement? {
-        if let hit = announcements.get(id) { return hit }
-        guard let record = try await job(id) else { return nil }
-        announcements.insert(record.signed)
-        return record.signed
+        try await announcements.announcement(id) { () async throws(ValidatorError) in try await job(id) }
     }
 
     /// The settlement sequence and a job's columns, in the order ``jobColumns(_:)`` decodes.
@@ -220,60 +217,61 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
         try await committer.submit(receipt)
     }
 
-    /// Stores a batch inside one transaction; per-item faults are results, not throws.
+    /// Stores a batch inside one transaction (``JobRows/storeBatch(_:into:)``).
     private static func storeBatch(_ batch: [ReceiptToStore], _ c: PostgresConnection, logger: Logger) throws
         -> [Result<ReceiptStoreResult, ValidatorError>]
     {
-        var results: [Result<ReceiptStoreResult, ValidatorError>] = []
-        results.reserveCapacity(batch.count)
-        for item in batch {
-            let r = item.signed.receipt
-            let job = r.jobID.bytes
-            let status = try c.rows("SELECT status FROM jobs WHERE id = \(job) FOR UPDATE", logger: logger)
-                .first.map { try $0.decode(String.self) }
-            if let refusal = JobRows.refusal(jobStatus: status, job: r.jobID) {
-                results.append(.failure(refusal))
-                continue
+        try JobRows.storeBatch(batch, into: ReceiptWriter(c: c, logger: logger))
+    }
+
+    /// The receipt statements on one PostgreSQL transaction.
+    private struct ReceiptWriter: ReceiptRowWriter {
+        let c: PostgresConnection
+        let logger: Logger
+
+        func lockedJobStatus(_ job: Data) throws -> String? {
+            try c.rows("SELECT status FROM jobs WHERE id = \(job) FOR UPDATE", logger: logger).first.map {
+                try $0.decode(String.self)
             }
-            let node = r.node.rawRepresentation
-            let prior = try c.rows(
+        }
+
+        func prior(job: Data, node: Data) throws -> [(digest: Data, output: Data)] {
+            try c.rows(
                 "SELECT digest, output FROM receipts WHERE job = \(job) AND node = \(node)", logger: logger
-            ).map {
+            )
+            .map {
                 let (digest, output) = try $0.decode((Data, Data).self)
                 return (digest: digest, output: output)
             }
-            let output = r.outputCommitment.bytes
-            let disposition: ReceiptDisposition
-            switch JobRows.plan(item, prior: prior) {
-            case .duplicate: disposition = .duplicate
-            case .refuse(let error):
-                results.append(.failure(error))
-                continue
-            case .insert(let d):
-                disposition = d
-                try c.run(
-                    """
-                    INSERT INTO receipts(job, node, digest, output, json, proof, received_ms, seq)
-                    SELECT \(job), \(node), \(item.digest.bytes), \(output), \(item.signed.json()), \(item.proof),
-                      \(Int64(clamping: item.receivedMs)), COALESCE(MAX(seq), 0) + 1
-                    FROM receipts WHERE job = \(job)
-                    """, logger: logger)
-                try c.run(
-                    "INSERT INTO tensors(commitment, bytes) VALUES (\(output), \(item.output)) ON CONFLICT DO NOTHING",
-                    logger: logger)
-                if let input = item.input {
-                    try c.run(
-                        "UPDATE jobs SET input = \(input) WHERE id = \(job) AND input IS NULL", logger: logger
-                    )
-                }
-            }
-            let reported = try c.rows(
-                "SELECT COUNT(DISTINCT node)::BIGINT FROM receipts WHERE job = \(job)", logger: logger
-            ).first.map { try $0.decode(Int64.self) }
-            results.append(
-                .success(ReceiptStoreResult(disposition: disposition, nodesReported: Int(reported ?? 0))))
         }
-        return results
+
+        func insert(_ item: ReceiptToStore) throws {
+            let r = item.signed.receipt
+            let job = r.jobID.bytes
+            let output = r.outputCommitment.bytes
+            try c.run(
+                """
+                INSERT INTO receipts(job, node, digest, output, json, proof, received_ms, seq)
+                SELECT \(job), \(r.node.rawRepresentation), \(item.digest.bytes), \(output), \(item.signed.json()),
+                  \(item.proof), \(Int64(clamping: item.receivedMs)), COALESCE(MAX(seq), 0) + 1
+                FROM receipts WHERE job = \(job)
+                """, logger: logger)
+            try c.run(
+                "INSERT INTO tensors(commitment, bytes) VALUES (\(output), \(item.output)) ON CONFLICT DO NOTHING",
+                logger: logger)
+            if let input = item.input {
+                try c.run(
+                    "UPDATE jobs SET input = \(input) WHERE id = \(job) AND input IS NULL", logger: logger)
+            }
+        }
+
+        func nodesReported(job: Data) throws -> Int {
+            let n = try c.rows(
+                "SELECT COUNT(DISTINCT node)::BIGINT FROM receipts WHERE job = \(job)", logger: logger
+            )
+            .first.map { try $0.decode(Int64.self) }
+            return Int(n ?? 0)
+        }
     }
 
     // MARK: Settlement

@@ -212,10 +212,7 @@ public final class SQLiteJobRepository: JobRepository {
 
     /// The announcement of a job (cached; announcements never change).
     public func announcement(_ id: Digest32) async throws(ValidatorError) -> SignedJobAnnouncement? {
-        if let hit = announcements.get(id) { return hit }
-        guard let record = try await job(id) else { return nil }
-        announcements.insert(record.signed)
-        return record.signed
+        try await announcements.announcement(id) { () async throws(ValidatorError) in try await job(id) }
     }
 
     public func job(_ id: Digest32) async throws(ValidatorError) -> JobRecord? {
@@ -275,58 +272,56 @@ public final class SQLiteJobRepository: JobRepository {
         try await committer.submit(receipt)
     }
 
-    /// Stores a batch inside one write transaction; per-item faults are results, not throws.
+    /// Stores a batch inside one write transaction (``JobRows/storeBatch(_:into:)``).
     private static func storeBatch(_ batch: [ReceiptToStore], db: Database) throws -> [Result<
         ReceiptStoreResult, ValidatorError
     >] {
-        let jobStatus = try db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?")
-        let existing = try db.cachedStatement(
-            sql: "SELECT digest, output FROM receipts WHERE job = ? AND node = ?")
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO receipts(job, node, digest, output, json, proof, received_ms, seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM receipts WHERE job = ?))
-                """)
-        let insertTensor = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO tensors(commitment, bytes) VALUES (?, ?)")
-        let setInput = try db.cachedStatement(sql: "UPDATE jobs SET input = ? WHERE id = ? AND input IS NULL")
-        let countNodes = try db.cachedStatement(
-            sql: "SELECT COUNT(DISTINCT node) FROM receipts WHERE job = ?")
-        var results: [Result<ReceiptStoreResult, ValidatorError>] = []
-        results.reserveCapacity(batch.count)
-        for item in batch {
+        try JobRows.storeBatch(batch, into: ReceiptWriter(db: db))
+    }
+
+    /// The receipt statements on one SQLite write transaction (cached prepared statements).
+    private struct ReceiptWriter: ReceiptRowWriter {
+        let db: Database
+
+        func lockedJobStatus(_ job: Data) throws -> String? {
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?"), arguments: [job])
+        }
+
+        func prior(job: Data, node: Data) throws -> [(digest: Data, output: Data)] {
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT digest, output FROM receipts WHERE job = ? AND node = ?"),
+                arguments: [job, node]
+            ).map { (digest: $0["digest"] as Data, output: $0["output"] as Data) }
+        }
+
+        func insert(_ item: ReceiptToStore) throws {
             let r = item.signed.receipt
             let job = r.jobID.bytes
-            if let refusal = JobRows.refusal(
-                jobStatus: try String.fetchOne(jobStatus, arguments: [job]), job: r.jobID)
-            {
-                results.append(.failure(refusal))
-                continue
-            }
-            let node = r.node.rawRepresentation
-            let prior = try Row.fetchAll(existing, arguments: [job, node]).map {
-                (digest: $0["digest"] as Data, output: $0["output"] as Data)
-            }
             let output = r.outputCommitment.bytes
-            let disposition: ReceiptDisposition
-            switch JobRows.plan(item, prior: prior) {
-            case .duplicate: disposition = .duplicate
-            case .refuse(let error):
-                results.append(.failure(error))
-                continue
-            case .insert(let d):
-                disposition = d
-                try insert.execute(arguments: [
-                    job, node, item.digest.bytes, output, item.signed.json(), item.proof,
-                    Int64(clamping: item.receivedMs), job,
-                ])
-                try insertTensor.execute(arguments: [output, item.output])
-                if let input = item.input { try setInput.execute(arguments: [input, job]) }
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO receipts(job, node, digest, output, json, proof, received_ms, seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM receipts WHERE job = ?))
+                    """
+            ).execute(arguments: [
+                job, r.node.rawRepresentation, item.digest.bytes, output, item.signed.json(), item.proof,
+                Int64(clamping: item.receivedMs), job,
+            ])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO tensors(commitment, bytes) VALUES (?, ?)")
+                .execute(arguments: [output, item.output])
+            if let input = item.input {
+                try db.cachedStatement(sql: "UPDATE jobs SET input = ? WHERE id = ? AND input IS NULL")
+                    .execute(arguments: [input, job])
             }
-            let reported = try Int.fetchOne(countNodes, arguments: [job]) ?? 0
-            results.append(.success(ReceiptStoreResult(disposition: disposition, nodesReported: reported)))
         }
-        return results
+
+        func nodesReported(job: Data) throws -> Int {
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(DISTINCT node) FROM receipts WHERE job = ?"),
+                arguments: [job]
+            ) ?? 0
+        }
     }
 
     // MARK: Settlement
