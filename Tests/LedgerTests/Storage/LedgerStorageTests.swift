@@ -370,6 +370,35 @@ struct PostgresServerTests {
         }
     }
 
+    @Test(
+        "A deposed leader's appends and checkpoints are fenced off; the new leader's are not",
+        .enabled(
+            if: PostgresTestServer.url != nil || PostgresTestServer.isRequired,
+            "\(PostgresTestServer.missingNote)"))
+    func leaseFencesADeposedWriter() async throws {
+        let t = try TempLedger(backend: .postgres)
+        let a = try #require(t.ledger.store as? PostgresLedgerStore)
+        #expect(try a.acquireLease(holder: "a", seconds: 60) == 1)
+        _ = try await t.ledger.append(contentsOf: sampleEntries(10))
+        let bStore = PostgresLedgerStore(link: try PostgresLink(url: try #require(t.url), size: 2))
+        #expect(try bStore.acquireLease(holder: "b", seconds: 60) == nil, "a's lease is running")
+        // a renews with no time left (the token stays), so the lease has expired when b asks.
+        #expect(try a.acquireLease(holder: "a", seconds: 0) == 1)
+        #expect(try bStore.acquireLease(holder: "b", seconds: 60) == 2, "a takeover increments the token")
+        await #expect(throws: LedgerError.fenced(token: 1, current: 2)) {
+            try await t.ledger.append(Data("from the deposed leader".utf8))
+        }
+        await #expect(throws: LedgerError.fenced(token: 1, current: 2)) {
+            try await t.ledger.signCheckpoint()
+        }
+        let b = try Ledger(store: bStore, signer: t.signer)
+        #expect(b.size == 10, "nothing of the fenced append was written")
+        #expect(try await b.append(Data("from the new leader".utf8)).index == 10)
+        #expect(try b.signedCheckpoints().isEmpty)
+        #expect(try await b.signCheckpoint().text.hasPrefix("test.mesh/ledger\n11\n"))
+        #expect(try a.acquireLease(holder: "a", seconds: 60) == nil, "b's lease is running")
+    }
+
     @Test("A server that is not there is named with host and port")
     func unreachableServer() throws {
         #expect(throws: LedgerError.self) {

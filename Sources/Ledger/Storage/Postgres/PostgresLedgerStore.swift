@@ -33,8 +33,20 @@ public final class PostgresLedgerStore: LedgerStore {
                 CREATE TABLE ledger_checkpoints (seq BIGINT PRIMARY KEY, size BIGINT NOT NULL,
                   note TEXT NOT NULL)
                 """,
-            ])
+            ]),
+        .init(
+            "v2-lease",
+            [
+                """
+                CREATE TABLE ledger_lease (id INTEGER PRIMARY KEY CHECK (id = 0), holder TEXT NOT NULL,
+                  token BIGINT NOT NULL CHECK (token > 0), expires_at TIMESTAMPTZ NOT NULL)
+                """
+            ]),
     ]
+
+    /// The fencing token of the lease this store holds (``acquireLease(holder:seconds:)``), checked
+    /// in the same transaction as every write; `nil` until a lease is taken (no check).
+    private let fencingToken = Locked<Int64?>(nil)
 
     /// Uses `link`'s database (the schema is created or checked by ``open(origin:verifierKey:readOnly:)``).
     public init(link: PostgresLink) {
@@ -89,6 +101,42 @@ public final class PostgresLedgerStore: LedgerStore {
         return out
     }
 
+    /// Takes or renews the log's single-writer lease for `seconds` (PostgreSQL's clock): granted
+    /// when nobody holds it, when it has expired, or to its holder again (the token is kept on
+    /// renewal and incremented on every takeover). Once granted, every write of this store first
+    /// checks, in its own transaction and holding the lease row (`FOR SHARE`, so a takeover waits
+    /// for the write to commit), that the lease still carries this token: a deposed leader writes
+    /// nothing (`.fenced`).
+    ///
+    /// - Returns: the fencing token, or `nil` when another holder's lease is still running.
+    public func acquireLease(holder: String, seconds: Double) throws(LedgerError) -> Int64? {
+        let token = try link.transaction { c in
+            try c.rows(
+                """
+                INSERT INTO ledger_lease(id, holder, token, expires_at)
+                VALUES (0, \(holder), 1, now() + make_interval(secs => \(seconds)))
+                ON CONFLICT (id) DO UPDATE SET
+                  token = CASE WHEN ledger_lease.holder = EXCLUDED.holder AND ledger_lease.expires_at > now()
+                    THEN ledger_lease.token ELSE ledger_lease.token + 1 END,
+                  holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+                WHERE ledger_lease.holder = EXCLUDED.holder OR ledger_lease.expires_at <= now()
+                RETURNING token
+                """, logger: logger
+            ).first.map { try $0.decode(Int64.self) }
+        }
+        if let token { fencingToken.withLock { $0 = token } }
+        return token
+    }
+
+    /// Checks the fencing token inside a write transaction (no-op before a lease is taken).
+    private func checkFence(_ c: PostgresConnection) throws {
+        guard let mine = fencingToken.current else { return }
+        let current = try c.rows("SELECT token FROM ledger_lease WHERE id = 0 FOR SHARE", logger: logger)
+            .first
+            .map { try $0.decode(Int64.self) }
+        guard current == mine else { throw LedgerError.fenced(token: mine, current: current) }
+    }
+
     public func treeState() throws(LedgerError) -> (size: UInt64, root: Data) {
         let row = try link.withConnection { c in
             try c.rows("SELECT size, root FROM ledger_tree_state WHERE id = 0", logger: logger).first.map {
@@ -124,6 +172,7 @@ public final class PostgresLedgerStore: LedgerStore {
         let tileIDs = commit.tiles.map(\.id)
         let tiles = commit.tiles.map { ByteBuffer(bytes: $0.bytes) }
         try link.transaction { c in
+            try checkFence(c)
             let moved = try c.run(
                 """
                 UPDATE ledger_tree_state SET size = \(Int64(commit.size)), root = \(commit.root.bytes)
@@ -148,6 +197,7 @@ public final class PostgresLedgerStore: LedgerStore {
 
     public func insertCheckpoint(size: UInt64, note: String) throws(LedgerError) {
         try link.transaction { c in
+            try checkFence(c)
             try c.run(
                 """
                 INSERT INTO ledger_checkpoints(seq, size, note)
