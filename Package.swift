@@ -121,6 +121,7 @@ let package = Package(
                 "COpenBLAS",
                 "CMontgomeryReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),
 
