@@ -199,9 +199,14 @@ struct LedgerBench: AsyncParsableCommand {
             stats.tileBytesPerEntry)
         if let pages = stats.tilePageBytes, stats.entries > 0 {
             line += String(
-                format: ", %.2f bytes/entry on SQLite pages", Double(pages) / Double(stats.entries))
+                format: postgres == nil
+                    ? ", %.2f bytes/entry on SQLite pages"
+                    : ", %.2f bytes/entry in the tiles relation (with index, TOAST)",
+                Double(pages) / Double(stats.entries))
         }
-        line += String(format: ", file %.1f MiB", Double(stats.fileBytes) / 1_048_576)
+        line += String(
+            format: postgres == nil ? ", file %.1f MiB" : ", ledger tables %.1f MiB",
+            Double(stats.fileBytes) / 1_048_576)
         print(line)
     }
 }
