@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: System-library shims (each imported by exactly one Swift module)
@@ -51,6 +52,10 @@ let package = Package(
             dependencies: [
                 "Receipts",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
@@ -85,6 +90,7 @@ let package = Package(
             dependencies: [
                 "Receipts", "Ledger", "Kernel", "Models", "Proofs", "Groth16", "Karma",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -115,6 +121,7 @@ let package = Package(
                 "COpenBLAS",
                 "CMontgomeryReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),
 
@@ -131,7 +138,10 @@ let package = Package(
             name: "FuzzHarnessTests", dependencies: ["FuzzHarness", "TestSupport"], swiftSettings: strict),
 
         // MARK: Tests (folders mirror Sources/)
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Ledger", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ReceiptsTests", dependencies: ["Receipts", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LedgerTests",

@@ -10,6 +10,15 @@ bash scripts/setup.sh
 echo "== build (debug, warnings as errors)"
 swift build --build-tests -Xswiftc -warnings-as-errors
 
+# A throwaway PostgreSQL cluster on loopback (scripts/postgres.sh): the storage, ledger, settlement
+# and end-to-end suites run against it as well as against SQLite. Stopped and deleted on exit.
+echo "== PostgreSQL: throwaway cluster for the postgres backend's tests"
+pg_env="$(bash scripts/postgres.sh start)"  # set -e stops here when the cluster does not start
+eval "$pg_env"
+trap 'bash scripts/postgres.sh stop "$MESH_POSTGRES_DIR"' EXIT
+export MESH_REQUIRE_POSTGRES=1  # a missing server fails the PostgreSQL cases instead of skipping them
+echo "   $MESH_POSTGRES_URL"
+
 echo "== swift test"
 swift test --skip-build
 

@@ -1,5 +1,5 @@
+import Dispatch
 import Foundation
-import GRDB
 
 /// The result of one durable append.
 public struct AppendResult: Equatable, Sendable {
@@ -24,12 +24,13 @@ public struct StoredCheckpoint: Equatable, Sendable {
     public var note: String
 }
 
-/// An append-only Merkle log of opaque entries stored in SQLite (RFC 9162 tree, c2sp.org
-/// tlog-tiles layout, signed c2sp.org tlog-checkpoints). See specs/ledger.md.
+/// An append-only Merkle log of opaque entries (RFC 9162 tree, c2sp.org tlog-tiles layout, signed
+/// c2sp.org tlog-checkpoints) kept in a ``LedgerStore``: SQLite by default, or PostgreSQL. See
+/// specs/ledger.md.
 ///
 /// Thread-safe. Appends are group-committed by one writer queue: `append` returns only after the
-/// transaction holding the entry, its tiles and the new tree state is durable (WAL,
-/// `synchronous=FULL`). Reads and proofs run concurrently with appends and see the last
+/// transaction holding the entry, its tiles and the new tree state is durable (SQLite: WAL,
+/// `synchronous=FULL`; PostgreSQL: a committed transaction). Reads and proofs run concurrently with appends and see the last
 /// committed tree.
 public final class Ledger: Sendable {
     /// Defaults and limits.
@@ -44,16 +45,19 @@ public final class Ledger: Sendable {
 
     /// The log's origin line (c2sp.org/tlog-checkpoint).
     public let origin: String
-    /// The database file path.
-    public let path: String
+    /// Where the rows live: the database file path, or the PostgreSQL server and database.
+    public var path: String { store.location }
     /// `true` when opened without write access.
     public let isReadOnly: Bool
 
-    let pool: DatabasePool
+    /// The rows (``LedgerStore``).
+    public let store: any LedgerStore
     let signer: NoteSigner?
     let published: Locked<Snapshot>
     let cache: TileCache
     let writer: GroupCommitter
+    /// Runs reads for async callers when the store blocks on the network (``reading(_:)``).
+    private let readers = DispatchQueue(label: "mesh.ledger.readers", attributes: .concurrent)
 
     /// The committed tree as readers see it.
     struct Snapshot: Sendable {
@@ -61,7 +65,19 @@ public final class Ledger: Sendable {
         var root: MerkleHash
     }
 
-    /// Opens the ledger at `path`, creating it when the file does not exist.
+    /// Opens the SQLite ledger at `path`, creating it when the file does not exist.
+    ///
+    /// - Throws: as ``init(store:origin:signer:readOnly:options:)``.
+    public convenience init(
+        path: String, origin: String? = nil, signer: NoteSigner? = nil, readOnly: Bool = false,
+        options: Options = Options()
+    ) throws(LedgerError) {
+        try self.init(
+            store: try SQLiteLedgerStore(path: path, readOnly: readOnly), origin: origin, signer: signer,
+            readOnly: readOnly, options: options)
+    }
+
+    /// Opens the ledger kept in `store`, creating it when the store is empty.
     ///
     /// - Parameters:
     ///   - origin: the log's origin; required to create a ledger (defaults to the signer's key
@@ -71,66 +87,23 @@ public final class Ledger: Sendable {
     /// - Throws: `.originMismatch`, `.notALedger`, `.malformedKey`, `.database`, or `.corrupted`
     ///   when the stored tree state does not match the stored tiles.
     public init(
-        path: String, origin: String? = nil, signer: NoteSigner? = nil, readOnly: Bool = false,
+        store: any LedgerStore, origin: String? = nil, signer: NoteSigner? = nil, readOnly: Bool = false,
         options: Options = Options()
     ) throws(LedgerError) {
         let requested = origin ?? signer?.name
         if let signer, let requested, signer.name != requested {
             throw .malformedKey("signer key name \(signer.name.debugDescription) is not the origin")
         }
-        if readOnly, !FileManager.default.fileExists(atPath: path) {
-            throw .notALedger("\(path) does not exist")
-        }
-        let pool: DatabasePool = try withDatabase {
-            try DatabasePool(path: path, configuration: LedgerSchema.configuration(readOnly: readOnly))
-        }
-        let storedOrigin: String = try withDatabase {
-            if readOnly {
-                return try pool.read { db in try Self.readMeta(db) }
-            }
-            return try pool.write { db in
-                for s in LedgerSchema.statements { try db.execute(sql: s) }
-                if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema'") == nil {
-                    guard let requested else {
-                        throw LedgerError.notALedger("\(path) is empty; give an origin to create a ledger")
-                    }
-                    guard !requested.isEmpty, !requested.contains("\n") else {
-                        throw LedgerError.malformedCheckpoint("origin must be one non-empty line")
-                    }
-                    try db.execute(
-                        sql: "INSERT INTO meta(key, value) VALUES ('schema', ?), ('origin', ?)",
-                        arguments: [LedgerSchema.version, requested])
-                    try db.execute(
-                        sql: "INSERT INTO tree_state(id, size, root) VALUES (0, 0, ?)",
-                        arguments: [RFC9162.emptyRoot.bytes])
-                }
-                if let signer {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('verifier_key', ?)",
-                        arguments: [signer.verifier.verifierKey])
-                }
-                return try Self.readMeta(db)
-            }
-        }
+        let storedOrigin = try store.open(
+            origin: requested, verifierKey: signer?.verifier.verifierKey, readOnly: readOnly)
         if let requested, requested != storedOrigin {
             throw .originMismatch(stored: storedOrigin, requested: requested)
         }
-        if !readOnly {
-            let mode = try withDatabase {
-                // GRDB's DatabasePool chooses synchronous=NORMAL for WAL; durability needs FULL.
-                try pool.writeWithoutTransaction { db in
-                    try db.execute(sql: "PRAGMA synchronous = FULL")
-                    return try Int.fetchOne(db, sql: "PRAGMA synchronous")
-                }
-            }
-            guard mode == 2 else { throw .database("could not set synchronous=FULL (got \(mode ?? -1))") }
-        }
-        let snapshot = try withDatabase { try pool.read { db in try Self.loadSnapshot(db) } }
+        let snapshot = try Self.loadSnapshot(store)
 
         self.origin = storedOrigin
-        self.path = path
         self.isReadOnly = readOnly
-        self.pool = pool
+        self.store = store
         self.signer = signer
         self.published = Locked(snapshot)
         self.cache = TileCache(capacity: options.tileCacheCapacity)
@@ -147,24 +120,10 @@ public final class Ledger: Sendable {
         weak var ledger: Ledger?
     }
 
-    static func readMeta(_ db: Database) throws -> String {
-        guard let schema = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema'") else {
-            throw LedgerError.notALedger("no schema version in meta")
-        }
-        guard schema == LedgerSchema.version else { throw LedgerError.notALedger("unknown schema \(schema)") }
-        guard let origin = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'origin'") else {
-            throw LedgerError.notALedger("no origin in meta")
-        }
-        return origin
-    }
-
     /// Loads the committed size and root and the partial tiles; checks they agree.
-    static func loadSnapshot(_ db: Database) throws -> Snapshot {
-        guard let row = try Row.fetchOne(db, sql: "SELECT size, root FROM tree_state WHERE id = 0") else {
-            throw LedgerError.corrupted("tree_state row is missing")
-        }
-        let size = try UInt64(sqlite: row["size"], what: "tree size")
-        let storedRoot = try MerkleHash(bytes: (row["root"] as Data?) ?? Data())
+    static func loadSnapshot(_ store: any LedgerStore) throws(LedgerError) -> Snapshot {
+        let (size, rootBytes) = try store.treeState()
+        let storedRoot = try MerkleHash(bytes: rootBytes)
         var partial: [TileNodes] = []
         for level in 0..<TreeState.levelCount(size: size) {
             let width = TreeState.partialWidth(size: size, level: level)
@@ -173,20 +132,28 @@ public final class Ledger: Sendable {
                 continue
             }
             let index = TreeState.fullTileCount(size: size, level: level)
-            let key = LedgerSchema.tileKey(level: level, index: index)
-            guard
-                let data = try Data.fetchOne(
-                    db, sql: "SELECT hashes FROM tiles WHERE id = ?", arguments: [key])
-            else { throw LedgerError.corrupted("partial tile \(level)/\(index) is missing") }
+            guard let data = try store.tile(id: LedgerSchema.tileKey(level: level, index: index)) else {
+                throw .corrupted("partial tile \(level)/\(index) is missing")
+            }
             partial.append(try TileNodes(tileBytes: data, width: width))
         }
         let state = try TreeState(size: size, partial: partial)
         let root = state.root
         guard root == storedRoot else {
-            throw LedgerError.corrupted(
+            throw .corrupted(
                 "stored root \(storedRoot.base64) of size \(size) does not match the tiles (\(root.base64))")
         }
         return Snapshot(state: state, root: root)
+    }
+
+    /// Runs `body` (synchronous reads of this ledger) without blocking a cooperative thread: inline
+    /// when the store is local, on a dedicated reader queue when it waits on the network
+    /// (``LedgerStore`` explains why the port is synchronous). Async callers read through this.
+    public func reading<T: Sendable>(_ body: @escaping @Sendable (Ledger) throws(LedgerError) -> T)
+        async throws(LedgerError) -> T
+    {
+        guard store.blocksOnNetwork else { return try body(self) }
+        return try await runBlocking(on: readers) { () throws(LedgerError) in try body(self) }
     }
 
     // MARK: - Reading
@@ -207,11 +174,7 @@ public final class Ledger: Sendable {
     /// database records one.
     public var verifierKey: String? {
         if let signer { return signer.verifier.verifierKey }
-        return try? withDatabase {
-            try pool.read { db in
-                try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'verifier_key'")
-            }
-        }
+        return try? store.verifierKey()
     }
 
     /// The root of the first `size` entries.
@@ -243,17 +206,11 @@ public final class Ledger: Sendable {
             throw .indexOutOfRange(index: range.upperBound == 0 ? 0 : range.upperBound - 1, size: size)
         }
         guard !range.isEmpty else { return [] }
-        let rows = try withDatabase {
-            try pool.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT idx, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-                    arguments: [Int64(range.lowerBound), Int64(range.upperBound)])
-            }
-        }
+        let rows = try store.entries(in: range)
         guard rows.count == range.count else {
             throw .corrupted("entries \(range.lowerBound)..<\(range.upperBound): \(rows.count) rows found")
         }
-        return rows.map { $0["data"] as Data? ?? Data() }
+        return rows
     }
 
     /// The stored leaf hash of entry `index` (from the level-0 tiles).
@@ -364,12 +321,9 @@ public final class Ledger: Sendable {
     func fullTile(level: Int, index: UInt64) throws(LedgerError) -> TileNodes {
         let key = LedgerSchema.tileKey(level: level, index: index)
         if let tile = cache.get(UInt64(bitPattern: key)) { return tile }
-        let data = try withDatabase {
-            try pool.read { db in
-                try Data.fetchOne(db, sql: "SELECT hashes FROM tiles WHERE id = ?", arguments: [key])
-            }
+        guard let data = try store.tile(id: key) else {
+            throw .corrupted("full tile \(level)/\(index) is missing")
         }
-        guard let data else { throw .corrupted("full tile \(level)/\(index) is missing") }
         let tile = try TileNodes(tileBytes: data, width: TileNodes.width)
         cache.insert(UInt64(bitPattern: key), tile)
         return tile
@@ -442,30 +396,15 @@ public final class Ledger: Sendable {
         snap.root = snap.state.root
         let state = snap.state
         let root = snap.root
-        try withDatabase {
-            try pool.write { db in
-                let insert = try db.cachedStatement(sql: "INSERT INTO entries(idx, data) VALUES (?, ?)")
-                for (i, e) in entries.enumerated() {
-                    try insert.execute(arguments: [Int64(start) + Int64(i), e])
-                }
-                let putTile = try db.cachedStatement(
-                    sql: "INSERT OR REPLACE INTO tiles(id, hashes) VALUES (?, ?)")
-                for c in completed {
-                    try putTile.execute(arguments: [
-                        LedgerSchema.tileKey(level: c.level, index: c.index), c.tile.bytes(),
-                    ])
-                }
-                for (level, tile) in state.partial.enumerated() where tile.count > 0 {
-                    let index = TreeState.fullTileCount(size: state.size, level: level)
-                    try putTile.execute(arguments: [
-                        LedgerSchema.tileKey(level: level, index: index), tile.bytes(),
-                    ])
-                }
-                try db.execute(
-                    sql: "UPDATE tree_state SET size = ?, root = ? WHERE id = 0",
-                    arguments: [Int64(state.size), root.bytes])
-            }
+        var tiles = completed.map { c in
+            (id: LedgerSchema.tileKey(level: c.level, index: c.index), bytes: c.tile.bytes())
         }
+        for (level, tile) in state.partial.enumerated() where tile.count > 0 {
+            let index = TreeState.fullTileCount(size: state.size, level: level)
+            tiles.append((id: LedgerSchema.tileKey(level: level, index: index), bytes: tile.bytes()))
+        }
+        try store.write(
+            LedgerCommit(start: start, entries: entries, tiles: tiles, size: state.size, root: root))
         published.withLock { $0 = snap }
         for c in completed {
             cache.insert(UInt64(bitPattern: LedgerSchema.tileKey(level: c.level, index: c.index)), c.tile)
@@ -536,13 +475,7 @@ public final class Ledger: Sendable {
         }
         let note = try signer.sign(next.body)
         let text = note.formatted
-        try withDatabase {
-            try pool.write { db in
-                try db.execute(
-                    sql: "INSERT INTO checkpoints(size, note) VALUES (?, ?)",
-                    arguments: [Int64(next.size), text])
-            }
-        }
+        try store.insertCheckpoint(size: next.size, note: text)
         return note
     }
 
@@ -553,29 +486,22 @@ public final class Ledger: Sendable {
 
     /// The last checkpoint the log signed, with its sequence number; `nil` before the first.
     public func latestStoredCheckpoint() throws(LedgerError) -> StoredCheckpoint? {
-        let row = try withDatabase {
-            try pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT seq, note FROM checkpoints ORDER BY seq DESC LIMIT 1")
-            }
-        }
-        guard let row else { return nil }
+        guard let row = try store.checkpoints(latestOnly: true).last else { return nil }
         return try Self.storedCheckpoint(row)
     }
 
     /// Every checkpoint the log signed, oldest first.
     public func signedCheckpoints() throws(LedgerError) -> [StoredCheckpoint] {
-        let rows = try withDatabase {
-            try pool.read { db in try Row.fetchAll(db, sql: "SELECT seq, note FROM checkpoints ORDER BY seq")
-            }
-        }
+        let rows = try store.checkpoints(latestOnly: false)
         var out: [StoredCheckpoint] = []
         for row in rows { out.append(try Self.storedCheckpoint(row)) }
         return out
     }
 
-    static func storedCheckpoint(_ row: Row) throws(LedgerError) -> StoredCheckpoint {
-        let seq: Int64 = row["seq"]
-        let note: String = row["note"] ?? ""
+    static func storedCheckpoint(_ row: (sequence: Int64, note: String)) throws(LedgerError)
+        -> StoredCheckpoint
+    {
+        let (seq, note) = row
         let parsed = try SignedNote(parsing: note)
         return StoredCheckpoint(sequence: seq, checkpoint: try Checkpoint(parsing: parsed.text), note: note)
     }
@@ -590,9 +516,9 @@ public struct StorageStatistics: Sendable {
     /// Sum of the stored hash tiles' lengths (full and partial): the Merkle data.
     public var tileBytes: UInt64
     /// Pages SQLite uses for the `tiles` table and its overflow pages, in bytes, when the
-    /// `dbstat` virtual table is available.
+    /// `dbstat` virtual table is available (PostgreSQL: the `tiles` table's total relation size).
     public var tilePageBytes: UInt64?
-    /// The database file size in bytes (excluding the WAL).
+    /// The database file size in bytes (excluding the WAL; PostgreSQL: the ledger tables' total size).
     public var fileBytes: UInt64
 
     /// Merkle bytes stored per entry beyond the entry itself.
@@ -602,22 +528,6 @@ public struct StorageStatistics: Sendable {
 extension Ledger {
     /// Measures how much the database stores (scans the `entries` table: O(n)).
     public func storageStatistics() throws(LedgerError) -> StorageStatistics {
-        try withDatabase {
-            try pool.read { db in
-                let entryBytes =
-                    try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM entries") ?? 0
-                let tileBytes =
-                    try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(hashes)), 0) FROM tiles") ?? 0
-                let pages = try? Int64.fetchOne(
-                    db, sql: "SELECT SUM(pgsize) FROM dbstat WHERE name = 'tiles'")
-                let pageCount = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-                let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
-                return StorageStatistics(
-                    entries: self.size, entryBytes: UInt64(max(0, entryBytes)),
-                    tileBytes: UInt64(max(0, tileBytes)),
-                    tilePageBytes: pages.flatMap { $0 }.map { UInt64(max(0, $0)) },
-                    fileBytes: UInt64(max(0, pageCount * pageSize)))
-            }
-        }
+        try store.statistics(entries: size)
     }
 }

@@ -35,6 +35,12 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case entryTooLarge(bytes: Int, max: Int)
     /// An SQLite / GRDB failure; the payload is the underlying message.
     case database(String)
+    /// Another writer moved the shared tree (PostgreSQL) since this process last read it: the
+    /// commit was refused whole. Two processes must not append to one log at once.
+    case conflictingWriter(expectedSize: UInt64, storedSize: UInt64?)
+    /// This process's lease on the log (PostgreSQL) was taken over: the store holds fencing token
+    /// `token` but the log's lease is at `current`; nothing was written.
+    case fenced(token: Int64, current: Int64?)
     /// The database does not hold a ledger, or its schema version is unknown.
     case notALedger(String)
     /// The database opened belongs to another log.
@@ -84,6 +90,12 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
             "proof computes second root \(computed.base64); expected \(expected.base64)"
         case .entryTooLarge(let bytes, let max): "entry is \(bytes) bytes; the limit is \(max)"
         case .database(let s): "database error: \(s)"
+        case .fenced(let token, let current):
+            "this process's lease (fencing token \(token)) was taken over (the log's token is "
+                + "\(current.map(String.init) ?? "none")): nothing was written; only the lease holder appends"
+        case .conflictingWriter(let expected, let stored):
+            "another writer appended to this log: the tree has \(stored.map(String.init) ?? "no") entries, "
+                + "this process expected \(expected); nothing was written (reopen the ledger to continue)"
         case .notALedger(let s): "not a ledger database: \(s)"
         case .originMismatch(let stored, let requested):
             "database holds log \(stored.debugDescription), not \(requested.debugDescription)"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import PostgresNIO
 
 /// `mesh-bench ledger`: durable append throughput with group commit, proof latency at large
 /// sizes, and Merkle bytes per entry. Build with `-c release`.
@@ -23,6 +24,35 @@ struct LedgerBench: AsyncParsableCommand {
         "1000000"
     @Option(help: "Proofs measured per size.") var proofs = 20_000
     @Option(help: "Directory for the benchmark databases (default: a temporary directory).") var dir: String?
+    @Option(
+        help: """
+            PostgreSQL server URL (postgres://USER@HOST:PORT/DB): run the append measurements on fresh             databases created there instead of SQLite files (proof latency stays on SQLite).
+            """)
+    var postgres: String?
+
+    /// A fresh ledger named `name`: an SQLite file in `base`, or a new database on `--postgres`.
+    func freshLedger(_ name: String, in base: URL, signer: NoteSigner) throws -> (
+        Ledger, cleanup: @Sendable () -> Void
+    ) {
+        guard let postgres else {
+            let path = base.appendingPathComponent("\(name)-\(UUID()).sqlite").path
+            return (
+                try Ledger(path: path, signer: signer),
+                {
+                    for suffix in ["", "-wal", "-shm"] {
+                        try? FileManager.default.removeItem(atPath: path + suffix)
+                    }
+                }
+            )
+        }
+        let admin = try PostgresLink(url: postgres, size: 1)
+        let database = "mesh_bench_\(name)_\(UUID().uuidString.prefix(8).lowercased())"
+        try admin.withConnection { c in
+            try c.run("CREATE DATABASE \(unescaped: database)", logger: admin.logger)
+        }
+        let link = try PostgresLink(url: admin.endpoint.with(database: database).url, size: 4)
+        return (try Ledger(store: PostgresLedgerStore(link: link), signer: signer), {})
+    }
 
     func run() async throws {
         let base = URL(fileURLWithPath: dir ?? NSTemporaryDirectory()).appendingPathComponent(
@@ -30,12 +60,16 @@ struct LedgerBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         let signer = try NoteSigner(name: "bench.mesh/ledger", ed25519Seed32: Data(repeating: 1, count: 32))
         print(
-            "ledger benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores); databases in \(base.path)"
-        )
+            "ledger benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores); appends on "
+                + (postgres.map { "PostgreSQL \((try? PostgresEndpoint(url: $0))?.description ?? $0)" }
+                    ?? "SQLite")
+                + "; databases in \(base.path)")
 
         // 1. Reference: one appender, so every append waits for its own commit (fsync).
-        let serialPath = base.appendingPathComponent("serial-\(UUID()).sqlite").path
-        let serial = try Ledger(path: serialPath, signer: signer)
+        // Opening a PostgreSQL ledger blocks (PostgresLink): off the cooperative pool.
+        let (serial, dropSerial) = try await runBlocking {
+            try freshLedger("serial", in: base, signer: signer)
+        }
         let serialTime = try await timed {
             for i in 0..<serialAppends { _ = try await serial.append(entry(i)) }
         }
@@ -46,8 +80,7 @@ struct LedgerBench: AsyncParsableCommand {
                 serialAppends))
 
         // 2. Group commit: many concurrent appenders share each commit.
-        let groupPath = base.appendingPathComponent("group-\(UUID()).sqlite").path
-        let group = try Ledger(path: groupPath, signer: signer)
+        let (group, dropGroup) = try await runBlocking { try freshLedger("group", in: base, signer: signer) }
         let perTask = max(1, appends / appenders)
         let total = perTask * appenders
         let appenders = appenders
@@ -67,11 +100,10 @@ struct LedgerBench: AsyncParsableCommand {
                 format:
                     "%d appenders (group commit):         %8.0f appends/s  (%d appends, %.1fx the one-appender rate)",
                 appenders, groupRate, total, groupRate / serialRate))
-        let stats = try group.storageStatistics()
+        let stats = try await group.reading { l throws(LedgerError) in try l.storageStatistics() }
         printStats(stats)
-        for path in [serialPath, groupPath] {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        }
+        dropSerial()
+        dropGroup()
 
         // 3. Proof latency at large sizes.
         let sizes = proofSizes.split(separator: ",").compactMap {
@@ -167,9 +199,14 @@ struct LedgerBench: AsyncParsableCommand {
             stats.tileBytesPerEntry)
         if let pages = stats.tilePageBytes, stats.entries > 0 {
             line += String(
-                format: ", %.2f bytes/entry on SQLite pages", Double(pages) / Double(stats.entries))
+                format: postgres == nil
+                    ? ", %.2f bytes/entry on SQLite pages"
+                    : ", %.2f bytes/entry in the tiles relation (with index, TOAST)",
+                Double(pages) / Double(stats.entries))
         }
-        line += String(format: ", file %.1f MiB", Double(stats.fileBytes) / 1_048_576)
+        line += String(
+            format: postgres == nil ? ", file %.1f MiB" : ", ledger tables %.1f MiB",
+            Double(stats.fileBytes) / 1_048_576)
         print(line)
     }
 }

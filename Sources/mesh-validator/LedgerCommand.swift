@@ -12,7 +12,7 @@ struct LedgerCommand: AsyncParsableCommand {
             LedgerCheckpoint.self, LedgerProveInclusion.self, LedgerProveConsistency.self,
             LedgerVerifyInclusion.self, LedgerVerifyConsistency.self, LedgerVerify.self, LedgerTile.self,
             LedgerKeygen.self, LedgerKey.self, LedgerAppend.self, LedgerStressAppend.self,
-            LedgerLeafHashes.self,
+            LedgerLeafHashes.self, LedgerMigrate.self,
         ]
     )
 }

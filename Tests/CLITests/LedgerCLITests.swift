@@ -296,3 +296,20 @@ struct LedgerCLITests {
         #expect(verify.out.contains("checkpoints"))
     }
 }
+
+@Suite("ledger migrate")
+struct LedgerMigrateCLITests {
+    @Test("Malformed sides and a directory that is not a validator's exit 2 with the reason")
+    func refusals() throws {
+        let bad = try LedgerCLI.run(["migrate", "--from", "mysql:x", "--to", "postgres:postgres://u@h/db"])
+        #expect(bad.status == 2 && bad.stderr.contains("--from must be sqlite:DIR"), "\(bad.stderr)")
+        let badURL = try LedgerCLI.run(["migrate", "--from", "sqlite:/tmp", "--to", "postgres:http://h/db"])
+        #expect(badURL.status == 2 && badURL.stderr.contains("bad PostgreSQL URL"), "\(badURL.stderr)")
+        let dir = try RepoPaths.temporaryDirectory(prefix: "ledger-migrate")
+        let notValidator = try LedgerCLI.run([
+            "migrate", "--from", "sqlite:\(dir.path)", "--to", "postgres:postgres://u@127.0.0.1:1/db",
+        ])
+        #expect(notValidator.status == 2, "\(notValidator.stderr)")
+        #expect(notValidator.stderr.contains("ledger.sqlite does not exist"), "\(notValidator.stderr)")
+    }
+}

@@ -8,14 +8,15 @@ import Testing
 
 @testable import Validator
 
-/// A validator on real HTTP (127.0.0.1, port 0) with the production adapters: SQLite job store,
+/// A validator on real HTTP (127.0.0.1, port 0) with the production adapters: the job store (SQLite,
+/// or PostgreSQL),
 /// the Merkle ledger with the karma rules, and the integer kernel running the tiny model.
 final class LiveHarness: @unchecked Sendable {
     let orchestrator = SchnorrSigningKey.generate()
     let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
     let validatorKey = SchnorrSigningKey.generate()
     let directory: URL
-    let config: ValidatorConfig
+    var config: ValidatorConfig
     let executor: KernelShardExecutor
     let model: KernelShardExecutor.HeldModel
     var server: RunningValidator!
@@ -25,7 +26,8 @@ final class LiveHarness: @unchecked Sendable {
     /// - Parameter circuits: circuit files (under Circuits/) to register.
     init(
         limits: ValidatorConfig.Limits = .init(), mode: ValidatorConfig.Settlement.Mode = .reExecute,
-        circuits: [String] = [], genesis: [ValidatorConfig.GenesisAllocation] = []
+        circuits: [String] = [], genesis: [ValidatorConfig.GenesisAllocation] = [],
+        backend: StorageBackend = .sqlite
     ) async throws {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-live")
         var config = ValidatorConfig(
@@ -54,6 +56,9 @@ final class LiveHarness: @unchecked Sendable {
         config.limits = limits
         config.logLevel = "error"
         config.genesis = genesis
+        if backend == .postgres {
+            config.storage = .postgres(url: try PostgresTestServer.freshDatabase(), pool: 4)
+        }
         self.config = config
         executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         model = try KernelShardExecutor.tinyModel()
@@ -162,14 +167,16 @@ final class LiveHarness: @unchecked Sendable {
     }
 }
 
-/// Every settlement case end to end, with the real kernel, SQLite and karma ledger.
+/// Every settlement case end to end, with the real kernel, the storage (SQLite and PostgreSQL) and
+/// the karma ledger.
 @Suite(.serialized) struct EndToEndTests {
     func types(_ view: JobView, node: SchnorrSigningKey) -> [String] {
         view.settlement?.entries.filter { $0.node == node.publicKey.hex }.map(\.type) ?? []
     }
 
-    @Test func settlementCasesOverRealHTTP() async throws {
-        let h = try await LiveHarness()
+    @Test(arguments: PostgresTestServer.backends)
+    func settlementCasesOverRealHTTP(backend: StorageBackend) async throws {
+        let h = try await LiveHarness(backend: backend)
         let wrong = { (job: LiveHarness.Job) in KernelShardExecutor.perturb(job.honest.output, delta: 1)! }
 
         // 1. All three agree.

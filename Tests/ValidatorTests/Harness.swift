@@ -9,8 +9,8 @@ import Testing
 
 @testable import Validator
 
-/// Keys, jobs and receipts for settlement tests, and a validator core on a fresh SQLite file with
-/// the fake kernel and a recording karma ledger.
+/// Keys, jobs and receipts for settlement tests, and a validator core on a fresh job store (an
+/// SQLite file, or a fresh PostgreSQL database) with the fake kernel and a recording karma ledger.
 final class Harness: Sendable {
     let orchestrator = SchnorrSigningKey.generate()
     let nodes = (0..<3).map { _ in SchnorrSigningKey.generate() }
@@ -30,7 +30,8 @@ final class Harness: Sendable {
     init(
         mode: ValidatorConfig.Settlement.Mode = .reExecute, limits: ValidatorConfig.Limits = .init(),
         karmaLedger: (any KarmaLedger)? = nil, executor: (any ShardExecutor)? = nil, computeThreads: Int = 1,
-        reExecute: ValidatorConfig.Settlement.ReExecute = .always, auditPPM: Int = 50_000
+        reExecute: ValidatorConfig.Settlement.ReExecute = .always, auditPPM: Int = 50_000,
+        backend: StorageBackend = .sqlite
     ) throws {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-test")
         karma = RecordingKarmaLedger(bonded: [validatorKey.publicKey])
@@ -45,8 +46,12 @@ final class Harness: Sendable {
         config.settlement.auditPPM = auditPPM
         config.limits = limits
         self.config = config
-        let repository = try SQLiteJobRepository(
-            path: directory.appendingPathComponent("validator.sqlite").path)
+        let repository: any JobRepository =
+            switch backend {
+            case .sqlite:
+                try SQLiteJobRepository(path: directory.appendingPathComponent("validator.sqlite").path)
+            case .postgres: try PostgresJobRepository(link: try PostgresTestServer.freshLink())
+            }
         let clock = self.clock
         var logger = Logger(label: "test")
         logger.logLevel = .warning

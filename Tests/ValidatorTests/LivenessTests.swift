@@ -1,5 +1,6 @@
 import Foundation
 import Karma
+import Ledger
 import Receipts
 import TestSupport
 import Testing
@@ -27,6 +28,19 @@ import Testing
             path: directory.appendingPathComponent("ledger.sqlite").path, origin: "test.local/log",
             checkpointSeed32: Data(repeating: 7, count: 32), heartbeats: repository,
             selfHeartbeatKey: selfHeartbeatKey, nowMs: { clock.now })
+    }
+
+    /// The book on the storage of `backend`: SQLite files in `directory`, or the PostgreSQL
+    /// database at `url` (the same database at every reopening, like a restart).
+    func openBook(_ backend: StorageBackend, url: String?) async throws -> LedgerKarmaBook {
+        guard backend == .postgres, let url else { return try openBook() }
+        let clock = self.clock
+        return try await LedgerKarmaBook.open(
+            store: PostgresLedgerStore(link: try await PostgresLink.open(url: url, size: 2)),
+            origin: "test.local/log", checkpointSeed32: Data(repeating: 7, count: 32),
+            heartbeats: try await PostgresJobRepository.open(
+                link: try await PostgresLink.open(url: url, size: 2)),
+            nowMs: { clock.now })
     }
 
     func setTime(window: UInt64) { clock.set(window * windowMs + 5) }
@@ -78,13 +92,15 @@ import Testing
 
     /// Heartbeats of an open window are journaled: reopening the book (a restart) loses none, and
     /// the window is credited once when the next window's heartbeat arrives.
-    @Test func journaledHeartbeatsSurviveARestart() async throws {
-        var book = try openBook()
+    @Test(arguments: PostgresTestServer.backends)
+    func journaledHeartbeatsSurviveARestart(backend: StorageBackend) async throws {
+        let url = backend == .postgres ? try PostgresTestServer.freshDatabase() : nil
+        var book = try await openBook(backend, url: url)
         try await book.writeGenesis([(alive.publicKey, 0, KarmaParameters.v2.minNodeBond)])
         for k in UInt64(1)...3 {
             #expect(try await heartbeat(book, at: 100 * windowMs + k * 1000, sequence: k).isEmpty)
         }
-        book = try openBook()
+        book = try await openBook(backend, url: url)
         // The same heartbeat again is accepted without effect; an older one is refused.
         #expect(try await heartbeat(book, at: 100 * windowMs + 3000, sequence: 3).isEmpty)
         await #expect(throws: ValidatorError.self) {
@@ -97,7 +113,7 @@ import Testing
         #expect(account.scores["uptime"] == KarmaParameters.v2.uptimeRewardPerWindow)
         // The closed window left the journal: after another restart only window 101's heartbeat
         // is pending, and closing it (one heartbeat: too few) credits nothing.
-        book = try openBook()
+        book = try await openBook(backend, url: url)
         setTime(window: 102)
         #expect(try await book.sweepLiveness().isEmpty)
         let after = try #require(try await book.account(of: alive.publicKey, recent: 0))

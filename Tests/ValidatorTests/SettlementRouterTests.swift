@@ -3,12 +3,14 @@ import Hummingbird
 import HummingbirdTesting
 import Karma
 import Receipts
+import TestSupport
 import Testing
 
 @testable import Validator
 
 /// Every settlement case of specs/service.md §4 through the router (`app.test(.router)`), with the
-/// real SQLite repository, the fake kernel and a recording karma ledger.
+/// real job repository (SQLite, and PostgreSQL when the test server is configured), the fake
+/// kernel and a recording karma ledger.
 @Suite struct SettlementRouterTests {
     /// The primary slashes recorded (not correlation penalties): node and offence kind.
     func slashes(_ h: Harness) -> [(XOnlyPublicKey, OffenceKind)] {
@@ -25,8 +27,8 @@ import Testing
         h.karma.entries.filter { $0.nodes.contains(node) }.map(RecordedEntry.typeName)
     }
 
-    @Test func allThreeAgree() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func allThreeAgree(backend: StorageBackend) async throws {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             #expect(try await client.send(.post, "/v1/jobs", h.jobBody(1)).status == 201)
             for i in 0..<3 {
@@ -48,8 +50,10 @@ import Testing
         }
     }
 
-    @Test func twoAgreeOneWrongIsSlashedWithEvidence() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func twoAgreeOneWrongIsSlashedWithEvidence(
+        backend: StorageBackend
+    ) async throws {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             _ = try await client.send(.post, "/v1/jobs", h.jobBody(2))
             let bad = Data("garbage output".utf8)
@@ -82,8 +86,10 @@ import Testing
         }
     }
 
-    @Test func threeDifferentOutputsAreEachJudged() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func threeDifferentOutputsAreEachJudged(
+        backend: StorageBackend
+    ) async throws {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             _ = try await client.send(.post, "/v1/jobs", h.jobBody(3))
             _ = try await client.send(
@@ -103,8 +109,10 @@ import Testing
         }
     }
 
-    @Test func majorityOverruledByReExecutionIsSlashedWithCorrelation() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func majorityOverruledByReExecutionIsSlashedWithCorrelation(
+        backend: StorageBackend
+    ) async throws {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             _ = try await client.send(.post, "/v1/jobs", h.jobBody(4))
             let colluding = Data("colluding output".utf8)
@@ -127,8 +135,10 @@ import Testing
         }
     }
 
-    @Test func deadlineWithOneReceiptSettlesAndAbsentNodesMissSLA() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func deadlineWithOneReceiptSettlesAndAbsentNodesMissSLA(
+        backend: StorageBackend
+    ) async throws {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             _ = try await client.send(.post, "/v1/jobs", h.jobBody(5, withInput: false, deadlineIn: 1000))
             _ = try await client.send(.post, "/v1/receipts", h.receiptBody(job: 5, node: 1, withInput: true))
@@ -154,8 +164,10 @@ import Testing
         }
     }
 
-    @Test func deadlineWithoutInputCannotJudge() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func deadlineWithoutInputCannotJudge(
+        backend: StorageBackend
+    ) async throws {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             _ = try await client.send(.post, "/v1/jobs", h.jobBody(6, withInput: false, deadlineIn: 10))
             _ = try await client.send(.post, "/v1/receipts", h.receiptBody(job: 6, node: 0))
@@ -171,8 +183,10 @@ import Testing
         }
     }
 
-    @Test func equivocationIsStoredAndSlashed() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func equivocationIsStoredAndSlashed(backend: StorageBackend)
+        async throws
+    {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             _ = try await client.send(.post, "/v1/jobs", h.jobBody(7))
             #expect(
@@ -198,8 +212,10 @@ import Testing
         }
     }
 
-    @Test func sameReceiptTwiceCreditsOnce() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func sameReceiptTwiceCreditsOnce(backend: StorageBackend)
+        async throws
+    {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             _ = try await client.send(.post, "/v1/jobs", h.jobBody(8))
             let body = try h.receiptBody(job: 8, node: 0)
@@ -222,8 +238,10 @@ import Testing
         }
     }
 
-    @Test func receiptsThatChangeNothing() async throws {
-        let h = try Harness()
+    @Test(arguments: PostgresTestServer.backends) func receiptsThatChangeNothing(backend: StorageBackend)
+        async throws
+    {
+        let h = try Harness(backend: backend)
         try await Application(router: h.router).test(.router) { client in
             // Unknown job.
             let unknown = try await client.send(.post, "/v1/receipts", h.receiptBody(job: 9, node: 0))

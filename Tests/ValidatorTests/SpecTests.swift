@@ -114,6 +114,14 @@ import Testing
                 + "\"orchestrators\":[\"79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798\"]}",
             "listen.port"
         ),
+        (
+            Self.withStorage(#"{"sqlite":{"directory":"a"},"postgres":{"url":"postgres://u@h/db"}}"#),
+            "exactly one"
+        ),
+        (Self.withStorage(#"{"postgres":{"url":"mysql://u@h/db"}}"#), "storage.postgres.url"),
+        (Self.withStorage(#"{"postgres":{"url":"postgres://h/db"}}"#), "no user"),
+        (Self.withStorage(#"{"postgres":{"url":"postgres://u@h/db","pool":0}}"#), "storage.postgres.pool"),
+        (Self.withStorage(#"{"sqlite":{"directory":"elsewhere"}}"#, dataDirectory: "d"), "differ"),
     ])
     func badConfigsNameTheProblem(json: String, fragment: String) throws {
         let dir = try RepoPaths.temporaryDirectory(prefix: "config")
@@ -124,6 +132,45 @@ import Testing
             Issue.record("accepted a bad configuration: \(json)")
         } catch {
             #expect(error.description.contains(fragment) || fragment == "config", "\(error.description)")
+        }
+    }
+
+    /// A minimal valid config with `storage` (and `dataDirectory` when given).
+    static func withStorage(_ storage: String, dataDirectory: String? = nil) -> String {
+        let data = dataDirectory.map { #""dataDirectory":"\#($0)","# } ?? ""
+        return
+            #"{\#(data)"storage":\#(storage),"identityKey":{"hex":"\#(String(repeating: "11", count: 32))"},"#
+            + #""checkpointKey":{"hex":"\#(String(repeating: "22", count: 32))"},"#
+            + #""orchestrators":["79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"]}"#
+    }
+
+    @Test func storageIsSQLiteUnlessConfigured() throws {
+        let dir = try RepoPaths.temporaryDirectory(prefix: "config")
+        let url = dir.appendingPathComponent("config.json")
+        try Data(Self.withStorage(#"{"sqlite":{"directory":"db"}}"#).utf8).write(to: url)
+        let sqlite = try ValidatorConfig.load(from: url.path)
+        #expect(sqlite.storage == .sqlite(directory: dir.appendingPathComponent("db").path))
+        #expect(sqlite.dataDirectory == dir.appendingPathComponent("db").path)
+        try Data(Self.withStorage(#"{"postgres":{"url":"postgres://mesh@127.0.0.1:5432/mesh"}}"#).utf8).write(
+            to: url)
+        let postgres = try ValidatorConfig.load(from: url.path)
+        #expect(postgres.storage == .postgres(url: "postgres://mesh@127.0.0.1:5432/mesh", pool: 4))
+        let legacy = try ValidatorConfig.load(from: RepoPaths.fixture("service/example-config.json").path)
+        #expect(legacy.storage == .sqlite(directory: legacy.dataDirectory))
+        let encoded = try JSONEncoder().encode(postgres)
+        #expect(try JSONDecoder().decode(ValidatorConfig.self, from: encoded).storage == postgres.storage)
+    }
+
+    /// A server that does not answer stops the start with its host and port named.
+    @Test func unreachablePostgresIsNamedAtStart() async throws {
+        var config = try ValidatorConfig.load(from: RepoPaths.fixture("service/example-config.json").path)
+        config.storage = .postgres(url: "postgres://mesh@127.0.0.1:1/mesh", pool: 1)
+        do {
+            _ = try await ValidatorDependencies.open(config: config)
+            Issue.record("opened a validator on a server that is not there")
+        } catch let problem as ValidatorConfig.Problem {
+            #expect(problem.description.contains("cannot connect to PostgreSQL at 127.0.0.1:1"), "\(problem)")
+            #expect(problem.description.hasPrefix("storage.postgres: "), "\(problem)")
         }
     }
 

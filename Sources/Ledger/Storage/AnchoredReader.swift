@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What reading entries against a checkpoint found (specs/ledger.md §7.1). Not an error: a
 /// mismatch is the auditor's finding, not a failure to read.
@@ -195,12 +194,9 @@ extension Ledger {
     /// The stored bytes of a full tile (no parsing, no cache).
     func rawTile(level: Int, index: UInt64) throws(LedgerError) -> Data {
         let key = LedgerSchema.tileKey(level: level, index: index)
-        let data = try withDatabase {
-            try pool.read { db in
-                try Data.fetchOne(db, sql: "SELECT hashes FROM tiles WHERE id = ?", arguments: [key])
-            }
+        guard let data = try store.tile(id: key) else {
+            throw .corrupted("full tile \(level)/\(index) is missing")
         }
-        guard let data else { throw .corrupted("full tile \(level)/\(index) is missing") }
         return data
     }
 }

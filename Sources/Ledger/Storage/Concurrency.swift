@@ -137,3 +137,23 @@ final class TileCache: @unchecked Sendable {
         }
     }
 }
+
+/// Runs blocking work (a storage call that waits on the network, see ``LedgerStore``) on a
+/// dispatch queue and suspends the calling task until it is done, so that no cooperative thread
+/// blocks.
+///
+/// - Parameters:
+///   - queue: where `body` runs (default: the global queue; GCD adds threads for blocked work).
+///   - body: the blocking work; its typed error is rethrown.
+public func runBlocking<T: Sendable, E: Error>(
+    on queue: DispatchQueue = .global(qos: .userInitiated), _ body: @escaping @Sendable () throws(E) -> T
+) async throws(E) -> T {
+    let result: Result<T, E> = await withCheckedContinuation { continuation in
+        queue.async {
+            do throws(E) { continuation.resume(returning: .success(try body())) } catch {
+                continuation.resume(returning: .failure(error))
+            }
+        }
+    }
+    return try result.get()
+}

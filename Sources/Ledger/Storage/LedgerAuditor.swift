@@ -60,7 +60,7 @@ public enum LedgerAuditor {
         _ db: Database, checkpoint extra: (note: String, verifier: NoteVerifier)?, verifier: NoteVerifier?,
         progress: ((UInt64, UInt64) -> Void)?
     ) throws -> AuditReport {
-        let run = AuditRun(db: db, origin: try Ledger.readMeta(db))
+        let run = AuditRun(db: db, origin: try SQLiteLedgerStore.readMeta(db))
         try run.run(extra: extra, verifier: verifier, progress: progress)
         return run.report
     }
@@ -187,7 +187,7 @@ private final class AuditRun {
         for row in rows {
             let seq: Int64 = row["seq"]
             do {
-                let stored = try Ledger.storedCheckpoint(row)
+                let stored = try Ledger.storedCheckpoint((seq, row["note"] ?? ""))
                 if let logVerifier {
                     guard try SignedNote(parsing: stored.note).isVerified(by: logVerifier) else {
                         throw LedgerError.signatureNotVerified(keyName: logVerifier.name)

@@ -27,6 +27,29 @@ enum LedgerSchema {
         """,
     ]
 
+    /// The origin of a new ledger at `location`: the requested one, which must be one non-empty line.
+    ///
+    /// - Throws: `.notALedger` when none was requested; `.malformedCheckpoint` for a bad origin.
+    static func originToCreate(_ requested: String?, in location: String) throws(LedgerError) -> String {
+        guard let requested else {
+            throw .notALedger("\(location) is empty; give an origin to create a ledger")
+        }
+        guard !requested.isEmpty, !requested.contains("\n") else {
+            throw .malformedCheckpoint("origin must be one non-empty line")
+        }
+        return requested
+    }
+
+    /// Checks the stored schema version and returns the stored origin.
+    ///
+    /// - Throws: `.notALedger` when either is missing or the schema is not ``version``.
+    static func checkMeta(schema: String?, origin: String?) throws(LedgerError) -> String {
+        guard let schema else { throw .notALedger("no schema version in meta") }
+        guard schema == version else { throw .notALedger("unknown schema \(schema)") }
+        guard let origin else { throw .notALedger("no origin in meta") }
+        return origin
+    }
+
     /// Row id of the tile at (`level`, `index`).
     static func tileKey(level: Int, index: UInt64) -> Int64 {
         Int64(bitPattern: UInt64(level) << 56 | index)

@@ -55,7 +55,7 @@ extension LedgerKarmaBook {
         let page = ConsoleIndex.page(all, index: \.index, before: before, limit: limit)
         var entries: [NodeHistoryPage.Entry] = []
         for item in page {
-            let entry = try decodedEntry(at: item.index)
+            let entry = try await decodedEntry(at: item.index)
             entries.append(
                 .init(
                     index: item.index, type: RecordedEntry.typeName(entry), delta: item.delta,
@@ -85,7 +85,7 @@ extension LedgerKarmaBook {
             throw .notFound("ledger entry \(index) (the ledger holds \(size) entries)")
         }
         let data: Data
-        do { data = try ledger.entry(at: index) } catch {
+        do { data = try await ledger.reading { l throws(LedgerError) in try l.entry(at: index) } } catch {
             throw .storage("reading ledger entry \(index): \(error)")
         }
         let entry: KarmaEntry
@@ -98,8 +98,11 @@ extension LedgerKarmaBook {
             entry: entry.jsonObject())
     }
 
-    private func decodedEntry(at index: UInt64) throws(ValidatorError) -> KarmaEntry {
-        do { return try KarmaEntry(canonicalBytes: try ledger.entry(at: index)) } catch {
+    private func decodedEntry(at index: UInt64) async throws(ValidatorError) -> KarmaEntry {
+        do {
+            let bytes = try await ledger.reading { l throws(LedgerError) in try l.entry(at: index) }
+            return try KarmaEntry(canonicalBytes: bytes)
+        } catch {
             throw .storage("reading ledger entry \(index): \(error)")
         }
     }

@@ -65,10 +65,32 @@ public actor LedgerKarmaBook: KarmaLedger {
         heartbeatToleranceMs: UInt64 = 30_000,
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) throws(ValidatorError) {
+        let store: SQLiteLedgerStore
+        do { store = try SQLiteLedgerStore(path: path) } catch {
+            throw .storage("opening the karma ledger at \(path): \(error)")
+        }
+        try self.init(
+            store: store, origin: origin, checkpointSeed32: checkpointSeed32, parameters: parameters,
+            heartbeats: heartbeats, selfHeartbeatKey: selfHeartbeatKey,
+            heartbeatToleranceMs: heartbeatToleranceMs, nowMs: nowMs)
+    }
+
+    /// Opens (or creates) the ledger kept in `store` and replays it; otherwise as
+    /// ``init(path:origin:checkpointSeed32:parameters:heartbeats:selfHeartbeatKey:heartbeatToleranceMs:nowMs:)``.
+    ///
+    /// Blocks while it replays: async callers with a store that blocks on the network open the
+    /// book through ``open(store:origin:checkpointSeed32:parameters:heartbeats:selfHeartbeatKey:heartbeatToleranceMs:nowMs:)``.
+    public init(
+        store: any LedgerStore, origin: String, checkpointSeed32: Data, parameters: KarmaParameters = .v2,
+        heartbeats: (any HeartbeatJournal)? = nil, selfHeartbeatKey: SchnorrSigningKey? = nil,
+        heartbeatToleranceMs: UInt64 = 30_000,
+        nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
+    ) throws(ValidatorError) {
         self.heartbeatToleranceMs = heartbeatToleranceMs
+        let path = store.location
         do {
             let signer = try NoteSigner(name: origin, ed25519Seed32: checkpointSeed32)
-            ledger = try Ledger(path: path, origin: origin, signer: signer)
+            ledger = try Ledger(store: store, origin: origin, signer: signer)
             engine = try KarmaEngine(parameters: parameters)
         } catch {
             throw .storage("opening the karma ledger at \(path): \(error)")
@@ -105,6 +127,23 @@ public actor LedgerKarmaBook: KarmaLedger {
         self.keys = keys
         self.recent = recent
         self.consoleIndex = consoleIndex
+    }
+
+    /// ``init(store:origin:checkpointSeed32:parameters:heartbeats:selfHeartbeatKey:heartbeatToleranceMs:nowMs:)``
+    /// on a dispatch thread, for async callers: opening replays the whole log, which with a store
+    /// that blocks on the network must not hold a cooperative thread.
+    public static func open(
+        store: any LedgerStore, origin: String, checkpointSeed32: Data, parameters: KarmaParameters = .v2,
+        heartbeats: (any HeartbeatJournal)? = nil, selfHeartbeatKey: SchnorrSigningKey? = nil,
+        heartbeatToleranceMs: UInt64 = 30_000,
+        nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
+    ) async throws(ValidatorError) -> LedgerKarmaBook {
+        try await runBlocking { () throws(ValidatorError) in
+            try LedgerKarmaBook(
+                store: store, origin: origin, checkpointSeed32: checkpointSeed32, parameters: parameters,
+                heartbeats: heartbeats, selfHeartbeatKey: selfHeartbeatKey,
+                heartbeatToleranceMs: heartbeatToleranceMs, nowMs: nowMs)
+        }
     }
 
     /// Records the karma parameters when the ledger has none or others (specs/karma.md §3: the log
@@ -624,7 +663,7 @@ public actor LedgerKarmaBook: KarmaLedger {
 
     public nonisolated func tile(path: String) async throws(ValidatorError) -> Data {
         do {
-            return try ledger.tile(path: path)
+            return try await ledger.reading { l throws(LedgerError) in try l.tile(path: path) }
         } catch .badTilePath(let why) {
             throw .badParameter(name: "tile", reason: why)
         } catch .tileNotFound(let what) {
@@ -637,7 +676,11 @@ public actor LedgerKarmaBook: KarmaLedger {
     public nonisolated func inclusionProof(index: UInt64, size: UInt64?) async throws(ValidatorError)
         -> InclusionProofDocument
     {
-        do { return try ledger.inclusionProofDocument(index: index, size: size) } catch {
+        do {
+            return try await ledger.reading { l throws(LedgerError) in
+                try l.inclusionProofDocument(index: index, size: size)
+            }
+        } catch {
             throw Self.proofError(error)
         }
     }
@@ -645,7 +688,11 @@ public actor LedgerKarmaBook: KarmaLedger {
     public nonisolated func consistencyProof(old: UInt64, new: UInt64) async throws(ValidatorError)
         -> ConsistencyProofDocument
     {
-        do { return try ledger.consistencyProofDocument(from: old, to: new) } catch {
+        do {
+            return try await ledger.reading { l throws(LedgerError) in
+                try l.consistencyProofDocument(from: old, to: new)
+            }
+        } catch {
             throw Self.proofError(error)
         }
     }

@@ -1,10 +1,11 @@
 import Foundation
 import Karma
+import Ledger
 import Receipts
 
 extension ValidatorDependencies {
-    /// The production set for `config`: `validator.sqlite` and `ledger.sqlite` in the data
-    /// directory (created if missing), the kernel with the configured models (and the tiny model
+    /// The production set for `config`: the configured storage (`validator.sqlite` and
+    /// `ledger.sqlite` in the data directory, created if missing, or one PostgreSQL database), the kernel with the configured models (and the tiny model
     /// when `tinyModel` is set), karma parameters from the configured file (or the built-in v2)
     /// recorded in the ledger, the held models registered there, and the signing keys.
     ///
@@ -16,13 +17,6 @@ extension ValidatorDependencies {
         config: ValidatorConfig, executor: KernelShardExecutor? = nil,
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) async throws -> ValidatorDependencies {
-        let base = URL(fileURLWithPath: config.dataDirectory)
-        do {
-            try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        } catch {
-            throw ValidatorConfig.Problem(
-                "cannot create data directory \(base.path): \(error.localizedDescription)")
-        }
         for (member, path) in [
             ("modelDirectory", config.modelDirectory), ("circuitDirectory", config.circuitDirectory),
         ] {
@@ -50,9 +44,9 @@ extension ValidatorDependencies {
                 throw ValidatorConfig.Problem("karma parameters \(file): \(error)")
             }
         }
-        let repository = try SQLiteJobRepository(path: base.appendingPathComponent("validator.sqlite").path)
-        let karma = try LedgerKarmaBook(
-            path: base.appendingPathComponent("ledger.sqlite").path, origin: config.logOrigin,
+        let (repository, ledgerStore) = try await openStorage(config.storage)
+        let karma = try await LedgerKarmaBook.open(
+            store: ledgerStore, origin: config.logOrigin,
             checkpointSeed32: checkpointSeed, parameters: parameters, heartbeats: repository,
             selfHeartbeatKey: validatorKey, heartbeatToleranceMs: config.heartbeatToleranceMs, nowMs: nowMs)
         var allocations: [(node: XOnlyPublicKey, balance: UInt64, bonded: UInt64)] = []
@@ -86,5 +80,43 @@ extension ValidatorDependencies {
             repository: repository, karma: karma, executor: executor,
             proofs: CircuitProofChecker(registry: executor.circuits, pool: pool),
             validatorKey: validatorKey)
+    }
+
+    /// The job store (which also journals heartbeats) and the ledger's store for `storage`.
+    ///
+    /// - Throws: `ValidatorConfig.Problem` naming the directory or the PostgreSQL server
+    ///   (`host:port`) when it cannot be opened or reached.
+    public static func openStorage(_ storage: ValidatorConfig.Storage) async throws
+        -> (any JobRepository & HeartbeatJournal, any LedgerStore)
+    {
+        switch storage {
+        case .sqlite(let directory):
+            let base = URL(fileURLWithPath: directory)
+            do {
+                try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+            } catch {
+                throw ValidatorConfig.Problem(
+                    "cannot create data directory \(base.path): \(error.localizedDescription)")
+            }
+            let repository = try SQLiteJobRepository(
+                path: base.appendingPathComponent("validator.sqlite").path)
+            let ledger: SQLiteLedgerStore
+            do {
+                ledger = try SQLiteLedgerStore(path: base.appendingPathComponent("ledger.sqlite").path)
+            } catch {
+                throw ValidatorConfig.Problem("opening the ledger in \(base.path): \(error)")
+            }
+            return (repository, ledger)
+        case .postgres(let url, let pool):
+            do {
+                let repository = try await PostgresJobRepository.open(
+                    link: try await PostgresLink.open(url: url, size: pool))
+                return (
+                    repository, PostgresLedgerStore(link: try await PostgresLink.open(url: url, size: pool))
+                )
+            } catch {
+                throw ValidatorConfig.Problem("storage.postgres: \(error)")
+            }
+        }
     }
 }

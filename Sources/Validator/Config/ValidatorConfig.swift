@@ -263,9 +263,64 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// Where the validator keeps jobs, receipts, tensors, the heartbeat journal and the ledger
+    /// (specs/service.md §2, §5).
+    public enum Storage: Codable, Sendable, Equatable {
+        /// `validator.sqlite` and `ledger.sqlite` in `directory` (the default).
+        case sqlite(directory: String)
+        /// One PostgreSQL database (`url`: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`), with
+        /// at most `pool` connections per store (the job store and the ledger each have theirs).
+        case postgres(url: String, pool: Int)
+
+        /// Connections per store when `pool` is not given.
+        public static let defaultPool = 4
+
+        private enum Kind: String, CodingKey { case sqlite, postgres }
+        private enum SQLiteKeys: String, CodingKey { case directory }
+        private enum PostgresKeys: String, CodingKey { case url, pool }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Kind.self)
+            switch (c.contains(.sqlite), c.contains(.postgres)) {
+            case (true, false):
+                let s = try c.nestedContainer(keyedBy: SQLiteKeys.self, forKey: .sqlite)
+                self = .sqlite(directory: try s.decode(String.self, forKey: .directory))
+            case (false, true):
+                let p = try c.nestedContainer(keyedBy: PostgresKeys.self, forKey: .postgres)
+                self = .postgres(
+                    url: try p.decode(String.self, forKey: .url),
+                    pool: try p.decodeIfPresent(Int.self, forKey: .pool) ?? Self.defaultPool)
+            default:
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "storage must hold exactly one of \"sqlite\" or \"postgres\""))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Kind.self)
+            switch self {
+            case .sqlite(let directory):
+                var s = c.nestedContainer(keyedBy: SQLiteKeys.self, forKey: .sqlite)
+                try s.encode(directory, forKey: .directory)
+            case .postgres(let url, let pool):
+                var p = c.nestedContainer(keyedBy: PostgresKeys.self, forKey: .postgres)
+                try p.encode(url, forKey: .url)
+                try p.encode(pool, forKey: .pool)
+            }
+        }
+    }
+
     public var listen: Listen
-    /// Directory holding `validator.sqlite` (jobs, receipts) and `ledger.sqlite` (the karma log).
-    public var dataDirectory: String
+    /// Directory holding `validator.sqlite` (jobs, receipts) and `ledger.sqlite` (the karma log):
+    /// the SQLite storage's directory (``storage`` decides; with PostgreSQL it is unused). Setting
+    /// it moves SQLite storage along.
+    public var dataDirectory: String {
+        didSet { if case .sqlite = storage { storage = .sqlite(directory: dataDirectory) } }
+    }
+    /// The storage backend; `.sqlite(directory: dataDirectory)` unless configured.
+    public var storage: Storage
     /// BIP-340 secret key: the validator's identity (credited with validation karma).
     public var identityKey: SecretKey
     /// Ed25519 32-byte seed that signs ledger checkpoints.
@@ -302,8 +357,9 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         karmaParametersFile: String? = nil, settlement: Settlement = Settlement(), limits: Limits = Limits(),
         connections: Connections = Connections(), logLevel: String = "info",
         genesis: [GenesisAllocation] = [], tinyModel: Bool = false,
-        heartbeatToleranceMs: UInt64 = 30_000
+        heartbeatToleranceMs: UInt64 = 30_000, storage: Storage? = nil
     ) {
+        self.storage = storage ?? .sqlite(directory: dataDirectory)
         self.tinyModel = tinyModel
         self.heartbeatToleranceMs = heartbeatToleranceMs
         self.listen = listen
@@ -325,14 +381,33 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case listen, dataDirectory, identityKey, checkpointKey, logOrigin, orchestrators, modelDirectory
         case circuitDirectory, karmaParametersFile, settlement, limits, logLevel, genesis, tinyModel
-        case heartbeatToleranceMs, connections
+        case heartbeatToleranceMs, connections, storage
     }
 
     /// Decodes with defaults for the optional sections.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         listen = try c.value(.listen, or: Listen())
-        dataDirectory = try c.decode(String.self, forKey: .dataDirectory)
+        let storage = try c.decodeIfPresent(Storage.self, forKey: .storage)
+        switch storage {
+        case nil:
+            dataDirectory = try c.decode(String.self, forKey: .dataDirectory)
+            self.storage = .sqlite(directory: dataDirectory)
+        case .sqlite(let directory)?:
+            if let legacy = try c.decodeIfPresent(String.self, forKey: .dataDirectory), legacy != directory {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: [CodingKeys.storage],
+                        debugDescription:
+                            "dataDirectory \(legacy) and storage.sqlite.directory \(directory) differ: give one"
+                    ))
+            }
+            dataDirectory = directory
+            self.storage = .sqlite(directory: directory)
+        case let postgres?:
+            dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? ""
+            self.storage = postgres
+        }
         identityKey = try c.decode(SecretKey.self, forKey: .identityKey)
         checkpointKey = try c.decode(SecretKey.self, forKey: .checkpointKey)
         logOrigin = try c.value(.logOrigin, or: "mesh-validator.local/log")
@@ -452,6 +527,14 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         }
         for (i, g) in genesis.enumerated() where (try? XOnlyPublicKey(hex: g.node)) == nil {
             throw Problem("genesis[\(i)].node: not a 64-hex-character x-only secp256k1 key")
+        }
+        if case .postgres(let url, let pool) = storage {
+            do { _ = try PostgresEndpoint(url: url) } catch {
+                throw Problem("storage.postgres.url: \(error)")
+            }
+            guard (1...64).contains(pool) else {
+                throw Problem("storage.postgres.pool = \(pool) is outside 1–64")
+            }
         }
     }
 

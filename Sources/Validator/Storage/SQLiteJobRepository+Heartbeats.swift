@@ -13,13 +13,7 @@ extension SQLiteJobRepository: HeartbeatJournal {
         } catch {
             throw .storage("reading journaled heartbeats: \(error)")
         }
-        var beats: [SignedHeartbeat] = []
-        for blob in blobs {
-            do { beats.append(try SignedHeartbeat(json: blob)) } catch {
-                throw .storage("a journaled heartbeat does not decode: \(error)")
-            }
-        }
-        return beats
+        return try JobRows.heartbeats(blobs)
     }
 
     public func record(_ change: HeartbeatJournalChange) -> DurableWrite<Void> {

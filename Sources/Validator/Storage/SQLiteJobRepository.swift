@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import Receipts
-import Synchronization
 
 /// `JobRepository` on SQLite through GRDB: WAL journal, `synchronous=FULL`, receipts written with
 /// group commit (many concurrent requests share one transaction and one fsync).
@@ -14,9 +13,7 @@ public final class SQLiteJobRepository: JobRepository {
     private let committer: GroupCommitter<ReceiptToStore, ReceiptStoreResult>
     /// Heartbeat journal changes, group-committed in order (`HeartbeatJournal`).
     let journal: GroupCommitter<HeartbeatJournalChange, Void>
-    /// Announcements are immutable once stored: cache them for the receipt hot path.
-    private let announcements = Mutex<[Digest32: SignedJobAnnouncement]>([:])
-    private static let cacheLimit = 200_000
+    private let announcements = AnnouncementCache()
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String) throws(ValidatorError) {
@@ -209,37 +206,17 @@ public final class SQLiteJobRepository: JobRepository {
                 return true
             }
         }
-        cache(signed)
+        announcements.insert(signed)
         return created
-    }
-
-    private func cache(_ signed: SignedJobAnnouncement) {
-        announcements.withLock { c in
-            if c.count >= Self.cacheLimit { c.removeAll(keepingCapacity: true) }
-            c[signed.announcement.jobID] = signed
-        }
     }
 
     /// The announcement of a job (cached; announcements never change).
     public func announcement(_ id: Digest32) async throws(ValidatorError) -> SignedJobAnnouncement? {
-        if let hit = announcements.withLock({ $0[id] }) { return hit }
-        guard let record = try await job(id) else { return nil }
-        cache(record.signed)
-        return record.signed
-    }
-
-    /// The stored columns of a job row, read inside the database closure (rows are not Sendable).
-    private struct JobColumns: Sendable {
-        var announcement: Data
-        var signature: Data
-        var status: String
-        var hasInput: Bool
-        var createdMs: Int64
-        var settlement: Data?
+        try await announcements.announcement(id) { () async throws(ValidatorError) in try await job(id) }
     }
 
     public func job(_ id: Digest32) async throws(ValidatorError) -> JobRecord? {
-        let columns: JobColumns? = try await storage("reading job \(id)") {
+        let columns: JobRows.JobColumns? = try await storage("reading job \(id)") {
             try await pool.read { db in
                 try Row.fetchOne(
                     db,
@@ -249,35 +226,14 @@ public final class SQLiteJobRepository: JobRepository {
                         """,
                     arguments: [id.bytes]
                 ).map {
-                    JobColumns(
+                    JobRows.JobColumns(
                         announcement: $0["announcement"], signature: $0["signature"], status: $0["status"],
                         hasInput: $0["has_input"], createdMs: $0["created_ms"], settlement: $0["settlement"])
                 }
             }
         }
         guard let columns else { return nil }
-        return try Self.decodeJob(columns)
-    }
-
-    private static func decodeJob(_ row: JobColumns) throws(ValidatorError) -> JobRecord {
-        do {
-            let announcement = try JobAnnouncement(jsonObject: try StrictJSON.parse(row.announcement))
-            let signature = try SchnorrSignature(rawRepresentation: row.signature)
-            guard let status = JobStatus(rawValue: row.status) else {
-                throw ValidatorError.storage("job \(announcement.jobID): unknown status \(row.status)")
-            }
-            let settlement = try row.settlement.map {
-                try JSONDecoder().decode(SettlementRecord.self, from: $0)
-            }
-            return JobRecord(
-                signed: SignedJobAnnouncement(announcement: announcement, signature: signature),
-                status: status,
-                hasInput: row.hasInput, createdMs: UInt64(clamping: row.createdMs), settlement: settlement)
-        } catch let error as ValidatorError {
-            throw error
-        } catch {
-            throw .storage("a stored job does not decode: \(error)")
-        }
+        return try JobRows.decodeJob(columns)
     }
 
     public func input(of id: Digest32) async throws(ValidatorError) -> Data? {
@@ -300,8 +256,7 @@ public final class SQLiteJobRepository: JobRepository {
     // MARK: Receipts
 
     public func receipts(of id: Digest32) async throws(ValidatorError) -> [StoredReceipt] {
-        typealias Columns = (digest: Data, json: Data, proof: Data?, receivedMs: Int64)
-        let rows: [Columns] = try await storage("reading receipts of \(id)") {
+        let rows: [JobRows.ReceiptColumns] = try await storage("reading receipts of \(id)") {
             try await pool.read { db in
                 try Row.fetchAll(
                     db,
@@ -310,80 +265,63 @@ public final class SQLiteJobRepository: JobRepository {
                 ).map { ($0["digest"], $0["json"], $0["proof"], $0["received_ms"]) }
             }
         }
-        var out: [StoredReceipt] = []
-        for row in rows {
-            do {
-                out.append(
-                    StoredReceipt(
-                        signed: try SignedReceipt(json: row.json), digest: try Digest32(bytes: row.digest),
-                        receivedMs: UInt64(clamping: row.receivedMs), proof: row.proof))
-            } catch {
-                throw .storage("a stored receipt of job \(id) does not decode: \(error)")
-            }
-        }
-        return out
+        return try JobRows.decodeReceipts(rows, of: id)
     }
 
     public func store(_ receipt: ReceiptToStore) async throws(ValidatorError) -> ReceiptStoreResult {
         try await committer.submit(receipt)
     }
 
-    /// Stores a batch inside one write transaction; per-item faults are results, not throws.
+    /// Stores a batch inside one write transaction (``JobRows/storeBatch(_:into:)``).
     private static func storeBatch(_ batch: [ReceiptToStore], db: Database) throws -> [Result<
         ReceiptStoreResult, ValidatorError
     >] {
-        let jobStatus = try db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?")
-        let existing = try db.cachedStatement(
-            sql: "SELECT digest, output FROM receipts WHERE job = ? AND node = ?")
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO receipts(job, node, digest, output, json, proof, received_ms, seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM receipts WHERE job = ?))
-                """)
-        let insertTensor = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO tensors(commitment, bytes) VALUES (?, ?)")
-        let setInput = try db.cachedStatement(sql: "UPDATE jobs SET input = ? WHERE id = ? AND input IS NULL")
-        let countNodes = try db.cachedStatement(
-            sql: "SELECT COUNT(DISTINCT node) FROM receipts WHERE job = ?")
-        var results: [Result<ReceiptStoreResult, ValidatorError>] = []
-        results.reserveCapacity(batch.count)
-        for item in batch {
+        try JobRows.storeBatch(batch, into: ReceiptWriter(db: db))
+    }
+
+    /// The receipt statements on one SQLite write transaction (cached prepared statements).
+    private struct ReceiptWriter: ReceiptRowWriter {
+        let db: Database
+
+        func lockedJobStatus(_ job: Data) throws -> String? {
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT status FROM jobs WHERE id = ?"), arguments: [job])
+        }
+
+        func prior(job: Data, node: Data) throws -> [(digest: Data, output: Data)] {
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT digest, output FROM receipts WHERE job = ? AND node = ?"),
+                arguments: [job, node]
+            ).map { (digest: $0["digest"] as Data, output: $0["output"] as Data) }
+        }
+
+        func insert(_ item: ReceiptToStore) throws {
             let r = item.signed.receipt
             let job = r.jobID.bytes
-            guard let status = try String.fetchOne(jobStatus, arguments: [job]) else {
-                results.append(.failure(.unknownJob(r.jobID.hex)))
-                continue
-            }
-            guard status == JobStatus.pending.rawValue else {
-                results.append(.failure(.jobAlreadySettled(r.jobID.hex)))
-                continue
-            }
-            let node = r.node.rawRepresentation
-            let prior = try Row.fetchAll(existing, arguments: [job, node])
             let output = r.outputCommitment.bytes
-            let disposition: ReceiptDisposition
-            if prior.contains(where: {
-                ($0["digest"] as Data) == item.digest.bytes || ($0["output"] as Data) == output
-            }) {
-                disposition = .duplicate
-            } else if prior.count >= 2 {
-                // The first receipt and one equivocating receipt prove the offence; storing more
-                // would let one node grow the store without bound (specs/service.md §4.3).
-                results.append(.failure(.equivocationAlreadyHeld(node: r.node.hex, job: r.jobID.hex)))
-                continue
-            } else {
-                disposition = prior.isEmpty ? .accepted : .equivocation
-                try insert.execute(arguments: [
-                    job, node, item.digest.bytes, output, item.signed.json(), item.proof,
-                    Int64(clamping: item.receivedMs), job,
-                ])
-                try insertTensor.execute(arguments: [output, item.output])
-                if let input = item.input { try setInput.execute(arguments: [input, job]) }
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO receipts(job, node, digest, output, json, proof, received_ms, seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM receipts WHERE job = ?))
+                    """
+            ).execute(arguments: [
+                job, r.node.rawRepresentation, item.digest.bytes, output, item.signed.json(), item.proof,
+                Int64(clamping: item.receivedMs), job,
+            ])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO tensors(commitment, bytes) VALUES (?, ?)")
+                .execute(arguments: [output, item.output])
+            if let input = item.input {
+                try db.cachedStatement(sql: "UPDATE jobs SET input = ? WHERE id = ? AND input IS NULL")
+                    .execute(arguments: [input, job])
             }
-            let reported = try Int.fetchOne(countNodes, arguments: [job]) ?? 0
-            results.append(.success(ReceiptStoreResult(disposition: disposition, nodesReported: reported)))
         }
-        return results
+
+        func nodesReported(job: Data) throws -> Int {
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(DISTINCT node) FROM receipts WHERE job = ?"),
+                arguments: [job]
+            ) ?? 0
+        }
     }
 
     // MARK: Settlement
@@ -404,31 +342,11 @@ public final class SQLiteJobRepository: JobRepository {
                 return out
             }
         }
-        var result: [Digest32: JobStatus] = [:]
-        for (bytes, text) in pairs {
-            if let id = try? Digest32(bytes: bytes), let status = JobStatus(rawValue: text) {
-                result[id] = status
-            }
-        }
-        return result
+        return JobRows.statuses(pairs)
     }
 
     public func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var rows: [(Data, String, Data, Int64, String)] = []
-        for (id, status, settlement) in updates {
-            do {
-                rows.append(
-                    (
-                        id.bytes, status.rawValue, try encoder.encode(settlement),
-                        Int64(clamping: settlement.settledAtMs), settlement.method
-                    ))
-            } catch {
-                throw .internalFailure("encoding settlement: \(error)")
-            }
-        }
-        let prepared = rows
+        let prepared = try JobRows.finishColumns(updates)
         try await storage("finishing \(updates.count) job(s)") {
             try await pool.write { db in
                 let statement = try db.cachedStatement(
@@ -464,11 +382,7 @@ public final class SQLiteJobRepository: JobRepository {
                     arguments: [Int64(clamping: nowMs)])
             }
         }
-        var out: [Digest32] = []
-        for id in ids {
-            do { out.append(try Digest32(bytes: id)) } catch { throw .storage("bad stored job id: \(error)") }
-        }
-        return out
+        return try JobRows.jobIDs(ids)
     }
 
     public func statusCounts() async throws(ValidatorError) -> [JobStatus: Int] {
@@ -479,17 +393,13 @@ public final class SQLiteJobRepository: JobRepository {
                 }
             }
         }
-        var counts: [JobStatus: Int] = [:]
-        for (status, n) in rows {
-            if let status = JobStatus(rawValue: status) { counts[status] = n }
-        }
-        return counts
+        return JobRows.statusCounts(rows)
     }
 
     // MARK: Console lists
 
     public func settledJobs(before: UInt64?, limit: Int) async throws(ValidatorError) -> [SettledJob] {
-        typealias Columns = (sequence: Int64, job: JobColumns)
+        typealias Columns = (sequence: Int64, job: JobRows.JobColumns)
         let rows: [Columns] = try await storage("listing settled jobs") {
             try await pool.read { db in
                 try Row.fetchAll(
@@ -504,7 +414,7 @@ public final class SQLiteJobRepository: JobRepository {
                 ).map {
                     (
                         $0["settled_seq"],
-                        JobColumns(
+                        JobRows.JobColumns(
                             announcement: $0["announcement"], signature: $0["signature"],
                             status: $0["status"],
                             hasInput: $0["has_input"], createdMs: $0["created_ms"],
@@ -515,15 +425,15 @@ public final class SQLiteJobRepository: JobRepository {
         }
         var out: [SettledJob] = []
         for row in rows {
-            out.append(SettledJob(sequence: UInt64(clamping: row.sequence), job: try Self.decodeJob(row.job)))
+            out.append(
+                SettledJob(sequence: UInt64(clamping: row.sequence), job: try JobRows.decodeJob(row.job)))
         }
         return out
     }
 
     public func settlementsPerMinute(fromMinute: UInt64) async throws(ValidatorError) -> [SettlementMinute] {
-        typealias Columns = (minute: Int64, status: String, method: String?, count: Int)
-        let fromMs = fromMinute > UInt64(Int64.max) / 60_000 ? Int64.max : Int64(fromMinute * 60_000)
-        let rows: [Columns] = try await storage("counting settlements per minute") {
+        let fromMs = JobRows.firstMs(ofMinute: fromMinute)
+        let rows: [JobRows.MinuteColumns] = try await storage("counting settlements per minute") {
             try await pool.read { db in
                 try Row.fetchAll(
                     db,
@@ -536,30 +446,14 @@ public final class SQLiteJobRepository: JobRepository {
                 ).map { ($0["minute"], $0["status"], $0["settled_method"], $0["n"]) }
             }
         }
-        var byMinute: [UInt64: SettlementMinute] = [:]
-        for row in rows {
-            let minute = UInt64(clamping: row.minute)
-            var m =
-                byMinute[minute] ?? SettlementMinute(minute: minute, settled: 0, disputed: 0, methods: [:])
-            if row.status == JobStatus.settled.rawValue {
-                m.settled += row.count
-            } else {
-                m.disputed += row.count
-            }
-            m.methods[row.method ?? "none", default: 0] += row.count
-            byMinute[minute] = m
-        }
-        return byMinute.keys.sorted().compactMap { byMinute[$0] }
+        return JobRows.minutes(rows)
     }
 
     public func receipts(ofNode node: XOnlyPublicKey, before: UInt64?, limit: Int)
         async throws(ValidatorError)
         -> [NodeReceipt]
     {
-        typealias Columns = (
-            sequence: Int64, json: Data, digest: Data, receivedMs: Int64, hasProof: Bool, status: String?
-        )
-        let rows: [Columns] = try await storage("listing receipts of node \(node.hex)") {
+        let rows: [JobRows.NodeReceiptColumns] = try await storage("listing receipts of node \(node.hex)") {
             try await pool.read { db in
                 try Row.fetchAll(
                     db,
@@ -580,27 +474,7 @@ public final class SQLiteJobRepository: JobRepository {
                 }
             }
         }
-        var out: [NodeReceipt] = []
-        for row in rows {
-            do {
-                let signed = try SignedReceipt(json: row.json)
-                guard let status = row.status.flatMap(JobStatus.init(rawValue:)) else {
-                    throw ValidatorError.storage("receipt of job \(signed.receipt.jobID.hex) has no job")
-                }
-                out.append(
-                    NodeReceipt(
-                        sequence: UInt64(clamping: row.sequence), jobId: signed.receipt.jobID.hex,
-                        receiptDigest: try Digest32(bytes: row.digest).hex,
-                        outputCommitment: signed.receipt.outputCommitment.hex,
-                        receivedAtMs: UInt64(clamping: row.receivedMs), hasProof: row.hasProof,
-                        jobStatus: status))
-            } catch let error as ValidatorError {
-                throw error
-            } catch {
-                throw .storage("a stored receipt of node \(node.hex) does not decode: \(error)")
-            }
-        }
-        return out
+        return try JobRows.nodeReceipts(rows, of: node)
     }
 
     // MARK: Helpers
@@ -608,12 +482,6 @@ public final class SQLiteJobRepository: JobRepository {
     private func storage<T: Sendable>(_ what: String, _ body: () async throws -> T)
         async throws(ValidatorError) -> T
     {
-        do {
-            return try await body()
-        } catch let error as ValidatorError {
-            throw error
-        } catch {
-            throw .storage("\(what): \(error)")
-        }
+        try await JobRows.storage(what, body)
     }
 }

@@ -6,32 +6,60 @@ import Testing
 
 @testable import Ledger
 
-/// A fresh ledger in a temporary directory.
+/// A fresh ledger: a file in a temporary directory (SQLite) or a fresh database on the test
+/// server (PostgreSQL, ``PostgresTestServer``).
+///
+/// The tests call the Ledger's synchronous reads from async test functions. On PostgreSQL that
+/// blocks a cooperative thread while a query runs, which production code avoids
+/// (``Ledger/reading(_:)``); here it is safe, since completing a query never needs the
+/// cooperative pool (``PostgresLink``), only slower.
 struct TempLedger {
+    let backend: StorageBackend
     let dir: URL
     let path: String
+    /// The PostgreSQL database's URL (`.postgres` only).
+    let url: String?
     let signer: NoteSigner
     let ledger: Ledger
 
-    init(origin: String = "test.mesh/ledger") throws {
+    init(backend: StorageBackend = .sqlite, origin: String = "test.mesh/ledger") throws {
+        self.backend = backend
         dir = try RepoPaths.temporaryDirectory(prefix: "ledger")
         path = dir.appendingPathComponent("ledger.sqlite").path
+        url = backend == .postgres ? try PostgresTestServer.freshDatabase() : nil
         signer = try NoteSigner(name: origin, ed25519Seed32: Data(repeating: 7, count: 32))
-        ledger = try Ledger(path: path, signer: signer)
+        ledger = try Ledger(
+            store: try Self.store(backend, path: path, url: url, readOnly: false), signer: signer)
+    }
+
+    private static func store(_ backend: StorageBackend, path: String, url: String?, readOnly: Bool) throws
+        -> any LedgerStore
+    {
+        switch backend {
+        case .sqlite: try SQLiteLedgerStore(path: path, readOnly: readOnly)
+        case .postgres: PostgresLedgerStore(link: try PostgresLink(url: try #require(url), size: 2))
+        }
+    }
+
+    /// A second store on the same rows, as another process would open them.
+    func store(readOnly: Bool = false) throws -> any LedgerStore {
+        try Self.store(backend, path: path, url: url, readOnly: readOnly)
     }
 
     func reopen(readOnly: Bool = false) throws -> Ledger {
-        try Ledger(path: path, signer: readOnly ? nil : signer, readOnly: readOnly)
+        try Ledger(store: try store(readOnly: readOnly), signer: readOnly ? nil : signer, readOnly: readOnly)
     }
 
-    /// Reads the database directly.
+    /// Reads the database directly (SQLite only).
     func query<T>(_ body: (Database) throws -> T) throws -> T {
+        try #require(backend == .sqlite, "raw SQL in these tests is SQLite's")
         let queue = try DatabaseQueue(path: path)
         return try queue.read(body)
     }
 
-    /// Runs raw SQL against the database, as an attacker or a disk fault would.
+    /// Runs raw SQL against the database, as an attacker or a disk fault would (SQLite only).
     func tamper(_ sql: String, _ arguments: StatementArguments = []) throws {
+        try #require(backend == .sqlite, "raw SQL in these tests is SQLite's")
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in try db.execute(sql: sql, arguments: arguments) }
     }
@@ -39,9 +67,11 @@ struct TempLedger {
 
 @Suite("Ledger storage")
 struct LedgerStorageTests {
-    @Test("Concurrent appends get distinct consecutive indices and the tree matches the reference")
-    func concurrentAppends() async throws {
-        let t = try TempLedger()
+    @Test(
+        "Concurrent appends get distinct consecutive indices and the tree matches the reference",
+        arguments: PostgresTestServer.backends)
+    func concurrentAppends(backend: StorageBackend) async throws {
+        let t = try TempLedger(backend: backend)
         let results = try await withThrowingTaskGroup(of: [(Data, AppendResult)].self) { group in
             for task in 0..<16 {
                 group.addTask {
@@ -97,9 +127,9 @@ struct LedgerStorageTests {
         await #expect(throws: LedgerError.readOnly) { try await again.append(Data("x".utf8)) }
     }
 
-    @Test("Bad requests get clear errors")
-    func badRequests() async throws {
-        let t = try TempLedger()
+    @Test("Bad requests get clear errors", arguments: PostgresTestServer.backends)
+    func badRequests(backend: StorageBackend) async throws {
+        let t = try TempLedger(backend: backend)
         #expect(t.ledger.root == RFC9162.emptyRoot)
         #expect(throws: LedgerError.indexOutOfRange(index: 0, size: 0)) {
             try t.ledger.inclusionProof(index: 0)
@@ -126,15 +156,34 @@ struct LedgerStorageTests {
         }
         #expect(t.ledger.size == 10)
         #expect(throws: LedgerError.originMismatch(stored: "test.mesh/ledger", requested: "other")) {
-            try Ledger(path: t.path, origin: "other")
+            try Ledger(store: try t.store(), origin: "other")
         }
-        let missing = t.dir.appendingPathComponent("missing.sqlite").path
-        #expect(throws: LedgerError.self) { try Ledger(path: missing, readOnly: true) }
-        #expect(throws: LedgerError.self) { try Ledger(path: missing) }  // no origin to create with
+        let empty = try TempLedger(backend: backend)
+        switch backend {
+        case .sqlite:
+            let missing = t.dir.appendingPathComponent("missing.sqlite").path
+            #expect(throws: LedgerError.self) { try Ledger(path: missing, readOnly: true) }
+            #expect(throws: LedgerError.self) { try Ledger(path: missing) }  // no origin to create with
+        case .postgres:
+            let url = try PostgresTestServer.freshDatabase()
+            #expect(
+                throws: LedgerError.notALedger(
+                    "postgres \(try PostgresEndpoint(url: url)) holds no ledger tables")
+            ) {
+                try Ledger(
+                    store: PostgresLedgerStore(link: try PostgresLink(url: url, size: 1)), readOnly: true)
+            }
+            #expect(throws: LedgerError.self) {  // no origin to create with
+                try Ledger(store: PostgresLedgerStore(link: try PostgresLink(url: url, size: 1)))
+            }
+        }
+        #expect(empty.ledger.size == 0)
     }
 
-    @Test("Tiles of a 70,000-entry log match the independently computed fixture")
-    func tilesMatchFixture() async throws {
+    @Test(
+        "Tiles of a 70,000-entry log match the independently computed fixture",
+        arguments: PostgresTestServer.backends)
+    func tilesMatchFixture(backend: StorageBackend) async throws {
         struct Fixture: Decodable {
             struct Tile: Decodable {
                 var path: String
@@ -145,7 +194,7 @@ struct LedgerStorageTests {
             var tiles: [Tile]
         }
         let fixture = try JSONDecoder().decode(Fixture.self, from: LedgerFixtures.data("tiles-70000.json"))
-        let t = try TempLedger()
+        let t = try TempLedger(backend: backend)
         let entries = sampleEntries(Int(fixture.treeSize))
         var offset = 0
         while offset < entries.count {
@@ -186,15 +235,17 @@ struct LedgerStorageTests {
         // A partial request for a full tile serves its prefix (those hashes never change).
         #expect(try t.ledger.tile(path: "tile/0/000.p/10") == t.ledger.tile(path: "tile/0/000").prefix(320))
         // Merkle bytes stored beyond the entries: level-0 hashes plus about 1/255 more.
-        let tileBytes = try t.query { db in
-            try Int.fetchOne(db, sql: "SELECT SUM(LENGTH(hashes)) FROM tiles") ?? 0
-        }
-        #expect(Double(tileBytes) / 70_000 < 32.2)
+        let statistics = try t.ledger.storageStatistics()
+        #expect(statistics.entries == 70_000)
+        #expect(statistics.tileBytesPerEntry < 32.2)
+        #expect(statistics.entryBytes == UInt64(entries.reduce(0) { $0 + $1.count }))
     }
 
-    @Test("Checkpoints are signed, stored, consistent, and refused when inconsistent")
-    func checkpoints() async throws {
-        let t = try TempLedger()
+    @Test(
+        "Checkpoints are signed, stored, consistent, and refused when inconsistent",
+        arguments: PostgresTestServer.backends)
+    func checkpoints(backend: StorageBackend) async throws {
+        let t = try TempLedger(backend: backend)
         #expect(try t.ledger.latestCheckpoint() == nil)
         let first = try await t.ledger.signCheckpoint()
         #expect(first.text == "test.mesh/ledger\n0\n\(RFC9162.emptyRoot.base64)\n")
@@ -214,7 +265,7 @@ struct LedgerStorageTests {
         // refuse to sign anything, since no later tree is consistent with both.
         let forged = try t.signer.sign(
             Checkpoint(origin: "test.mesh/ledger", size: 200, rootHash: RFC9162.hashLeaf(Data())).body)
-        try t.tamper("INSERT INTO checkpoints(size, note) VALUES (200, ?)", [forged.formatted])
+        try t.ledger.store.insertCheckpoint(size: 200, note: forged.formatted)
         _ = try await t.ledger.append(Data("more".utf8))
         await #expect(throws: LedgerError.self) { try await t.ledger.signCheckpoint() }
         do {
@@ -229,7 +280,7 @@ struct LedgerStorageTests {
         // A checkpoint claiming a larger tree than the log has is also refused.
         let ahead = try t.signer.sign(
             Checkpoint(origin: "test.mesh/ledger", size: 5000, rootHash: t.ledger.root).body)
-        try t.tamper("INSERT INTO checkpoints(size, note) VALUES (5000, ?)", [ahead.formatted])
+        try t.ledger.store.insertCheckpoint(size: 5000, note: ahead.formatted)
         await #expect(
             throws: LedgerError.inconsistentWithSignedCheckpoint(
                 signedSize: 5000, reason: "the tree has only 301 entries")
@@ -240,13 +291,15 @@ struct LedgerStorageTests {
         await #expect(throws: LedgerError.readOnly) { try await noSigner.signCheckpoint() }
     }
 
-    @Test("After a key change the same checkpoint is signed again with the new key")
-    func checkpointAfterKeyChange() async throws {
-        let t = try TempLedger()
+    @Test(
+        "After a key change the same checkpoint is signed again with the new key",
+        arguments: PostgresTestServer.backends)
+    func checkpointAfterKeyChange(backend: StorageBackend) async throws {
+        let t = try TempLedger(backend: backend)
         _ = try await t.ledger.append(contentsOf: sampleEntries(5))
         let old = try await t.ledger.signCheckpoint()
         let newSigner = try NoteSigner(name: "test.mesh/ledger", ed25519Seed32: Data(repeating: 8, count: 32))
-        let reopened = try Ledger(path: t.path, signer: newSigner)
+        let reopened = try Ledger(store: try t.store(), signer: newSigner)
         let note = try await reopened.signCheckpoint()
         #expect(note.text == old.text, "the same checkpoint")
         #expect(note != old)
@@ -261,14 +314,107 @@ struct LedgerStorageTests {
         #expect(try await reopened.signCheckpoint() == note)
     }
 
-    @Test("A damaged tree state is detected when the ledger is opened")
-    func damagedTreeState() async throws {
-        let t = try TempLedger()
+    @Test(
+        "A damaged tree state is detected when the ledger is opened", arguments: PostgresTestServer.backends)
+    func damagedTreeState(backend: StorageBackend) async throws {
+        let t = try TempLedger(backend: backend)
         _ = try await t.ledger.append(contentsOf: sampleEntries(600))
-        try t.tamper("UPDATE tree_state SET root = ? WHERE id = 0", [RFC9162.hashLeaf(Data()).bytes])
+        // The store's own write, bypassing the Ledger: a tree state that the tiles contradict.
+        let store = try t.store()
+        try store.write(
+            LedgerCommit(start: 600, entries: [], tiles: [], size: 600, root: RFC9162.hashLeaf(Data())))
         #expect(throws: LedgerError.self) { try t.reopen() }
-        try t.tamper("UPDATE tree_state SET root = ?, size = 599 WHERE id = 0", [t.ledger.root.bytes])
+        try store.write(LedgerCommit(start: 600, entries: [], tiles: [], size: 599, root: t.ledger.root))
         #expect(throws: LedgerError.self) { try t.reopen() }
+    }
+
+    @Test(
+        "A second writer that appended since this one read the tree makes its commit fail whole",
+        arguments: PostgresTestServer.backends)
+    func staleWriterIsRefused(backend: StorageBackend) async throws {
+        let t = try TempLedger(backend: backend)
+        _ = try await t.ledger.append(contentsOf: sampleEntries(300))
+        let other = try t.reopen()
+        let moved = try await other.append(Data("from the other writer".utf8))
+        #expect(moved.index == 300)
+        await #expect(throws: LedgerError.conflictingWriter(expectedSize: 300, storedSize: 301)) {
+            try await t.ledger.append(contentsOf: sampleEntries(3, prefix: "stale-"))
+        }
+        // Nothing of the refused commit was written: a fresh open sees the other writer's tree.
+        let fresh = try t.reopen(readOnly: true)
+        #expect(fresh.size == 301 && fresh.root == other.root)
+        #expect(try fresh.entry(at: 300) == Data("from the other writer".utf8))
+        let ref = ReferenceTree(leaves: sampleEntries(300) + [Data("from the other writer".utf8)])
+        #expect(fresh.root == ref.root(size: 301))
+    }
+}
+
+/// PostgreSQL is reachable when configured; reported as skipped, with the reason, when not.
+@Suite("PostgreSQL test server")
+struct PostgresServerTests {
+    @Test(
+        "The test server answers and the ledger schema migrates once",
+        .enabled(
+            if: PostgresTestServer.url != nil || PostgresTestServer.isRequired,
+            "\(PostgresTestServer.missingNote)"))
+    func serverAnswers() throws {
+        let link = try PostgresTestServer.freshLink(size: 1)
+        let first = try PostgresMigrations.migrate("ledger", PostgresLedgerStore.migrations, on: link)
+        #expect(first == PostgresLedgerStore.migrations.map(\.version))
+        #expect(try PostgresMigrations.migrate("ledger", PostgresLedgerStore.migrations, on: link).isEmpty)
+        // A database migrated by a newer build is refused by name.
+        let newer = PostgresLedgerStore.migrations + [.init("v99-future", ["SELECT 1"])]
+        try PostgresMigrations.migrate("ledger", newer, on: link)
+        #expect(throws: LedgerError.self) {
+            try PostgresMigrations.migrate("ledger", PostgresLedgerStore.migrations, on: link)
+        }
+    }
+
+    @Test(
+        "A deposed leader's appends and checkpoints are fenced off; the new leader's are not",
+        .enabled(
+            if: PostgresTestServer.url != nil || PostgresTestServer.isRequired,
+            "\(PostgresTestServer.missingNote)"))
+    func leaseFencesADeposedWriter() async throws {
+        let t = try TempLedger(backend: .postgres)
+        let a = try #require(t.ledger.store as? PostgresLedgerStore)
+        #expect(try a.acquireLease(holder: "a", seconds: 60) == 1)
+        _ = try await t.ledger.append(contentsOf: sampleEntries(10))
+        let bStore = PostgresLedgerStore(link: try PostgresLink(url: try #require(t.url), size: 2))
+        #expect(try bStore.acquireLease(holder: "b", seconds: 60) == nil, "a's lease is running")
+        // a renews with no time left (the token stays), so the lease has expired when b asks.
+        #expect(try a.acquireLease(holder: "a", seconds: 0) == 1)
+        #expect(try bStore.acquireLease(holder: "b", seconds: 60) == 2, "a takeover increments the token")
+        await #expect(throws: LedgerError.fenced(token: 1, current: 2)) {
+            try await t.ledger.append(Data("from the deposed leader".utf8))
+        }
+        await #expect(throws: LedgerError.fenced(token: 1, current: 2)) {
+            try await t.ledger.signCheckpoint()
+        }
+        let b = try Ledger(store: bStore, signer: t.signer)
+        #expect(b.size == 10, "nothing of the fenced append was written")
+        #expect(try await b.append(Data("from the new leader".utf8)).index == 10)
+        #expect(try b.signedCheckpoints().isEmpty)
+        #expect(try await b.signCheckpoint().text.hasPrefix("test.mesh/ledger\n11\n"))
+        #expect(try a.acquireLease(holder: "a", seconds: 60) == nil, "b's lease is running")
+    }
+
+    @Test("A server that is not there is named with host and port")
+    func unreachableServer() throws {
+        #expect(throws: LedgerError.self) {
+            try PostgresLink(url: "postgres://mesh@127.0.0.1:1/mesh", size: 1)
+        }
+        do {
+            _ = try PostgresLink(url: "postgres://mesh@127.0.0.1:1/mesh", size: 1)
+        } catch {
+            #expect("\(error)".contains("cannot connect to PostgreSQL at 127.0.0.1:1"), "\(error)")
+        }
+        for bad in ["mysql://u@h/db", "postgres://h/db", "postgres://u@h", "postgres://u@h:99999/db"] {
+            #expect(throws: LedgerError.self, "\(bad)") { try PostgresEndpoint(url: bad) }
+        }
+        let endpoint = try PostgresEndpoint(url: "postgresql://mesh:s%40cret@db.internal:6543/ledger")
+        #expect(endpoint.description == "db.internal:6543/ledger")
+        #expect(endpoint.password == "s@cret")
     }
 }
 
