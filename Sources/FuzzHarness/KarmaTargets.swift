@@ -98,7 +98,10 @@ enum KarmaTargets {
         for i in (VRFProof.byteCount - 32)..<VRFProof.byteCount {
             var changed = Array(proof.rawRepresentation)
             changed[i] ^= 0x01
-            guard let other = try? VRFProof(rawRepresentation: changed) else { continue }
+            let other: VRFProof
+            do { other = try VRFProof(rawRepresentation: changed) } catch {
+                throw InvariantViolation(target: target, message: "81 bytes do not wrap as a proof: \(error)")
+            }
             try require(
                 key.publicKey.vrfVerify(alpha, proof: other) == nil, target,
                 "the proof still verifies with byte \(i) of s changed")

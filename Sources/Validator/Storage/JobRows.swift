@@ -155,12 +155,17 @@ enum JobRows {
         return rows
     }
 
-    static func statuses(_ pairs: [(Data, String)]) -> [Digest32: JobStatus] {
+    /// The stored statuses of frozen jobs. A row with a bad id or an unknown status is a damaged
+    /// store: refused by name (skipping it would leave that job unsettled without a word).
+    static func statuses(_ pairs: [(Data, String)]) throws(ValidatorError) -> [Digest32: JobStatus] {
         var result: [Digest32: JobStatus] = [:]
         for (bytes, text) in pairs {
-            if let id = try? Digest32(bytes: bytes), let status = JobStatus(rawValue: text) {
-                result[id] = status
+            let id: Digest32
+            do { id = try Digest32(bytes: bytes) } catch { throw .storage("bad stored job id: \(error)") }
+            guard let status = JobStatus(rawValue: text) else {
+                throw .storage("job \(id.hex) has an unknown stored status \"\(text)\"")
             }
+            result[id] = status
         }
         return result
     }

@@ -288,7 +288,7 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
                 logger: logger
             ).map { try $0.decode((Data, String).self) }
         }
-        return JobRows.statuses(pairs)
+        return try JobRows.statuses(pairs)
     }
 
     public func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError) {

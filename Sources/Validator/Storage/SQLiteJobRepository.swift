@@ -342,7 +342,7 @@ public final class SQLiteJobRepository: JobRepository {
                 return out
             }
         }
-        return JobRows.statuses(pairs)
+        return try JobRows.statuses(pairs)
     }
 
     public func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError) {

@@ -158,6 +158,8 @@ public final class PostgresLink: Sendable {
                 try connection.run("COMMIT", logger: logger)
                 return result
             } catch {
+                // The transaction's own error is the one to report; a ROLLBACK that fails too
+                // (connection lost) leaves nothing kept: the server discards an open transaction.
                 if !connection.isClosed { _ = try? connection.run("ROLLBACK", logger: logger) }
                 throw error
             }
