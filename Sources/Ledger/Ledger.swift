@@ -99,7 +99,8 @@ public final class Ledger: Sendable {
         if let requested, requested != storedOrigin {
             throw .originMismatch(stored: storedOrigin, requested: requested)
         }
-        let snapshot = try Self.loadSnapshot(store)
+        // A reader may open a log another process is appending to (an auditor of a live validator).
+        let snapshot = try Self.loadSnapshot(store, shared: readOnly)
 
         self.origin = storedOrigin
         self.isReadOnly = readOnly
@@ -121,7 +122,11 @@ public final class Ledger: Sendable {
     }
 
     /// Loads the committed size and root and the partial tiles; checks they agree.
-    static func loadSnapshot(_ store: any LedgerStore) throws(LedgerError) -> Snapshot {
+    ///
+    /// A store another process appends to (``refresh()``) may have widened a partial tile between
+    /// the two reads: its first `width` hashes are those of the tree read (an append never changes
+    /// them), so a longer tile is read as its prefix there; the root check still guards the result.
+    static func loadSnapshot(_ store: any LedgerStore, shared: Bool = false) throws(LedgerError) -> Snapshot {
         let (size, rootBytes) = try store.treeState()
         let storedRoot = try MerkleHash(bytes: rootBytes)
         var partial: [TileNodes] = []
@@ -135,7 +140,10 @@ public final class Ledger: Sendable {
             guard let data = try store.tile(id: LedgerSchema.tileKey(level: level, index: index)) else {
                 throw .corrupted("partial tile \(level)/\(index) is missing")
             }
-            partial.append(try TileNodes(tileBytes: data, width: width))
+            let bytes = width * MerkleHash.byteCount
+            partial.append(
+                try TileNodes(
+                    tileBytes: shared && data.count > bytes ? data.prefix(bytes) : data, width: width))
         }
         let state = try TreeState(size: size, partial: partial)
         let root = state.root
@@ -144,6 +152,45 @@ public final class Ledger: Sendable {
                 "stored root \(storedRoot.base64) of size \(size) does not match the tiles (\(root.base64))")
         }
         return Snapshot(state: state, root: root)
+    }
+
+    /// Re-reads the committed tree from the store, for a process that follows a log another
+    /// process appends to (a PostgreSQL follower, specs/service.md §7): afterwards ``size``,
+    /// ``root`` and every proof and tile describe the tree as stored. Runs on the writer queue,
+    /// so it never interleaves with this process's own commits.
+    ///
+    /// - Returns: the committed size.
+    /// - Throws: `.sizeDecreased` when the stored tree is smaller than the one this process
+    ///   published, `.corrupted` when it does not extend it (the log was replaced or rolled back
+    ///   under this process), `.database`.
+    @discardableResult
+    public func refresh() async throws(LedgerError) -> UInt64 {
+        do {
+            return try await writer.perform { () throws(LedgerError) -> UInt64 in
+                let snapshot = try Self.loadSnapshot(self.store, shared: true)
+                let current = self.published.current
+                guard snapshot.state.size >= current.state.size else {
+                    throw .sizeDecreased(old: current.state.size, new: snapshot.state.size)
+                }
+                // The tree read must extend the one published (same size: same root; larger: the
+                // published root is the root of its prefix).
+                let nodes = Nodes(ledger: self, state: snapshot.state)
+                let prefixRoot =
+                    snapshot.state.size == current.state.size
+                    ? snapshot.root : try ProofBuilder.root(size: current.state.size, from: nodes)
+                guard current.state.size == 0 || prefixRoot == current.root else {
+                    throw .corrupted(
+                        "the stored tree of size \(snapshot.state.size) does not extend the tree of size \(current.state.size) this process read before"
+                    )
+                }
+                self.published.withLock { $0 = snapshot }
+                return snapshot.state.size
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
     }
 
     /// Runs `body` (synchronous reads of this ledger) without blocking a cooperative thread: inline
@@ -438,6 +485,29 @@ public final class Ledger: Sendable {
         try Checkpoint.checkExtensions(extensions)
         return try await writer.perform {
             try self.signCheckpointOnWriter(signer, size: size, extensions: extensions)
+        }
+    }
+
+    /// Signs a checkpoint of the first `size` entries without storing it: for a process that
+    /// follows a log another process appends to (specs/service.md §7.3), whose notes are
+    /// statements about the same tree but not the log's record of checkpoints.
+    ///
+    /// - Throws: `.noSigner`, `.sizeBeyondTree`, `.malformedCheckpoint`, `.database`.
+    public func signDetachedCheckpoint(size: UInt64, extensions: [String] = []) async throws(LedgerError)
+        -> SignedNote
+    {
+        guard let signer else { throw .noSigner }
+        try Checkpoint.checkExtensions(extensions)
+        return try await reading { l throws(LedgerError) in
+            let snap = l.published.current
+            guard size <= snap.state.size else {
+                throw .sizeBeyondTree(requested: size, size: snap.state.size)
+            }
+            let root =
+                size == snap.state.size
+                ? snap.root : try ProofBuilder.root(size: size, from: Nodes(ledger: l, state: snap.state))
+            return try signer.sign(
+                Checkpoint(origin: l.origin, size: size, rootHash: root, extensions: extensions).body)
         }
     }
 

@@ -41,6 +41,9 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// This process's lease on the log (PostgreSQL) was taken over: the store holds fencing token
     /// `token` but the log's lease is at `current`; nothing was written.
     case fenced(token: Int64, current: Int64?)
+    /// A process of a cluster (PostgreSQL, several processes) tried to write without holding the
+    /// log's lease; nothing was written.
+    case noLease
     /// The database does not hold a ledger, or its schema version is unknown.
     case notALedger(String)
     /// The database opened belongs to another log.
@@ -93,6 +96,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .fenced(let token, let current):
             "this process's lease (fencing token \(token)) was taken over (the log's token is "
                 + "\(current.map(String.init) ?? "none")): nothing was written; only the lease holder appends"
+        case .noLease:
+            "this process does not hold the log's lease: only the cluster's leader appends and signs checkpoints; nothing was written"
         case .conflictingWriter(let expected, let stored):
             "another writer appended to this log: the tree has \(stored.map(String.init) ?? "no") entries, "
                 + "this process expected \(expected); nothing was written (reopen the ledger to continue)"

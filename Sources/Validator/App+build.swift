@@ -14,12 +14,15 @@ public struct ValidatorDependencies: Sendable {
     public var executor: any ShardExecutor
     public var proofs: any ProofChecker
     public var validatorKey: SchnorrSigningKey
+    /// This process's part in a cluster on PostgreSQL (specs/service.md §8); `nil` alone.
+    public var cluster: ClusterMembership?
 
     public init(
         repository: any JobRepository, karma: any KarmaLedger, executor: any ShardExecutor,
         proofs: any ProofChecker,
-        validatorKey: SchnorrSigningKey
+        validatorKey: SchnorrSigningKey, cluster: ClusterMembership? = nil
     ) {
+        self.cluster = cluster
         self.repository = repository
         self.karma = karma
         self.executor = executor
@@ -76,10 +79,13 @@ public func buildCore(
             capacity: config.connections.eventStreamCap,
             maxStreamDuration: .milliseconds(Int64(config.connections.eventStreamMaxMs))),
         settlementParallelism: config.settlement.computeThreads, reExecute: config.settlement.reExecute,
-        auditPPM: UInt32(clamping: config.settlement.auditPPM), auditKey: auditKey, nowMs: nowMs)
+        auditPPM: UInt32(clamping: config.settlement.auditPPM), auditKey: auditKey,
+        cluster: dependencies.cluster,
+        nowMs: nowMs)
 }
 
-/// Builds the HTTP application with the settlement service attached (specs/service.md §2), its
+/// Builds the HTTP application with the settlement service attached (specs/service.md §2; in a
+/// cluster, the ``ClusterService`` that runs it while this process leads, §8), its
 /// connections under a `ConnectionGovernor` sized to the process's descriptor limit.
 ///
 /// - Parameter onServerRunning: called with the bound port once the server listens (port 0 in
@@ -104,7 +110,12 @@ public func buildApplication(
             backlog: 1024),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
-    app.addServices(
-        SettlementService(core: core, sweepInterval: .milliseconds(config.settlement.sweepIntervalMs)))
+    let sweepInterval = Duration.milliseconds(config.settlement.sweepIntervalMs)
+    if let cluster = core.cluster {
+        app.addServices(
+            ClusterService(core: core, membership: cluster, sweepInterval: sweepInterval, logger: logger))
+    } else {
+        app.addServices(SettlementService(core: core, sweepInterval: sweepInterval))
+    }
     return app
 }

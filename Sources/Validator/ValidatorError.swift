@@ -49,6 +49,9 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
     case unavailable(String)
     /// The memory budget for request bodies in flight is spent (specs/service.md §2.2); retry.
     case busy(String)
+    /// This process follows its cluster's leader and does not write the log: a node request
+    /// goes to the leader, named when a lease is running (specs/service.md §8.1).
+    case notLeader(leader: String?)
     case internalFailure(String)
 
     /// Stable machine-readable code, as listed in specs/openapi.yaml.
@@ -77,6 +80,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .storage: "storage-failure"
         case .unavailable: "unavailable"
         case .busy: "busy"
+        case .notLeader: "not-leader"
         case .internalFailure: "internal-failure"
         }
     }
@@ -93,7 +97,7 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .invalidSignature, .receiptMismatch, .commitmentMismatch, .invalidAnnouncement, .invalidTensor,
             .unknownModel, .rejectedByKarma, .proofRefMismatch:
             422
-        case .unavailable, .busy: 503
+        case .unavailable, .busy, .notLeader: 503
         case .storage, .internalFailure: 500
         }
     }
@@ -130,6 +134,9 @@ public enum ValidatorError: Error, Sendable, Equatable, CustomStringConvertible 
         case .storage(let why): "storage failure: \(why)"
         case .unavailable(let why): "service unavailable: \(why)"
         case .busy(let why): "busy: \(why)"
+        case .notLeader(let leader):
+            "this validator follows its cluster's leader and does not write the ledger: send node requests to the leader"
+                + (leader.map { " (\($0))" } ?? " (none holds the lease right now; retry shortly)")
         case .internalFailure(let why): "internal failure: \(why)"
         }
     }

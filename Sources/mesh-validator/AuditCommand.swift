@@ -13,7 +13,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     /// Options shared by the audit subcommands.
     struct Source: ParsableArguments {
-        @Option(help: "The ledger database (ledger.sqlite), opened read-only.")
+        @Option(help: "The ledger database (ledger.sqlite, or a postgres:// URL), opened read-only.")
         var db: String
 
         @Option(help: "A karma parameters file (default: the built-in v1 parameters).")
@@ -50,8 +50,7 @@ struct AuditCommand: AsyncParsableCommand {
             } else {
                 parameters = .v2
             }
-            let ledger: Ledger
-            do { ledger = try Ledger(path: db, readOnly: true) } catch { throw malformed("\(db): \(error)") }
+            let ledger = try openLedger(db)
             var replayer: KarmaReplayer
             do {
                 replayer = KarmaReplayer(

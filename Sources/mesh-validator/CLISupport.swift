@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ledger
 
 /// Exit statuses shared by every subcommand that checks something.
 enum CLIExit {
@@ -81,4 +82,24 @@ func printJSON<T: Encodable>(_ value: T, compact: Bool = false) throws {
     let data = try encoder.encode(value)
     FileHandle.standardOutput.write(data)
     FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// The ledger store `--db` names: a `postgres://` (or `postgresql://`) URL for a validator on
+/// PostgreSQL (read while it runs), else an SQLite ledger file, opened read-only.
+func openLedgerStore(_ db: String) throws -> any LedgerStore {
+    do {
+        if db.hasPrefix("postgres://") || db.hasPrefix("postgresql://") {
+            return PostgresLedgerStore(link: try PostgresLink(url: db, size: 2))
+        }
+        return try SQLiteLedgerStore(path: db, readOnly: true)
+    } catch {
+        throw malformed("\(db): \(error)")
+    }
+}
+
+/// Opens the ledger `--db` names (``openLedgerStore(_:)``) read-only, turning failures into exit
+/// status 2.
+func openLedger(_ db: String) throws -> Ledger {
+    let store = try openLedgerStore(db)
+    do { return try Ledger(store: store, readOnly: true) } catch { throw malformed("\(db): \(error)") }
 }

@@ -17,15 +17,6 @@ struct LedgerCommand: AsyncParsableCommand {
     )
 }
 
-/// Opens a ledger read-only, turning failures into exit status 2.
-private func openLedger(_ path: String) throws -> Ledger {
-    do {
-        return try Ledger(path: path, readOnly: true)
-    } catch {
-        throw malformed("\(path): \(error)")
-    }
-}
-
 /// Reads a signer key file (`PRIVATE+KEY+…`).
 private func readSigner(_ path: String) throws -> NoteSigner {
     let text = String(decoding: try readInput(path, maxBytes: 4096), as: UTF8.self)
@@ -50,7 +41,7 @@ struct LedgerCheckpoint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoint", abstract: "Print the latest signed checkpoint (a C2SP signed note).")
 
-    @Option(help: "Ledger database file.") var db: String
+    @Option(help: "Ledger database: an SQLite file, or a postgres:// URL.") var db: String
 
     func run() async throws {
         let ledger = try openLedger(db)
@@ -65,7 +56,7 @@ struct LedgerProveInclusion: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prove-inclusion", abstract: "Print an inclusion proof as JSON (specs/ledger.md §4.3).")
 
-    @Option(help: "Ledger database file.") var db: String
+    @Option(help: "Ledger database: an SQLite file, or a postgres:// URL.") var db: String
     @Option(help: "Leaf index (0-based).") var index: UInt64
     @Option(help: "Tree size (default: the current size).") var size: UInt64?
 
@@ -81,7 +72,7 @@ struct LedgerProveConsistency: AsyncParsableCommand {
         commandName: "prove-consistency",
         abstract: "Print a consistency proof as JSON (specs/ledger.md §4.3).")
 
-    @Option(help: "Ledger database file.") var db: String
+    @Option(help: "Ledger database: an SQLite file, or a postgres:// URL.") var db: String
     @Option(help: "The older tree size.") var old: UInt64
     @Option(help: "The newer tree size (default: the current size).") var new: UInt64?
 
@@ -140,7 +131,7 @@ struct LedgerVerify: AsyncParsableCommand {
             corrupted), 2 not a ledger. Progress goes to standard error.
             """)
 
-    @Option(help: "Ledger database file.") var db: String
+    @Option(help: "Ledger database: an SQLite file, or a postgres:// URL.") var db: String
     @Option(help: "A signed checkpoint note file to check against the entries.") var checkpoint: String?
     @Option(help: "Verifier key for --checkpoint and the stored checkpoints: <name>+<id>+<base64>.") var key:
         String?
@@ -160,10 +151,17 @@ struct LedgerVerify: AsyncParsableCommand {
         let start = Date()
         let report: AuditReport
         do {
-            report = try LedgerAuditor.audit(path: db, checkpoint: extra, verifier: verifier) { done, total in
+            let progress: (UInt64, UInt64) -> Void = { done, total in
                 guard !quiet, total >= 1 << 16 else { return }
                 let pct = total == 0 ? 100 : Double(done) * 100 / Double(total)
                 printError(String(format: "verified %llu / %llu entries (%.1f%%)", done, total, pct))
+            }
+            if db.hasPrefix("postgres://") || db.hasPrefix("postgresql://") {
+                report = try LedgerAuditor.audit(
+                    store: try openLedgerStore(db), checkpoint: extra, verifier: verifier, progress: progress)
+            } else {
+                report = try LedgerAuditor.audit(
+                    path: db, checkpoint: extra, verifier: verifier, progress: progress)
             }
         } catch {
             throw malformed("\(db): \(error)")
@@ -185,7 +183,7 @@ struct LedgerTile: AsyncParsableCommand {
         commandName: "tile",
         abstract: "Write one C2SP tlog-tiles resource (tile/<L>/<N>[.p/<W>]) to standard output.")
 
-    @Option(help: "Ledger database file.") var db: String
+    @Option(help: "Ledger database: an SQLite file, or a postgres:// URL.") var db: String
     @Argument(help: "Tile path, e.g. tile/0/x001/234 or tile/entries/000.p/7.") var path: String
 
     func run() async throws {
@@ -225,7 +223,7 @@ struct LedgerKey: AsyncParsableCommand {
             line) before trusting it. Exit 2 when the file is not a ledger or records no key.
             """)
 
-    @Option(help: "Ledger database file.") var db: String
+    @Option(help: "Ledger database: an SQLite file, or a postgres:// URL.") var db: String
 
     func run() async throws {
         let ledger = try openLedger(db)
@@ -247,7 +245,7 @@ struct LedgerAppend: AsyncParsableCommand {
             "Creates the ledger if needed, with the key's name as origin. Prints index and leaf hash per entry."
     )
 
-    @Option(help: "Ledger database file.") var db: String
+    @Option(help: "Ledger database: an SQLite file, or a postgres:// URL.") var db: String
     @Option(help: "Signer key file.") var key: String
     @Argument(help: "Entry files; - or none for one entry from standard input.") var files: [String] = []
 

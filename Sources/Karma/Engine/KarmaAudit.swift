@@ -52,6 +52,16 @@ public struct KarmaReplayer: Sendable {
         self.coverage = coverage ? SettlementCoverage() : nil
     }
 
+    /// Continues a replay from `state`, the state after the ledger's first `count` entries (a
+    /// validator following a log another process appends to, from the state it already holds).
+    public init(engine: KarmaEngine, resuming state: KarmaState, count: UInt64) {
+        self.engine = engine
+        self.trackedNode = nil
+        self.coverage = nil
+        self.state = state
+        self.count = count
+    }
+
     /// Decodes and applies the entry at ledger index ``count``.
     /// - Throws: ``KarmaReplayFailure`` naming the index; the replayer is unchanged then.
     public mutating func apply(canonicalBytes: Data) throws(KarmaReplayFailure) {

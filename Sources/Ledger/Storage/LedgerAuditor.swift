@@ -26,19 +26,22 @@ public struct AuditReport: Sendable {
 
 /// Recomputes a whole ledger from its stored entries and checks every stored structure against
 /// it: level-0 and upper tiles, partial tiles, the tree state, every signed checkpoint, and
-/// optionally an externally supplied checkpoint. Reads one consistent snapshot; never writes.
+/// optionally an externally supplied checkpoint. Never writes.
+///
+/// It reads through the ``LedgerStore`` port, so a log another process is appending to (a
+/// validator serving it, a PostgreSQL cluster) audits as the tree it had when the audit read its
+/// tree state: the checkpoints are read first (every one of them covers at most that tree), the
+/// entries and full tiles it covers never change, and a partial tile stored wider since is
+/// compared over the hashes the tree had.
 public enum LedgerAuditor {
     /// Problems recorded before the audit stops listing more.
     public static let maxProblems = 32
+    /// Entries read per store call.
+    static let batchEntries: UInt64 = 4096
 
-    /// Audits the ledger database at `path`.
+    /// Audits the SQLite ledger database at `path` (``audit(store:checkpoint:verifier:progress:)``
+    /// after SQLite's own `quick_check`).
     ///
-    /// - Parameters:
-    ///   - checkpoint: an extra signed checkpoint note to check, with the key that must sign it.
-    ///   - verifier: the log key for stored checkpoints; defaults to the key recorded in the
-    ///     database, if any.
-    ///   - progress: called with (entries done, total) every 65,536 entries and at the end.
-    /// - Returns: the report; `report.isValid` is `false` when anything is corrupted.
     /// - Throws: `.notALedger` or `.database` when the file cannot be read as a ledger at all.
     public static func audit(
         path: String, checkpoint: (note: String, verifier: NoteVerifier)? = nil,
@@ -49,33 +52,55 @@ public enum LedgerAuditor {
             throw .notALedger("\(path) does not exist")
         }
         let queue = try withDatabase { try DatabaseQueue(path: path, configuration: Configuration()) }
-        return try withDatabase {
-            try queue.read { db in
-                try auditSnapshot(db, checkpoint: checkpoint, verifier: verifier, progress: progress)
-            }
+        let check = try withDatabase {
+            try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
         }
+        let store = try SQLiteLedgerStore(path: path, readOnly: true)
+        var report = try audit(store: store, checkpoint: checkpoint, verifier: verifier, progress: progress)
+        if check != ["ok"] {
+            report.problems.insert(
+                .corrupted("SQLite quick_check: \(check.prefix(3).joined(separator: "; "))"), at: 0)
+        }
+        return report
     }
 
-    static func auditSnapshot(
-        _ db: Database, checkpoint extra: (note: String, verifier: NoteVerifier)?, verifier: NoteVerifier?,
-        progress: ((UInt64, UInt64) -> Void)?
-    ) throws -> AuditReport {
-        let run = AuditRun(db: db, origin: try SQLiteLedgerStore.readMeta(db))
-        try run.run(extra: extra, verifier: verifier, progress: progress)
+    /// Audits the ledger kept in `store` (opened read-only here).
+    ///
+    /// - Parameters:
+    ///   - checkpoint: an extra signed checkpoint note to check, with the key that must sign it.
+    ///   - verifier: the log key for stored checkpoints; defaults to the key recorded in the
+    ///     store, if any.
+    ///   - progress: called with (entries done, total) every 65,536 entries and at the end.
+    /// - Returns: the report; `report.isValid` is `false` when anything is corrupted.
+    /// - Throws: `.notALedger` or `.database` when the store cannot be read as a ledger at all.
+    public static func audit(
+        store: any LedgerStore, checkpoint: (note: String, verifier: NoteVerifier)? = nil,
+        verifier: NoteVerifier? = nil,
+        progress: ((UInt64, UInt64) -> Void)? = nil
+    ) throws(LedgerError) -> AuditReport {
+        let origin = try store.open(origin: nil, verifierKey: nil, readOnly: true)
+        let run = AuditRun(store: store, origin: origin)
+        do { try run.run(extra: checkpoint, verifier: verifier, progress: progress) } catch let e
+            as LedgerError
+        {
+            throw e
+        } catch {
+            throw .database("\(error)")
+        }
         return run.report
     }
 }
 
 /// The mutable state of one audit.
 private final class AuditRun {
-    let db: Database
+    let store: any LedgerStore
     var report: AuditReport
     var state = TreeState()
     /// Checkpoints still to check, by tree size.
     var wanted: [UInt64: [(what: String, root: MerkleHash)]] = [:]
 
-    init(db: Database, origin: String) {
-        self.db = db
+    init(store: any LedgerStore, origin: String) {
+        self.store = store
         self.report = AuditReport(
             origin: origin, entriesScanned: 0, storedSize: 0, recomputedRoot: RFC9162.emptyRoot,
             checkpointsChecked: 0, signaturesVerified: 0, firstCorruptedEntry: nil, problems: [])
@@ -94,53 +119,40 @@ private final class AuditRun {
         extra: (note: String, verifier: NoteVerifier)?, verifier: NoteVerifier?,
         progress: ((UInt64, UInt64) -> Void)?
     ) throws {
-        let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
-        if check != ["ok"] {
-            problem(.corrupted("SQLite quick_check: \(check.prefix(3).joined(separator: "; "))"))
-        }
-
-        guard let stateRow = try Row.fetchOne(db, sql: "SELECT size, root FROM tree_state WHERE id = 0")
-        else {
-            throw LedgerError.corrupted("tree_state row is missing")
-        }
-        let storedSize = try UInt64(sqlite: stateRow["size"], what: "tree size")
+        // Checkpoints before the tree state: a checkpoint is stored after the entries it covers.
+        let checkpoints = try store.checkpoints(latestOnly: false)
+        let recordedKey = try store.verifierKey()
+        let (storedSize, rootBytes) = try store.treeState()
         report.storedSize = storedSize
-        let storedRoot = try? MerkleHash(bytes: (stateRow["root"] as Data?) ?? Data())
+        let storedRoot = try? MerkleHash(bytes: rootBytes)
 
-        try loadCheckpoints(extra: extra, verifier: verifier)
+        try loadCheckpoints(checkpoints, recordedKey: recordedKey, extra: extra, verifier: verifier)
         checkCheckpoints(at: 0, root: RFC9162.emptyRoot)
 
-        let cursor = try Row.fetchCursor(db, sql: "SELECT idx, data FROM entries ORDER BY idx")
         var completed: [TreeState.CompletedTile] = []
-        while let row = try cursor.next() {
-            let idx: Int64 = row["idx"]
-            let expected = state.size
-            guard idx == Int64(expected) else {
-                corruptEntry(expected)
-                problem(.corrupted("entry \(expected) is missing (next stored entry is \(idx))"))
-                break
+        scan: while state.size < storedSize {
+            let range = state.size..<min(storedSize, state.size + LedgerAuditor.batchEntries)
+            let rows = try store.entries(in: range)
+            for data in rows {
+                let h = data.withUnsafeBytes { RFC9162.hashLeaf(bytes: $0) }
+                completed.removeAll(keepingCapacity: true)
+                state.append(leafHash: h, completed: &completed)
+                for c in completed { try compare(level: c.level, index: c.index, recomputed: c.tile) }
+                // Checkpoints at the final size wait until the partial tiles are compared, so that a
+                // damaged entry in the partial tile is reported by index first.
+                if state.size < storedSize, wanted[state.size] != nil {
+                    checkCheckpoints(at: state.size, root: state.root)
+                }
+                if state.size & 0xffff == 0 { progress?(state.size, storedSize) }
+                if report.problems.count >= LedgerAuditor.maxProblems { break scan }
             }
-            guard expected < storedSize else {
-                problem(.corrupted("entries continue past the stored tree size \(storedSize)"))
-                break
-            }
-            let data: Data = row["data"] ?? Data()
-            let h = data.withUnsafeBytes { RFC9162.hashLeaf(bytes: $0) }
-            completed.removeAll(keepingCapacity: true)
-            state.append(leafHash: h, completed: &completed)
-            for c in completed { try compare(level: c.level, index: c.index, recomputed: c.tile) }
-            // Checkpoints at the final size wait until the partial tiles are compared, so that a
-            // damaged entry in the partial tile is reported by index first.
-            if state.size < storedSize, wanted[state.size] != nil {
-                checkCheckpoints(at: state.size, root: state.root)
-            }
-            if state.size & 0xffff == 0 { progress?(state.size, storedSize) }
-            if report.problems.count >= LedgerAuditor.maxProblems { break }
+            // Fewer rows than asked for: some are missing (the tiles name where, when they can).
+            if rows.count < range.count { break }
         }
         report.entriesScanned = state.size
         progress?(state.size, storedSize)
-        if state.size < storedSize, report.problems.isEmpty {
-            corruptEntry(state.size)
+        if state.size < storedSize {
+            if report.problems.isEmpty { corruptEntry(state.size) }
             problem(.corrupted("tree size is \(storedSize) but only \(state.size) entries are stored"))
         }
         if state.size == storedSize {
@@ -162,14 +174,14 @@ private final class AuditRun {
         }
     }
 
-    func loadCheckpoints(extra: (note: String, verifier: NoteVerifier)?, verifier: NoteVerifier?) throws {
+    func loadCheckpoints(
+        _ rows: [(sequence: Int64, note: String)], recordedKey: String?,
+        extra: (note: String, verifier: NoteVerifier)?, verifier: NoteVerifier?
+    ) throws {
         var logVerifier = verifier
-        if logVerifier == nil,
-            let recorded = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'verifier_key'")
-        {
-            logVerifier = try NoteVerifier(verifierKey: recorded)
+        if logVerifier == nil, let recordedKey {
+            logVerifier = try NoteVerifier(verifierKey: recordedKey)
         }
-        let rows = try Row.fetchAll(db, sql: "SELECT seq, note FROM checkpoints ORDER BY seq")
         // Nothing but a signed checkpoint anchors the entries: without one (or without a key to
         // check it with) a rewritten database would pass every other check.
         if rows.isEmpty, report.storedSize > 0 {
@@ -184,10 +196,9 @@ private final class AuditRun {
                     "no verifier key to check the \(rows.count) signed checkpoints with: the database records "
                         + "none; give --key"))
         }
-        for row in rows {
-            let seq: Int64 = row["seq"]
+        for (seq, note) in rows {
             do {
-                let stored = try Ledger.storedCheckpoint((seq, row["note"] ?? ""))
+                let stored = try Ledger.storedCheckpoint((seq, note))
                 if let logVerifier {
                     guard try SignedNote(parsing: stored.note).isVerified(by: logVerifier) else {
                         throw LedgerError.signatureNotVerified(keyName: logVerifier.name)
@@ -228,13 +239,13 @@ private final class AuditRun {
         }
     }
 
-    /// Compares a recomputed tile with the stored one; a level-0 difference names the entry.
+    /// Compares a recomputed tile with the stored one; a level-0 difference names the entry. A
+    /// stored tile wider than the recomputed one (appended to since the tree state was read) is
+    /// compared over the recomputed width.
     func compare(level: Int, index: UInt64, recomputed: TileNodes) throws {
         let want = recomputed.bytes()
-        let got =
-            try Data.fetchOne(
-                db, sql: "SELECT hashes FROM tiles WHERE id = ?",
-                arguments: [LedgerSchema.tileKey(level: level, index: index)]) ?? Data()
+        let stored = try store.tile(id: LedgerSchema.tileKey(level: level, index: index)) ?? Data()
+        let got = stored.count > want.count ? stored.prefix(want.count) : stored
         guard got != want else { return }
         var j = 0
         while j < recomputed.count, got.count >= (j + 1) * 32,

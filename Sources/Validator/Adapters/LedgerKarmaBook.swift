@@ -260,6 +260,82 @@ public actor LedgerKarmaBook: KarmaLedger {
         }
     }
 
+    // MARK: Following (specs/service.md §7)
+
+    /// Whether this book follows a log another process appends to (a follower of a cluster):
+    /// ``checkpoint()`` then serves the leader's latest stored note and balance proofs carry a
+    /// note signed here but not stored (specs/service.md §7.3).
+    private var following = false
+
+    /// Sets whether the book follows (``following``). A process that takes the lease sets it to
+    /// `false` after ``catchUp()`` and ``reloadHeartbeats()``.
+    public func setFollowing(_ value: Bool) { following = value }
+
+    /// Brings the book up to the log as stored: re-reads the tree (which must extend the one read
+    /// before), then replays the entries appended since by another process through the engine,
+    /// as at open, indexing them the same way. A follower calls it periodically; a process that
+    /// takes the lease calls it before it appends anything.
+    ///
+    /// - Returns: the ledger size now applied.
+    /// - Throws: `.storage` when the log cannot be read, does not extend what this process read
+    ///   before, or holds an entry the karma rules refuse.
+    @discardableResult
+    public func catchUp() async throws(ValidatorError) -> UInt64 {
+        try await serialized { () async throws(ValidatorError) in try await catchUpHoldingGate() }
+    }
+
+    private func catchUpHoldingGate() async throws(ValidatorError) -> UInt64 {
+        let ledger = self.ledger
+        let size: UInt64
+        do { size = try await ledger.refresh() } catch {
+            throw .storage("following the karma ledger at \(ledger.path): \(error)")
+        }
+        while stateSize < size {
+            let range = stateSize..<min(size, stateSize + Self.catchUpBatch)
+            let rows: [Data]
+            do { rows = try await ledger.reading { l throws(LedgerError) in try l.entries(in: range) } } catch
+            {
+                throw .storage("reading karma ledger entries \(range): \(error)")
+            }
+            var replayer = KarmaReplayer(engine: engine, resuming: state, count: stateSize)
+            var observed: [(index: UInt64, entry: KarmaEntry, before: Account, after: Account)] = []
+            do {
+                try replayer.apply(prepared: KarmaBatch(rows, threads: 1)) { index, entry, before, after in
+                    observed.append((index, entry, before, after))
+                }
+            } catch {
+                throw .storage("\(error): the ledger holds an entry the karma rules refuse")
+            }
+            for o in observed {
+                keys[Self.key(o.entry)] = o.index
+                Self.remember(o.entry, index: o.index, before: o.before, after: o.after, in: &recent)
+                consoleIndex.observe(o.entry, index: o.index, before: o.before, after: o.after)
+            }
+            guard replayer.count == range.upperBound else {
+                throw .storage("the karma ledger returned \(rows.count) entries for \(range)")
+            }
+            state = replayer.state
+            stateSize = replayer.count
+        }
+        return size
+    }
+
+    /// Entries read and replayed per step of ``catchUp()``.
+    private static let catchUpBatch: UInt64 = 4096
+
+    /// Replaces the heartbeats of open windows with the journal's (a process taking the lease
+    /// judges the windows its predecessor journaled) and forgets when liveness was last swept.
+    public func reloadHeartbeats() async throws(ValidatorError) {
+        try await serialized { () async throws(ValidatorError) in
+            var pending: [XOnlyPublicKey: [SignedHeartbeat]] = [:]
+            for beat in try heartbeatJournal?.pendingHeartbeats() ?? [] {
+                pending[beat.message.node, default: []].append(beat)
+            }
+            if heartbeatJournal != nil { pendingHeartbeats = pending }
+            lastLivenessSweep = nil
+        }
+    }
+
     // MARK: Recording
 
     /// Ledger time for the next batch: never before the last entry's.
@@ -598,6 +674,7 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// are read in one synchronous turn, before any suspension, and the size is passed to the
     /// ledger, so appends landing while it signs are never paired with this state.
     public func checkpoint() async throws(ValidatorError) -> String {
+        if following { return try await followerCheckpoint() }
         for _ in 0..<Self.signingAttempts {
             let state = self.state
             let size = stateSize
@@ -634,6 +711,19 @@ public actor LedgerKarmaBook: KarmaLedger {
         throw .unavailable("checkpoint signing raced with newer checkpoints \(Self.signingAttempts) times")
     }
 
+    /// A follower's checkpoint: the latest one the leader stored, read before the book catches
+    /// up, so every proof this process serves reaches it.
+    private func followerCheckpoint() async throws(ValidatorError) -> String {
+        let ledger = self.ledger
+        let note: String?
+        do { note = try await ledger.reading { l throws(LedgerError) in try l.latestCheckpoint() } } catch {
+            throw .storage("reading the latest checkpoint: \(error)")
+        }
+        guard let note else { throw .unavailable("the cluster's leader has signed no checkpoint yet") }
+        try await catchUp()
+        return note
+    }
+
     /// Reads of state and size tried before giving up when concurrent requests keep signing
     /// newer checkpoints first.
     private static let signingAttempts = 8
@@ -648,10 +738,18 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// - Precondition: `state` is the replay of exactly those entries and `tree` its account tree.
     /// - Returns: the note, or `nil` when a concurrent request has meanwhile signed a larger
     ///   checkpoint (the log never signs a smaller one): read state and size again.
-    private nonisolated func signCheckpoint(size: UInt64, tree: AccountTree, state: KarmaState)
+    private func signCheckpoint(size: UInt64, tree: AccountTree, state: KarmaState)
         async throws(ValidatorError) -> String?
     {
         let line = KarmaStateCommitment(tree: tree, state: state).extensionLine
+        if following {
+            // Not stored: only the leader writes the log (specs/service.md §7.3).
+            do {
+                return try await ledger.signDetachedCheckpoint(size: size, extensions: [line]).formatted
+            } catch {
+                throw .storage("signing a checkpoint: \(error)")
+            }
+        }
         do {
             return try await ledger.signCheckpoint(size: size, extensions: [line]).formatted
         } catch LedgerError.inconsistentWithSignedCheckpoint(let signed, _) where signed > size {

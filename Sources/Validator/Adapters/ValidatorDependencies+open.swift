@@ -44,7 +44,8 @@ extension ValidatorDependencies {
                 throw ValidatorConfig.Problem("karma parameters \(file): \(error)")
             }
         }
-        let (repository, ledgerStore) = try await openStorage(config.storage)
+        let (repository, ledgerStore) = try await openStorage(
+            config.storage, cluster: config.clusterOrDefault != nil)
         let karma = try await LedgerKarmaBook.open(
             store: ledgerStore, origin: config.logOrigin,
             checkpointSeed32: checkpointSeed, parameters: parameters, heartbeats: repository,
@@ -56,20 +57,38 @@ extension ValidatorDependencies {
             }
             allocations.append((key, g.balance, g.bonded))
         }
-        do { try await karma.writeGenesis(allocations) } catch {
-            throw ValidatorConfig.Problem("genesis: \(error)")
-        }
         let pool = ComputePool(threads: config.settlement.computeThreads)
         var executor =
             try
             (executor
             ?? KernelShardExecutor.open(modelDirectory: config.modelDirectory, includeTiny: config.tinyModel))
             .running(on: pool)
-        do {
-            try await karma.register(
-                models: try executor.models.values.map { (m) throws(ValidatorError) in try m.catalogEntry() })
-        } catch {
-            throw ValidatorConfig.Problem("registering the held models in the ledger: \(error)")
+        let held = try executor.models.values.map { (m) throws(ValidatorError) in try m.catalogEntry() }
+        // What a writer of the log records before it settles: the rules and genesis, the held
+        // models. Alone: now. In a cluster: when this process takes the lease (specs/service.md §8.2).
+        let takeOver: @Sendable () async throws -> Void = { [allocations] in
+            do { try await karma.writeGenesis(allocations) } catch {
+                throw ValidatorConfig.Problem("genesis: \(error)")
+            }
+            do { try await karma.register(models: held) } catch {
+                throw ValidatorConfig.Problem("registering the held models in the ledger: \(error)")
+            }
+        }
+        var cluster: ClusterMembership?
+        if let settings = config.clusterOrDefault {
+            guard let store = ledgerStore as? PostgresLedgerStore else {
+                throw ValidatorConfig.Problem("cluster: needs PostgreSQL storage")
+            }
+            var membership = ClusterMembership(
+                settings: settings, store: store, book: karma, takeOver: takeOver)
+            do { try await membership.startLeadingIfFree() } catch let problem as ValidatorConfig.Problem {
+                throw problem
+            } catch {
+                throw ValidatorConfig.Problem("cluster: taking the log's lease at start: \(error)")
+            }
+            cluster = membership
+        } else {
+            try await takeOver()
         }
         if let circuits = config.circuitDirectory {
             do { executor = try executor.registering(circuitDirectory: circuits) } catch {
@@ -79,14 +98,17 @@ extension ValidatorDependencies {
         return ValidatorDependencies(
             repository: repository, karma: karma, executor: executor,
             proofs: CircuitProofChecker(registry: executor.circuits, pool: pool),
-            validatorKey: validatorKey)
+            validatorKey: validatorKey, cluster: cluster)
     }
 
     /// The job store (which also journals heartbeats) and the ledger's store for `storage`.
     ///
     /// - Throws: `ValidatorConfig.Problem` naming the directory or the PostgreSQL server
     ///   (`host:port`) when it cannot be opened or reached.
-    public static func openStorage(_ storage: ValidatorConfig.Storage) async throws
+    ///
+    /// - Parameter cluster: the ledger's PostgreSQL store refuses writes until this process holds
+    ///   the log's lease (specs/service.md §8).
+    public static func openStorage(_ storage: ValidatorConfig.Storage, cluster: Bool = false) async throws
         -> (any JobRepository & HeartbeatJournal, any LedgerStore)
     {
         switch storage {
@@ -112,7 +134,9 @@ extension ValidatorDependencies {
                 let repository = try await PostgresJobRepository.open(
                     link: try await PostgresLink.open(url: url, size: pool))
                 return (
-                    repository, PostgresLedgerStore(link: try await PostgresLink.open(url: url, size: pool))
+                    repository,
+                    PostgresLedgerStore(
+                        link: try await PostgresLink.open(url: url, size: pool), requiresLease: cluster)
                 )
             } catch {
                 throw ValidatorConfig.Problem("storage.postgres: \(error)")

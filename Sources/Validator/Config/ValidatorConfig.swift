@@ -312,6 +312,67 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// Several processes on one PostgreSQL database (specs/service.md §7): how this process is
+    /// named in the log's lease and how it times the lease.
+    public struct Cluster: Codable, Sendable, Equatable {
+        /// This process's name in the lease, and what followers answer node requests with so a
+        /// client finds the leader: give the URL the process is reachable at. Unique per process
+        /// (default: `HOSTNAME:PID`).
+        public var name: String
+        /// How long a lease lasts without renewal, in ms: the longest a dead leader holds the log
+        /// (default 3,000; 500 – 60,000).
+        public var leaseMs: Int
+        /// How often the leader renews its lease, in ms (default 1,000; at most a third of `leaseMs`).
+        public var renewMs: Int
+        /// How often a follower reads the log's new entries and tries to take an expired lease,
+        /// in ms (default 250; 10 – `leaseMs`).
+        public var followMs: Int
+
+        public static var defaultName: String {
+            "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        }
+
+        public init(
+            name: String = Cluster.defaultName, leaseMs: Int = 3_000, renewMs: Int = 1_000,
+            followMs: Int = 250
+        ) {
+            self.name = name
+            self.leaseMs = leaseMs
+            self.renewMs = renewMs
+            self.followMs = followMs
+        }
+
+        private enum CodingKeys: String, CodingKey { case name, leaseMs, renewMs, followMs }
+
+        /// Decodes with the defaults for members that are absent.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Cluster()
+            name = try c.value(.name, or: d.name)
+            leaseMs = try c.value(.leaseMs, or: d.leaseMs)
+            renewMs = try c.value(.renewMs, or: d.renewMs)
+            followMs = try c.value(.followMs, or: d.followMs)
+        }
+
+        /// Checks the ranges named in the members' documentation.
+        func check() throws(Problem) {
+            guard !name.isEmpty, name.utf8.count <= 256, !name.contains(where: \.isNewline) else {
+                throw Problem("cluster.name must be one line of 1–256 bytes")
+            }
+            guard (500...60_000).contains(leaseMs) else {
+                throw Problem("cluster.leaseMs = \(leaseMs) is outside 500 – 60,000")
+            }
+            guard renewMs >= 10, renewMs * 3 <= leaseMs else {
+                throw Problem(
+                    "cluster.renewMs = \(renewMs) must be at least 10 and at most a third of leaseMs (\(leaseMs)), so a leader renews twice before its lease can run out"
+                )
+            }
+            guard (10...leaseMs).contains(followMs) else {
+                throw Problem("cluster.followMs = \(followMs) is outside 10 – leaseMs (\(leaseMs))")
+            }
+        }
+    }
+
     public var listen: Listen
     /// Directory holding `validator.sqlite` (jobs, receipts) and `ledger.sqlite` (the karma log):
     /// the SQLite storage's directory (``storage`` decides; with PostgreSQL it is unused). Setting
@@ -321,6 +382,9 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     }
     /// The storage backend; `.sqlite(directory: dataDirectory)` unless configured.
     public var storage: Storage
+    /// With PostgreSQL storage, this process's part in the cluster (every process on PostgreSQL
+    /// takes part, alone or not; defaults when absent). Refused with SQLite storage.
+    public var cluster: Cluster?
     /// BIP-340 secret key: the validator's identity (credited with validation karma).
     public var identityKey: SecretKey
     /// Ed25519 32-byte seed that signs ledger checkpoints.
@@ -357,9 +421,10 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         karmaParametersFile: String? = nil, settlement: Settlement = Settlement(), limits: Limits = Limits(),
         connections: Connections = Connections(), logLevel: String = "info",
         genesis: [GenesisAllocation] = [], tinyModel: Bool = false,
-        heartbeatToleranceMs: UInt64 = 30_000, storage: Storage? = nil
+        heartbeatToleranceMs: UInt64 = 30_000, storage: Storage? = nil, cluster: Cluster? = nil
     ) {
         self.storage = storage ?? .sqlite(directory: dataDirectory)
+        self.cluster = cluster
         self.tinyModel = tinyModel
         self.heartbeatToleranceMs = heartbeatToleranceMs
         self.listen = listen
@@ -381,7 +446,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case listen, dataDirectory, identityKey, checkpointKey, logOrigin, orchestrators, modelDirectory
         case circuitDirectory, karmaParametersFile, settlement, limits, logLevel, genesis, tinyModel
-        case heartbeatToleranceMs, connections, storage
+        case heartbeatToleranceMs, connections, storage, cluster
     }
 
     /// Decodes with defaults for the optional sections.
@@ -408,6 +473,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? ""
             self.storage = postgres
         }
+        cluster = try c.decodeIfPresent(Cluster.self, forKey: .cluster)
         identityKey = try c.decode(SecretKey.self, forKey: .identityKey)
         checkpointKey = try c.decode(SecretKey.self, forKey: .checkpointKey)
         logOrigin = try c.value(.logOrigin, or: "mesh-validator.local/log")
@@ -535,7 +601,19 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
             guard (1...64).contains(pool) else {
                 throw Problem("storage.postgres.pool = \(pool) is outside 1–64")
             }
+            try clusterOrDefault?.check()
+        } else if cluster != nil {
+            throw Problem(
+                "cluster: several processes share one PostgreSQL database; with SQLite storage there is one process (remove cluster, or configure storage.postgres)"
+            )
         }
+    }
+
+    /// The cluster settings in force: `cluster` or the defaults with PostgreSQL storage, `nil`
+    /// with SQLite.
+    public var clusterOrDefault: Cluster? {
+        guard case .postgres = storage else { return nil }
+        return cluster ?? Cluster()
     }
 
     /// The swift-log level named by `logLevel`.

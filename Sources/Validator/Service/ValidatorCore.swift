@@ -20,6 +20,10 @@ public final class ValidatorCore: Sendable {
     let logger: Logger
     let nowMs: @Sendable () -> UInt64
     let mode: ValidatorConfig.Settlement.Mode
+    /// This process's part in a cluster on PostgreSQL (specs/service.md §8); `nil` alone on SQLite.
+    public let cluster: ClusterMembership?
+    /// What this process is in its cluster; set by ``ClusterService``.
+    private let roleState: Mutex<ClusterRole>
 
     /// Jobs waiting for the settlement loop, with the instant they became ready, and the ids of
     /// every job queued or being settled by either lane (a job is queued once until its
@@ -56,9 +60,12 @@ public final class ValidatorCore: Sendable {
         mode: ValidatorConfig.Settlement.Mode, metrics: ValidatorMetrics, logger: Logger,
         events: EventHub = EventHub(), settlementParallelism: Int = 1,
         reExecute: ValidatorConfig.Settlement.ReExecute = .always, auditPPM: UInt32 = AuditRule.floorPPM,
-        auditKey: VRFSecretKey? = nil,
+        auditKey: VRFSecretKey? = nil, cluster: ClusterMembership? = nil,
         nowMs: @escaping @Sendable () -> UInt64 = ValidatorCore.systemNowMs
     ) {
+        self.cluster = cluster
+        roleState = Mutex(
+            cluster == nil ? .single : cluster?.initialToken != nil ? .leader : .follower(leader: nil))
         self.events = events
         self.repository = repository
         self.karma = karma
@@ -78,6 +85,16 @@ public final class ValidatorCore: Sendable {
         (wake, wakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (computeWake, computeWakeInput) = AsyncStream.makeStream(
             of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// What this process is in its cluster (`single` without one).
+    public var role: ClusterRole { roleState.withLock { $0 } }
+
+    func setRole(_ role: ClusterRole) { roleState.withLock { $0 = role } }
+
+    /// Throws `.notLeader` unless this process may write the log (it leads, or is alone).
+    private func requireLeader() throws(ValidatorError) {
+        if case .follower(let leader) = role { throw .notLeader(leader: leader) }
     }
 
     /// Unix time in milliseconds from the system clock.
@@ -215,6 +232,8 @@ public final class ValidatorCore: Sendable {
 
     /// Queues a job for the settlement loop (once while it waits).
     func enqueue(_ id: Digest32, readyAt: ContinuousClock.Instant = .now) {
+        // A follower settles nothing: the leader's sweep finds the job (its row is marked ready).
+        if case .follower = role { return }
         let fresh = queue.withLock { q in
             guard q.ids.insert(id).inserted else { return false }
             q.items.append((id, readyAt))
@@ -375,6 +394,7 @@ public final class ValidatorCore: Sendable {
     public func nodeRequest(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError)
         -> NodeRequestAck
     {
+        try requireLeader()
         let entries = try await karma.submit(kind, body: body)
         metrics.nodeRequest(kind)
         return NodeRequestAck(kind: kind, entries: entries)
@@ -385,7 +405,7 @@ public final class ValidatorCore: Sendable {
         return StatusView(
             validator: validatorKey.hex, ledgerSize: try await karma.size(),
             jobs: Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
-            settlementMode: mode.rawValue, checkpointKey: try await karma.checkpointKey(),
+            settlementMode: mode.rawValue, role: role.name, checkpointKey: try await karma.checkpointKey(),
             karmaStateHash: try await karma.stateHash()?.hex)
     }
 }

@@ -102,6 +102,21 @@ public struct ValidatorMetrics: Sendable {
         ).increment()
     }
 
+    /// This process took the log's lease (specs/service.md §8): `mesh_cluster_leader` is 1 from
+    /// now on (a process that loses the lease exits).
+    func tookLease() {
+        CoreMetrics.Counter(label: "mesh_cluster_takeovers_total", factory: factory).increment()
+        CoreMetrics.Gauge(label: "mesh_cluster_leader", factory: factory).record(1)
+    }
+
+    /// A cluster process following the log: `mesh_cluster_leader` 0, and how many entries the
+    /// last catch-up replayed.
+    func following(replayed: UInt64) {
+        CoreMetrics.Gauge(label: "mesh_cluster_leader", factory: factory).record(0)
+        CoreMetrics.Counter(label: "mesh_cluster_followed_entries_total", factory: factory).increment(
+            by: Int64(clamping: replayed))
+    }
+
     func openConnections(_ count: Int) { connectionsOpen.record(count) }
 
     func bodyBytes(inFlight bytes: Int) { bodyBytesInFlight.record(bytes) }

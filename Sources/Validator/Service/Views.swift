@@ -57,6 +57,9 @@ public struct StatusView: Codable, Sendable, Equatable {
     public var ledgerSize: UInt64
     public var jobs: [String: Int]
     public var settlementMode: String
+    /// This process in its cluster (specs/service.md §8.1): `single` (alone on SQLite), `leader`
+    /// (holds the log's lease) or `follower`.
+    public var role: String
     /// The checkpoint verifier key (c2sp.org/signed-note vkey form), as `GET /checkpoint.vkey`.
     public var checkpointKey: String
     /// The karma state hash (specs/karma.md §8.4) after every ledger entry, lowercase hex; what

@@ -46,7 +46,15 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
                 CREATE TABLE heartbeats (node BYTEA NOT NULL, timestamp_ms BIGINT NOT NULL,
                   json BYTEA NOT NULL, PRIMARY KEY (node, timestamp_ms))
                 """,
-            ])
+            ]),
+        // A job whose assigned nodes have all reported, marked by the process that stored the last
+        // receipt, so the leader's sweep finds it whichever process took it (specs/service.md §7.2).
+        .init(
+            "v2-ready",
+            [
+                "ALTER TABLE jobs ADD COLUMN ready BOOLEAN NOT NULL DEFAULT FALSE",
+                "CREATE INDEX jobs_ready ON jobs(id) WHERE status = 'pending' AND ready",
+            ]),
     ]
 
     /// Uses `link`'s database, creating or upgrading the schema (blocks: call it off the
@@ -270,6 +278,9 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
                 "SELECT COUNT(DISTINCT node)::BIGINT FROM receipts WHERE job = \(job)", logger: logger
             )
             .first.map { try $0.decode(Int64.self) }
+            if let n, Int(n) >= JobAnnouncement.quorumSize {
+                try c.run("UPDATE jobs SET ready = TRUE WHERE id = \(job) AND NOT ready", logger: logger)
+            }
             return Int(n ?? 0)
         }
     }
@@ -322,6 +333,8 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
                 SELECT id FROM jobs WHERE status = 'settling'
                 UNION
                 SELECT id FROM jobs WHERE status = 'pending' AND deadline_ms <= \(Int64(clamping: nowMs))
+                UNION
+                SELECT id FROM jobs WHERE status = 'pending' AND ready
                 \(unescaped: extra)
                 """, logger: logger
             ).map { try $0.decode(Data.self) }

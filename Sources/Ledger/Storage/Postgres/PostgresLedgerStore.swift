@@ -48,9 +48,17 @@ public final class PostgresLedgerStore: LedgerStore {
     /// in the same transaction as every write; `nil` until a lease is taken (no check).
     private let fencingToken = Locked<Int64?>(nil)
 
+    /// Whether writes need a lease: set for a process of a cluster (specs/service.md §7), so a
+    /// process that never took the lease cannot write either (`.noLease`).
+    public let requiresLease: Bool
+
     /// Uses `link`'s database (the schema is created or checked by ``open(origin:verifierKey:readOnly:)``).
-    public init(link: PostgresLink) {
+    ///
+    /// - Parameter requiresLease: refuse every write until ``acquireLease(holder:seconds:)`` has
+    ///   granted one (several processes share the database).
+    public init(link: PostgresLink, requiresLease: Bool = false) {
         self.link = link
+        self.requiresLease = requiresLease
     }
 
     var logger: Logger { link.logger }
@@ -128,9 +136,38 @@ public final class PostgresLedgerStore: LedgerStore {
         return token
     }
 
-    /// Checks the fencing token inside a write transaction (no-op before a lease is taken).
+    /// The log's lease as stored: who holds it, its fencing token, and the milliseconds until it
+    /// expires by the server's clock (negative once expired); `nil` before anyone took it.
+    public func lease() throws(LedgerError) -> (holder: String, token: Int64, expiresInMs: Int64)? {
+        try link.withConnection { c in
+            try c.rows(
+                """
+                SELECT holder, token, (EXTRACT(EPOCH FROM (expires_at - now())) * 1000)::BIGINT
+                FROM ledger_lease WHERE id = 0
+                """, logger: logger
+            ).first.map { try $0.decode((String, Int64, Int64).self) }
+        }
+    }
+
+    /// Ends `holder`'s lease now (a leader shutting down hands the log over at once instead of
+    /// letting the lease run out). Does nothing when another holder has it. The token stays, so
+    /// the next holder's is larger.
+    public func releaseLease(holder: String) throws(LedgerError) {
+        try link.transaction { c in
+            try c.run(
+                "UPDATE ledger_lease SET expires_at = now() WHERE id = 0 AND holder = \(holder)",
+                logger: logger)
+        }
+        fencingToken.withLock { $0 = nil }
+    }
+
+    /// Checks the fencing token inside a write transaction (no-op before a lease is taken, unless
+    /// ``requiresLease``).
     private func checkFence(_ c: PostgresConnection) throws {
-        guard let mine = fencingToken.current else { return }
+        guard let mine = fencingToken.current else {
+            if requiresLease { throw LedgerError.noLease }
+            return
+        }
         let current = try c.rows("SELECT token FROM ledger_lease WHERE id = 0 FOR SHARE", logger: logger)
             .first
             .map { try $0.decode(Int64.self) }

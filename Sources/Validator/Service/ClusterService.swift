@@ -1,0 +1,218 @@
+import Foundation
+import Ledger
+import Logging
+import ServiceLifecycle
+
+/// This process's part in a cluster of validators sharing one PostgreSQL database
+/// (specs/service.md §8): the log's store (which fences writes with the lease), the karma book
+/// that follows the log, and the duties a process performs when it takes the log.
+public struct ClusterMembership: Sendable {
+    public let settings: ValidatorConfig.Cluster
+    /// The log's store, opened with `requiresLease`.
+    public let store: PostgresLedgerStore
+    public let book: LedgerKarmaBook
+    /// Run once by a process that has taken the lease, before it settles: records the karma
+    /// parameters and the genesis, registers the held models (``ValidatorDependencies/open(config:executor:nowMs:)``).
+    public let takeOver: @Sendable () async throws -> Void
+    /// The fencing token of the lease this process took while starting (``startLeadingIfFree()``),
+    /// `nil` when another process held it then.
+    public private(set) var initialToken: Int64?
+
+    public init(
+        settings: ValidatorConfig.Cluster, store: PostgresLedgerStore, book: LedgerKarmaBook,
+        takeOver: @escaping @Sendable () async throws -> Void
+    ) {
+        self.settings = settings
+        self.store = store
+        self.book = book
+        self.takeOver = takeOver
+    }
+
+    /// Takes or renews the lease for `leaseMs` (the fencing token; `nil` while another holds it).
+    func acquire() async throws(LedgerError) -> Int64? {
+        let store = store
+        let name = settings.name
+        let seconds = Double(settings.leaseMs) / 1000
+        return try await runBlocking { () throws(LedgerError) in
+            try store.acquireLease(holder: name, seconds: seconds)
+        }
+    }
+
+    /// Called while the process starts, before it listens: takes the lease when nobody holds it
+    /// and prepares to lead (``prepareToLead()``), so a lone process leads from its first request;
+    /// otherwise the book follows.
+    public mutating func startLeadingIfFree() async throws {
+        if let token = try await acquire() {
+            _ = try await prepareToLead()
+            initialToken = token
+        } else {
+            await book.setFollowing(true)
+        }
+    }
+
+    /// What a process does between taking the lease and its first write: replay what the last
+    /// leader appended, take over the heartbeats it journaled, stop following, and record what a
+    /// writer records (``takeOver``). Returns the log's size.
+    func prepareToLead() async throws -> UInt64 {
+        let size = try await book.catchUp()
+        try await book.reloadHeartbeats()
+        await book.setFollowing(false)
+        try await takeOver()
+        return size
+    }
+}
+
+/// What a process is in its cluster (specs/service.md §8.1).
+public enum ClusterRole: Sendable, Equatable {
+    /// Alone on its storage (SQLite): leads always.
+    case single
+    /// Ingests receipts and jobs and serves reads; `leader` is the lease holder's name when a
+    /// lease is running.
+    case follower(leader: String?)
+    /// Holds the lease: sequences the log, settles, sweeps, signs checkpoints.
+    case leader
+
+    /// `single`, `follower` or `leader` (the status view's `role`).
+    public var name: String {
+        switch self {
+        case .single: "single"
+        case .follower: "follower"
+        case .leader: "leader"
+        }
+    }
+}
+
+/// The process lost the log's lease while leading: it stops at once (its writes are fenced
+/// anyway) and exits non-zero, for its supervisor to start it again as a follower.
+public struct LeadershipLost: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String {
+        "this process lost the log's lease (\(reason)); it stops leading and exits"
+    }
+}
+
+/// Runs one process of a cluster (specs/service.md §8): follows the log — replaying the entries the
+/// leader appends, answering node requests with `not-leader` — until it takes the log's lease,
+/// then leads until shutdown: catches up, takes over the leader's duties, settles and sweeps
+/// (``SettlementService``) while renewing the lease. On graceful shutdown the leader signs a last
+/// checkpoint and releases the lease, so a follower takes over at once. A leader that cannot
+/// renew in time throws ``LeadershipLost``, which stops the process.
+public struct ClusterService: Service {
+    let core: ValidatorCore
+    let membership: ClusterMembership
+    let sweepInterval: Duration
+    let logger: Logger
+
+    public init(core: ValidatorCore, membership: ClusterMembership, sweepInterval: Duration, logger: Logger) {
+        self.core = core
+        self.membership = membership
+        self.sweepInterval = sweepInterval
+        self.logger = logger
+    }
+
+    private var settings: ValidatorConfig.Cluster { membership.settings }
+
+    public func run() async throws {
+        if let token = membership.initialToken {
+            try await lead(token: token, size: nil)
+            return
+        }
+        guard let token = await follow() else { return }
+        try await lead(token: token, size: try await membership.prepareToLead())
+    }
+
+    /// Follows the log until the lease is granted (its fencing token) or shutdown (`nil`).
+    private func follow() async -> Int64? {
+        await membership.book.setFollowing(true)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                if let token = try await membership.acquire() { return token }
+            } catch {
+                logger.error("taking the log's lease failed (will retry): \(error)")
+            }
+            do {
+                let before = try await membership.book.size()
+                let after = try await membership.book.catchUp()
+                core.metrics.following(replayed: after - min(after, before))
+            } catch {
+                logger.error("following the log failed (will retry): \(error)")
+            }
+            do {
+                let store = membership.store
+                let lease = try await runBlocking { () throws(LedgerError) in try store.lease() }
+                core.setRole(.follower(leader: lease.flatMap { $0.expiresInMs > 0 ? $0.holder : nil }))
+            } catch {
+                logger.error("reading the log's lease failed (will retry): \(error)")
+            }
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await Task.sleep(for: .milliseconds(settings.followMs))
+                }
+            } catch {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// Leads with fencing token `token` after ``ClusterMembership/prepareToLead()`` (which
+    /// returned `size`; `nil` when it ran while the process started).
+    private func lead(token: Int64, size: UInt64?) async throws {
+        core.setRole(.leader)
+        core.metrics.tookLease()
+        logger.notice(
+            "took the log's lease: leading",
+            metadata: [
+                "name": "\(settings.name)", "token": "\(token)",
+                "size": "\(size.map(String.init) ?? "at start")",
+            ])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await SettlementService(core: core, sweepInterval: sweepInterval).run()
+            }
+            group.addTask { try await renew(token: token) }
+            // The settlement service ends on graceful shutdown (after its last checkpoint); a lost
+            // lease ends the renewal with an error, which stops the settlement too.
+            try await group.next()
+            group.cancelAll()
+        }
+        let store = membership.store
+        let name = settings.name
+        do {
+            try await runBlocking { () throws(LedgerError) in try store.releaseLease(holder: name) }
+            logger.notice("released the log's lease", metadata: ["name": "\(name)"])
+        } catch {
+            logger.error("releasing the log's lease failed; it runs out in \(settings.leaseMs) ms: \(error)")
+        }
+    }
+
+    /// Renews the lease every `renewMs` until cancelled. Throws ``LeadershipLost`` when another
+    /// process holds it, or when no renewal has succeeded for `leaseMs - renewMs` (the lease
+    /// may run out before the next attempt).
+    private func renew(token: Int64) async throws {
+        var renewed = ContinuousClock.now
+        while true {
+            do { try await Task.sleep(for: .milliseconds(settings.renewMs)) } catch { return }
+            do {
+                let granted = try await membership.acquire()
+                guard granted == token else {
+                    throw LeadershipLost(
+                        reason: granted.map { "the lease ran out and was granted again with token \($0)" }
+                            ?? "another process holds it")
+                }
+                renewed = .now
+            } catch let lost as LeadershipLost {
+                logger.critical("\(lost)")
+                throw lost
+            } catch {
+                let since = ContinuousClock.now - renewed
+                guard since < .milliseconds(settings.leaseMs - settings.renewMs) else {
+                    let lost = LeadershipLost(reason: "no renewal for \(since): \(error)")
+                    logger.critical("\(lost)")
+                    throw lost
+                }
+                logger.warning("renewing the log's lease failed (will retry): \(error)")
+            }
+        }
+    }
+}
