@@ -111,4 +111,7 @@ public final class RunningValidator: Sendable {
         await group.triggerGracefulShutdown()
         try await task.value
     }
+
+    /// Waits until the server stops by itself, rethrowing why (in a cluster, ``LeadershipLost``).
+    public func stopped() async throws { try await task.value }
 }

@@ -27,7 +27,7 @@ final class LiveHarness: @unchecked Sendable {
     init(
         limits: ValidatorConfig.Limits = .init(), mode: ValidatorConfig.Settlement.Mode = .reExecute,
         circuits: [String] = [], genesis: [ValidatorConfig.GenesisAllocation] = [],
-        backend: StorageBackend = .sqlite
+        backend: StorageBackend = .sqlite, cluster: ValidatorConfig.Cluster? = nil
     ) async throws {
         directory = try RepoPaths.temporaryDirectory(prefix: "validator-live")
         var config = ValidatorConfig(
@@ -59,6 +59,7 @@ final class LiveHarness: @unchecked Sendable {
         if backend == .postgres {
             config.storage = .postgres(url: try PostgresTestServer.freshDatabase(), pool: 4)
         }
+        config.cluster = cluster
         self.config = config
         executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         model = try KernelShardExecutor.tinyModel()

@@ -1,0 +1,211 @@
+import Foundation
+import Karma
+import Ledger
+import Receipts
+import TestSupport
+import Testing
+
+@testable import Validator
+
+/// Two validator processes (in this process, each with its own server, pools and karma book) on
+/// one PostgreSQL database: the cluster of specs/service.md §8. The leader is the harness's
+/// server ("A"); ``Peer`` is the second process ("B"). Lease timings are short so a takeover
+/// happens within the test's patience: a 900 ms lease renewed every 300 ms, followers polling
+/// every 50 ms.
+@Suite(
+    .serialized,
+    .enabled(
+        if: PostgresTestServer.url != nil || PostgresTestServer.isRequired,
+        "a cluster needs PostgreSQL: \(PostgresTestServer.missingNote)"))
+struct ClusterTests {
+    static func settings(_ name: String) -> ValidatorConfig.Cluster {
+        ValidatorConfig.Cluster(name: name, leaseMs: 900, renewMs: 300, followMs: 50)
+    }
+
+    /// A second validator process on the harness's database.
+    struct Peer {
+        var server: RunningValidator
+        var client: LoopbackHTTPClient
+
+        static func start(beside h: LiveHarness, name: String) async throws -> Peer {
+            var config = h.config
+            config.cluster = ClusterTests.settings(name)
+            config.dataDirectory = try RepoPaths.temporaryDirectory(prefix: "validator-peer").path
+            let deps = try await ValidatorDependencies.open(config: config, executor: h.executor)
+            let server = try await RunningValidator.start(
+                config: config, dependencies: deps, logLevel: "error")
+            return Peer(server: server, client: try LoopbackHTTPClient(port: server.port))
+        }
+    }
+
+    /// Polls `condition` every 10 ms for up to `timeout`; the elapsed time when it held.
+    @discardableResult
+    static func eventually(
+        _ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+    ) async throws -> Duration {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < timeout {
+            if try await condition() { return ContinuousClock.now - start }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw ValidatorError.unavailable("not within \(timeout): \(what)")
+    }
+
+    static func heartbeat(_ key: SchnorrSigningKey, sequence: UInt64) throws -> Data {
+        try Signed.sign(
+            Heartbeat(node: key.publicKey, timestampMs: ValidatorCore.systemNowMs(), sequence: sequence),
+            with: key
+        ).json()
+    }
+
+    static func errorBody(_ r: LoopbackHTTPClient.Response) throws -> ErrorBody {
+        try JSONDecoder().decode(ErrorBody.self, from: r.body)
+    }
+
+    static func checkpoint(_ client: LoopbackHTTPClient, verifier: NoteVerifier) async throws -> Checkpoint {
+        let r = try await client.send("GET", "/checkpoint")
+        #expect(r.status == 200, "\(r.text)")
+        return try Checkpoint.open(note: r.text, verifier: verifier, origin: "test.local/log")
+    }
+
+    static func account(_ client: LoopbackHTTPClient, _ key: SchnorrSigningKey) async throws -> NodeAccount? {
+        let r = try await client.send("GET", "/v1/nodes/\(key.publicKey.hex)")
+        return r.status == 200 ? try JSONDecoder().decode(NodeAccount.self, from: r.body) : nil
+    }
+
+    /// The follower ingests receipts and serves reads from the shared store and the log it
+    /// follows; node requests, which write the log, are sent to the leader by name; a job whose
+    /// receipts all went to the follower is settled by the leader. When the leader shuts down
+    /// it hands the lease over: the follower leads, settles new jobs, and its first checkpoint
+    /// is consistent with the last one the old leader signed.
+    @Test func followerIngestsLeaderSettlesAndGracefulHandover() async throws {
+        let bonded = SchnorrSigningKey.generate()
+        let h = try await LiveHarness(
+            genesis: [.init(node: bonded.publicKey.hex, balance: 0, bonded: 200_000_000)], backend: .postgres,
+            cluster: Self.settings("A"))
+        #expect(h.server.core.role == .leader)
+        let b = try await Peer.start(beside: h, name: "B")
+        try await Self.eventually("B follows A") { b.server.core.role == .follower(leader: "A") }
+        let status = try JSONDecoder().decode(
+            StatusView.self, from: try await b.client.send("GET", "/v1/status").body)
+        #expect(status.role == "follower")
+        let verifier = try NoteVerifier(verifierKey: status.checkpointKey)
+
+        // Node requests write the log: the follower refuses them, naming the leader.
+        let refused = try await b.client.send(
+            "POST", "/v1/heartbeats", body: try Self.heartbeat(bonded, sequence: 1))
+        #expect(refused.status == 503)
+        #expect(refused.headers.first { $0.key.lowercased() == "retry-after" }?.value == "1")
+        let error = try Self.errorBody(refused)
+        #expect(error.error.code == "not-leader")
+        #expect(error.error.message.contains("(A)"))
+        let beat = try await h.client.send(
+            "POST", "/v1/heartbeats", body: try Self.heartbeat(bonded, sequence: 1))
+        #expect(beat.status == 202, "\(beat.text)")
+
+        // Receipts split across the two processes; and a job announced and reported only at B.
+        let split = try await h.announce()
+        #expect(try await h.post(split, node: 0).status == 202)
+        for i in 1..<3 {
+            let r = try await b.client.send("POST", "/v1/receipts", body: try h.receiptBody(split, node: i))
+            #expect(r.status == 202, "\(r.text)")
+        }
+        let viaB = try await h.announce()
+        for i in 0..<3 {
+            let r = try await b.client.send("POST", "/v1/receipts", body: try h.receiptBody(viaB, node: i))
+            #expect(r.status == 202, "\(r.text)")
+        }
+        for job in [split, viaB] {
+            let view = try await h.settled(job)
+            #expect(view.status == .settled)
+            #expect(view.settlement?.entries.filter { $0.type == "inference" }.count == 3)
+            // B reads the same settled job from the shared store.
+            let seen = try JSONDecoder().decode(
+                JobView.self, from: try await b.client.send("GET", "/v1/jobs/\(job.id.hex)").body)
+            #expect(seen.status == .settled)
+            #expect(seen.settlement?.truth == view.settlement?.truth)
+        }
+
+        // B follows the log: once caught up, its accounts and checkpoint are the leader's.
+        let leaderSize = try await h.server.core.karma.size()
+        try await Self.eventually("B replays the log") { try await b.server.core.karma.size() >= leaderSize }
+        for node in h.nodes {
+            let mine = try await Self.account(h.client, node)
+            #expect(mine != nil)
+            #expect(try await Self.account(b.client, node) == mine)
+        }
+        let proof = try await b.client.send("GET", "/v1/nodes/\(h.nodes[1].publicKey.hex)/proof")
+        #expect(proof.status == 200, "\(proof.text)")
+        let before = try await Self.checkpoint(h.client, verifier: verifier)
+        let seenByB = try await Self.checkpoint(b.client, verifier: verifier)
+        #expect(seenByB.size <= before.size && seenByB.size > 0)
+
+        // Graceful handover: A signs a last checkpoint and releases the lease; B leads at once.
+        try await h.stop()
+        // A released lease is taken on B's next poll (no waiting for it to run out).
+        try await Self.eventually("B leads after A stops", timeout: .seconds(10)) {
+            b.server.core.role == .leader
+        }
+        h.server = b.server
+        h.client = b.client
+        let after = try await h.announce()
+        for i in 0..<3 { #expect(try await h.post(after, node: i).status == 202) }
+        #expect(try await h.settled(after).status == .settled)
+        let last = try await Self.checkpoint(b.client, verifier: verifier)
+        #expect(last.size > before.size)
+        let consistency = try await b.client.send(
+            "GET", "/v1/proofs/consistency?old=\(before.size)&new=\(last.size)")
+        #expect(consistency.status == 200, "\(consistency.text)")
+        let document = try ConsistencyProofDocument(json: consistency.body)
+        #expect(document.root1 == before.rootHash && document.root2 == last.rootHash)
+        #expect(document.verify() == .valid)
+        try await b.server.shutdown()
+        // The one log the two leaders wrote audits whole: entries, tiles, every checkpoint.
+        guard case .postgres(let url, _) = h.config.storage else { return }
+        let store = PostgresLedgerStore(link: try await PostgresLink.open(url: url, size: 1))
+        let report = try LedgerAuditor.audit(store: store, verifier: verifier)
+        #expect(report.isValid, "\(report.problems)")
+        #expect(report.storedSize == last.size && report.signaturesVerified > 1)
+    }
+
+    /// A leader whose lease is taken while it lives (a long pause, a partition) stops at once
+    /// with `LeadershipLost`, and the log refuses its writes: the fencing token it holds is stale.
+    @Test func deposedLeaderStopsAndIsFenced() async throws {
+        let h = try await LiveHarness(backend: .postgres, cluster: Self.settings("A"))
+        let b = try await Peer.start(beside: h, name: "B")
+        try await Self.eventually("B follows A") { b.server.core.role == .follower(leader: "A") }
+        let job = try await h.announce()
+        for i in 0..<3 { #expect(try await h.post(job, node: i).status == 202) }
+        #expect(try await h.settled(job).status == .settled)
+
+        // Expire A's lease behind its back: B takes it on its next poll.
+        guard case .postgres(let url, _) = h.config.storage else {
+            Issue.record("the harness is not on PostgreSQL")
+            return
+        }
+        let link = try PostgresLink(url: url, size: 1)
+        _ = try link.withConnection { c in
+            try c.run("UPDATE ledger_lease SET expires_at = now() - interval '1 second'", logger: link.logger)
+        }
+        try await Self.eventually("B takes the expired lease", timeout: .seconds(5)) {
+            b.server.core.role == .leader
+        }
+        await #expect(throws: LeadershipLost.self) { try await h.server.stopped() }
+
+        // A's book still believes it writes; the store refuses with the stale token.
+        let size = try await b.server.core.karma.size()
+        await #expect(throws: ValidatorError.self) {
+            _ = try await h.server.core.karma.submit(
+                .heartbeat, body: try Self.heartbeat(h.nodes[2], sequence: 1))
+        }
+        #expect(try await b.server.core.karma.size() == size)
+
+        // B settles what comes next.
+        h.server = b.server
+        h.client = b.client
+        let next = try await h.announce()
+        for i in 0..<3 { #expect(try await h.post(next, node: i).status == 202) }
+        #expect(try await h.settled(next).status == .settled)
+        try await b.server.shutdown()
+    }
+}
