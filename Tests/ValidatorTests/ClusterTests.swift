@@ -208,4 +208,20 @@ struct ClusterTests {
         #expect(try await h.settled(next).status == .settled)
         try await b.server.shutdown()
     }
+
+    /// Names are for people; the lease tells processes apart: a second process started under a
+    /// running leader's name (a restart before the lease ran out, a copied config) follows
+    /// instead of sharing the leader's fencing token.
+    @Test func aProcessUnderTheLeadersNameFollows() async throws {
+        let h = try await LiveHarness(backend: .postgres, cluster: Self.settings("A"))
+        let twin = try await Peer.start(beside: h, name: "A")
+        #expect(twin.server.core.role != .leader)
+        try await Self.eventually("the twin follows A") { twin.server.core.role == .follower(leader: "A") }
+        #expect(h.server.core.role == .leader)
+        let job = try await h.announce()
+        for i in 0..<3 { #expect(try await h.post(job, node: i).status == 202) }
+        #expect(try await h.settled(job).status == .settled)
+        try await twin.server.shutdown()
+        try await h.stop()
+    }
 }

@@ -8,6 +8,11 @@ import ServiceLifecycle
 /// that follows the log, and the duties a process performs when it takes the log.
 public struct ClusterMembership: Sendable {
     public let settings: ValidatorConfig.Cluster
+    /// Who this process is in the lease row: `settings.name`, `#`, and a random tag drawn when
+    /// the process starts. A process started again under its old name, or a second process
+    /// misconfigured with the same name, is a different holder: it never inherits a running
+    /// lease's fencing token (specs/service.md §8.2).
+    public let holder: String
     /// The log's store, opened with `requiresLease`.
     public let store: PostgresLedgerStore
     public let book: LedgerKarmaBook
@@ -23,6 +28,7 @@ public struct ClusterMembership: Sendable {
         takeOver: @escaping @Sendable () async throws -> Void
     ) {
         self.settings = settings
+        holder = "\(settings.name)#\(String(UInt64.random(in: .min ... .max), radix: 16))"
         self.store = store
         self.book = book
         self.takeOver = takeOver
@@ -31,11 +37,16 @@ public struct ClusterMembership: Sendable {
     /// Takes or renews the lease for `leaseMs` (the fencing token; `nil` while another holds it).
     func acquire() async throws(LedgerError) -> Int64? {
         let store = store
-        let name = settings.name
+        let holder = holder
         let seconds = Double(settings.leaseMs) / 1000
         return try await runBlocking { () throws(LedgerError) in
-            try store.acquireLease(holder: name, seconds: seconds)
+            try store.acquireLease(holder: holder, seconds: seconds)
         }
+    }
+
+    /// The configured name in a lease row's holder (what follows the last `#` is the instance tag).
+    static func name(ofHolder holder: String) -> String {
+        holder.lastIndex(of: "#").map { String(holder[..<$0]) } ?? holder
     }
 
     /// Called while the process starts, before it listens: takes the lease when nobody holds it
@@ -140,7 +151,11 @@ public struct ClusterService: Service {
             do {
                 let store = membership.store
                 let lease = try await runBlocking { () throws(LedgerError) in try store.lease() }
-                core.setRole(.follower(leader: lease.flatMap { $0.expiresInMs > 0 ? $0.holder : nil }))
+                core.setRole(
+                    .follower(
+                        leader: lease.flatMap {
+                            $0.expiresInMs > 0 ? ClusterMembership.name(ofHolder: $0.holder) : nil
+                        }))
             } catch {
                 logger.error("reading the log's lease failed (will retry): \(error)")
             }
@@ -163,7 +178,7 @@ public struct ClusterService: Service {
         logger.notice(
             "took the log's lease: leading",
             metadata: [
-                "name": "\(settings.name)", "token": "\(token)",
+                "holder": "\(membership.holder)", "token": "\(token)",
                 "size": "\(size.map(String.init) ?? "at start")",
             ])
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -177,10 +192,10 @@ public struct ClusterService: Service {
             group.cancelAll()
         }
         let store = membership.store
-        let name = settings.name
+        let holder = membership.holder
         do {
-            try await runBlocking { () throws(LedgerError) in try store.releaseLease(holder: name) }
-            logger.notice("released the log's lease", metadata: ["name": "\(name)"])
+            try await runBlocking { () throws(LedgerError) in try store.releaseLease(holder: holder) }
+            logger.notice("released the log's lease", metadata: ["holder": "\(holder)"])
         } catch {
             logger.error("releasing the log's lease failed; it runs out in \(settings.leaseMs) ms: \(error)")
         }
