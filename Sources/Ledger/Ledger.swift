@@ -99,8 +99,9 @@ public final class Ledger: Sendable {
         if let requested, requested != storedOrigin {
             throw .originMismatch(stored: storedOrigin, requested: requested)
         }
-        // A reader may open a log another process is appending to (an auditor of a live validator).
-        let snapshot = try Self.loadSnapshot(store, shared: readOnly)
+        // Another process may be appending while this one opens: an auditor of a live validator,
+        // a validator joining its cluster on PostgreSQL.
+        let snapshot = try Self.loadSnapshot(store, shared: readOnly || store.isShared)
 
         self.origin = storedOrigin
         self.isReadOnly = readOnly

@@ -35,8 +35,11 @@ final class ServeProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
 
-    /// - Parameter launcher: a command that execs the binary (e.g. `prlimit --nofile=256:256 --`).
-    init(binary: URL, config: URL, launcher: [String] = []) throws {
+    /// - Parameters:
+    ///   - launcher: a command that execs the binary (e.g. `prlimit --nofile=256:256 --`).
+    ///   - log: a file that receives the process's standard error (discarded when `nil`); its
+    ///     tail is quoted when the process does not start.
+    init(binary: URL, config: URL, launcher: [String] = [], log: URL? = nil) throws {
         if launcher.isEmpty {
             process.executableURL = binary
             process.arguments = ["serve", "--config", config.path]
@@ -46,7 +49,14 @@ final class ServeProcess: @unchecked Sendable {
         }
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+                throw ValidatorError.unavailable("cannot create the log file \(log.path)")
+            }
+            process.standardError = try FileHandle(forWritingTo: log)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         // Read "listening on HOST:PORT" (at most 60 s).
         let found = Mutex<Int?>(nil)
@@ -70,7 +80,12 @@ final class ServeProcess: @unchecked Sendable {
         _ = done.wait(timeout: .now() + 60)
         guard let port = found.withLock({ $0 }) else {
             process.terminate()
-            throw ValidatorError.unavailable("mesh-validator serve did not report its port")
+            let tail = log.flatMap { try? String(contentsOf: $0, encoding: .utf8) }.map {
+                String($0.suffix(2000))
+            }
+            throw ValidatorError.unavailable(
+                "mesh-validator serve did not report its port"
+                    + (tail.map { "; its standard error: \($0)" } ?? ""))
         }
         self.port = port
     }

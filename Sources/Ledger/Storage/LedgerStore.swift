@@ -19,6 +19,10 @@ public protocol LedgerStore: Sendable {
     var location: String { get }
     /// `true` when calls wait on a network round trip (see the type's contract).
     var blocksOnNetwork: Bool { get }
+    /// `true` when other processes may append to the store while it is open (a PostgreSQL
+    /// database several validators share): a ledger opened on it reads a partial tile that grew
+    /// since the tree state was read as its prefix (``Ledger/init(store:origin:signer:readOnly:options:)``).
+    var isShared: Bool { get }
 
     /// Creates the schema when missing (or checks it, when `readOnly`), records `origin` and the
     /// empty tree in a new store, and records `verifierKey` when given.

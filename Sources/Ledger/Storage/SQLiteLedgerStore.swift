@@ -8,6 +8,8 @@ public final class SQLiteLedgerStore: LedgerStore {
     public let path: String
     public var location: String { path }
     public var blocksOnNetwork: Bool { false }
+    /// One validator process writes a SQLite ledger (readers of a live one open it `readOnly`).
+    public var isShared: Bool { false }
     let pool: DatabasePool
     private let readOnly: Bool
 

@@ -399,6 +399,33 @@ struct PostgresServerTests {
         #expect(try a.acquireLease(holder: "a", seconds: 60) == nil, "b's lease is running")
     }
 
+    @Test(
+        "A process opening the log while another appends reads the tree state it read, not a torn one",
+        .enabled(
+            if: PostgresTestServer.url != nil || PostgresTestServer.isRequired,
+            "\(PostgresTestServer.missingNote)"))
+    func openWhileAnotherProcessAppends() async throws {
+        let t = try TempLedger(backend: .postgres)
+        _ = try await t.ledger.append(contentsOf: sampleEntries(300))
+        let (size, root) = try t.ledger.store.treeState()
+        _ = try await t.ledger.append(contentsOf: sampleEntries(10, prefix: "later-"))
+        // What an opener sees when the writer commits between its read of the tree state and its
+        // read of the partial tiles: the state of size 300, level-0 tile 1 already 54 hashes wide.
+        let link = try PostgresLink(url: try #require(t.url), size: 1)
+        _ = try link.withConnection { c in
+            try c.run(
+                "UPDATE ledger_tree_state SET size = \(Int64(size)), root = \(root) WHERE id = 0",
+                logger: link.logger)
+        }
+        for readOnly in [false, true] {
+            let opened = try Ledger(
+                store: PostgresLedgerStore(link: try PostgresLink(url: try #require(t.url), size: 1)),
+                readOnly: readOnly)
+            #expect(opened.size == 300)
+            #expect(opened.root == ReferenceTree(leaves: sampleEntries(300)).root(size: 300))
+        }
+    }
+
     @Test("A server that is not there is named with host and port")
     func unreachableServer() throws {
         #expect(throws: LedgerError.self) {

@@ -16,6 +16,7 @@ public final class PostgresLedgerStore: LedgerStore {
     public let link: PostgresLink
     public var location: String { "postgres \(link.endpoint)" }
     public var blocksOnNetwork: Bool { true }
+    public var isShared: Bool { true }
 
     /// The schema, oldest first. Released migrations never change; add new ones at the end.
     public static let migrations: [PostgresMigrations.Migration] = [
