@@ -199,14 +199,6 @@ struct AuditBench: AsyncParsableCommand {
         }
     }
 
-    /// User + system CPU time of the process so far, seconds.
-    func processCPUSeconds() -> Double {
-        var u = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
-        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec)
-            / 1e6
-    }
-
     /// The best of `rounds` timings, seconds.
     func best(_ body: () throws -> Void) throws -> Double {
         var best = Double.infinity

@@ -26,7 +26,8 @@ struct LedgerBench: AsyncParsableCommand {
     @Option(help: "Directory for the benchmark databases (default: a temporary directory).") var dir: String?
     @Option(
         help: """
-            PostgreSQL server URL (postgres://USER@HOST:PORT/DB): run the append measurements on fresh             databases created there instead of SQLite files (proof latency stays on SQLite).
+            PostgreSQL server URL (postgres://USER@HOST:PORT/DB): run every measurement on fresh \
+            databases created there instead of SQLite files.
             """)
     var postgres: String?
 
@@ -45,12 +46,7 @@ struct LedgerBench: AsyncParsableCommand {
                 }
             )
         }
-        let admin = try PostgresLink(url: postgres, size: 1)
-        let database = "mesh_bench_\(name)_\(UUID().uuidString.prefix(8).lowercased())"
-        try admin.withConnection { c in
-            try c.run("CREATE DATABASE \(unescaped: database)", logger: admin.logger)
-        }
-        let link = try PostgresLink(url: admin.endpoint.with(database: database).url, size: 4)
+        let link = try PostgresLink(url: try freshBenchDatabase(name, on: postgres), size: 4)
         return (try Ledger(store: PostgresLedgerStore(link: link), signer: signer), {})
     }
 
@@ -110,8 +106,25 @@ struct LedgerBench: AsyncParsableCommand {
             UInt64($0.trimmingCharacters(in: .whitespaces))
         }
         for size in sizes where size > 0 {
+            // A ledger to fill (an SQLite file kept for the next run, or a fresh PostgreSQL
+            // database), and how to open it read-only as an auditor or the HTTP service would.
             let path = base.appendingPathComponent("proofs-\(size).sqlite").path
-            let ledger = try Ledger(path: path, signer: signer)
+            let ledger: Ledger
+            let openReader: @Sendable () throws -> Ledger
+            if let postgres {
+                let url = try await runBlocking { try freshBenchDatabase("proofs\(size)", on: postgres) }
+                ledger = try await runBlocking {
+                    try Ledger(
+                        store: PostgresLedgerStore(link: try PostgresLink(url: url, size: 4)), signer: signer)
+                }
+                openReader = {
+                    try Ledger(
+                        store: PostgresLedgerStore(link: try PostgresLink(url: url, size: 2)), readOnly: true)
+                }
+            } else {
+                ledger = try Ledger(path: path, signer: signer)
+                openReader = { try Ledger(path: path, readOnly: true) }
+            }
             if ledger.size < size {
                 let start = Date()
                 var next = ledger.size
@@ -133,7 +146,7 @@ struct LedgerBench: AsyncParsableCommand {
                 continue
             }
             // Measure on a fresh read-only open, as an auditor or the HTTP service would see it.
-            let reader = try Ledger(path: path, readOnly: true)
+            let reader = try await runBlocking { try openReader() }
             var rng = SystemRandomNumberGenerator()
             // Wall clock, and this thread's CPU time (which leaves out time spent descheduled on a
             // busy machine).
@@ -142,9 +155,9 @@ struct LedgerBench: AsyncParsableCommand {
             var consistency: [Double] = []
             for _ in 0..<proofs {
                 let index = UInt64.random(in: 0..<size, using: &rng)
-                let (t0, c0) = (DispatchTime.now().uptimeNanoseconds, threadCPUNanoseconds())
+                let (t0, c0) = (DispatchTime.now().uptimeNanoseconds, threadCPUSeconds())
                 _ = try reader.inclusionProof(index: index)
-                inclusionCPU.append(Double(threadCPUNanoseconds() - c0) / 1000)
+                inclusionCPU.append((threadCPUSeconds() - c0) * 1e6)
                 inclusion.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
             }
             for _ in 0..<(proofs / 10) {
@@ -172,12 +185,6 @@ struct LedgerBench: AsyncParsableCommand {
             d.append(Data(repeating: UInt8(truncatingIfNeeded: i), count: entryBytes - d.count))
         }
         return d
-    }
-
-    func threadCPUNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     func timed(_ body: () async throws -> Void) async throws -> Double {

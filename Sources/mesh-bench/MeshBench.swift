@@ -15,6 +15,7 @@ struct MeshBench: AsyncParsableCommand {
             DecodeBench.self,
             ProofsBench.self,
             ServiceBench.self,
+            IngestBench.self,
             SettlementBench.self,
             AuditBench.self,
             Groth16Bench.self,

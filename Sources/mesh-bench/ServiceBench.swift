@@ -63,27 +63,8 @@ struct ServiceBench: AsyncParsableCommand {
         // every request also queues a settlement that runs on the same cores.
         let jobs = try await prepare(receipts / 3, tag: "ingest")
         let perRequest = max(1, min(batch, ReceiptBatch.maxItems))
-        /// The receipt bodies as requests of `perRequest` receipts each.
-        func requests(_ bodies: [Data]) -> [Request] {
-            guard perRequest > 1 else {
-                return bodies.map {
-                    Request(
-                        bytes: LoopbackHTTPClient.encode(method: "POST", path: "/v1/receipts", body: $0),
-                        receipts: 1)
-                }
-            }
-            return stride(from: 0, to: bodies.count, by: perRequest).map { start in
-                let group = bodies[start..<min(start + perRequest, bodies.count)]
-                let body =
-                    Data("{\"receipts\":[".utf8) + Data(group.joined(separator: Data(",".utf8)))
-                    + Data("]}".utf8)
-                return Request(
-                    bytes: LoopbackHTTPClient.encode(method: "POST", path: "/v1/receipts/batch", body: body),
-                    receipts: group.count, isBatch: true)
-            }
-        }
-        let firstTwo = requests(jobs.map { $0.1[0] } + jobs.map { $0.1[1] })
-        let completing = requests(jobs.map { $0.1[2] })
+        let firstTwo = Self.requests(jobs.map { $0.1[0] } + jobs.map { $0.1[1] }, perRequest: perRequest)
+        let completing = Self.requests(jobs.map { $0.1[2] }, perRequest: perRequest)
         let bodyBytes = firstTwo.map(\.bytes.count).reduce(0, +) / max(1, firstTwo.count)
         print(
             "prepared \(jobs.count) jobs, \(jobs.count * 3) receipts (\(perRequest) per request, \(bodyBytes) bytes per request)"
@@ -91,7 +72,7 @@ struct ServiceBench: AsyncParsableCommand {
         fflush(nil)  // the line marks the start of the timed phase, also when output is piped
         let port = server.port
         let (lanes, depth) = (connections, pipeline)
-        let a = await Self.blast(firstTwo, port: port, lanes: lanes, depth: depth)
+        let a = await Self.blast(firstTwo, ports: [port], lanes: lanes, depth: depth)
         print(
             "ingest without settlement: \(fmt(Double(a.ok) / a.seconds)) receipts/s (\(a.ok) acknowledged durable, \(a.failed) failed, "
                 + String(
@@ -101,7 +82,7 @@ struct ServiceBench: AsyncParsableCommand {
             try await grid.stop()
             return
         }
-        let b = await Self.blast(completing, port: port, lanes: lanes, depth: depth)
+        let b = await Self.blast(completing, ports: [port], lanes: lanes, depth: depth)
         print(
             "ingest completing jobs (settlement queued alongside): \(fmt(Double(b.ok) / b.seconds)) receipts/s (\(b.ok) acknowledged, \(b.failed) failed, "
                 + String(format: "%.2f s)", b.seconds))
@@ -157,29 +138,63 @@ struct ServiceBench: AsyncParsableCommand {
         var isBatch = false
     }
 
-    /// Sends pre-encoded requests over `lanes` keep-alive connections, each on its own thread
-    /// (blocking sockets; `concurrentPerform` would run only one lane per core), `depth`
-    /// pipelined at a time, and counts the receipts acknowledged with a 2xx (for a batch, the
-    /// 2xx results in its body).
-    static func blast(_ requests: [Request], port: Int, lanes: Int, depth: Int) async -> (
-        ok: Int, failed: Int, seconds: Double
-    ) {
-        // `blastBlocking` does not throw.
-        (try? await offPool { blastBlocking(requests, port: port, lanes: lanes, depth: depth) }) ?? (0, 0, 0)
+    /// Receipt bodies as pre-encoded requests of `perRequest` receipts each: `POST /v1/receipts`
+    /// for one, `POST /v1/receipts/batch` for more.
+    static func requests(_ bodies: [Data], perRequest: Int) -> [Request] {
+        guard perRequest > 1 else {
+            return bodies.map {
+                Request(
+                    bytes: LoopbackHTTPClient.encode(method: "POST", path: "/v1/receipts", body: $0),
+                    receipts: 1)
+            }
+        }
+        return stride(from: 0, to: bodies.count, by: perRequest).map { start in
+            let group = bodies[start..<min(start + perRequest, bodies.count)]
+            let body =
+                Data("{\"receipts\":[".utf8) + Data(group.joined(separator: Data(",".utf8))) + Data("]}".utf8)
+            return Request(
+                bytes: LoopbackHTTPClient.encode(method: "POST", path: "/v1/receipts/batch", body: body),
+                receipts: group.count, isBatch: true)
+        }
     }
 
-    private static func blastBlocking(_ requests: [Request], port: Int, lanes: Int, depth: Int) -> (
-        ok: Int, failed: Int, seconds: Double
-    ) {
+    /// What a blast measured: receipts acknowledged (2xx) and refused, wall seconds, and the CPU
+    /// seconds the load generator's own threads used (to tell the validator's share of the
+    /// process's CPU time from the client's).
+    struct BlastResult: Sendable {
+        var ok: Int
+        var failed: Int
+        var seconds: Double
+        var clientCPUSeconds: Double
+    }
+
+    /// Sends pre-encoded requests over `lanes` keep-alive connections, each on its own thread
+    /// (blocking sockets; `concurrentPerform` would run only one lane per core), `depth`
+    /// pipelined at a time, lane `i` to `ports[i % ports.count]`, and counts the receipts
+    /// acknowledged with a 2xx (for a batch, the 2xx results in its body).
+    static func blast(_ requests: [Request], ports: [Int], lanes: Int, depth: Int) async -> BlastResult {
+        // `blastBlocking` does not throw.
+        (try? await offPool { blastBlocking(requests, ports: ports, lanes: lanes, depth: depth) })
+            ?? BlastResult(ok: 0, failed: 0, seconds: 0, clientCPUSeconds: 0)
+    }
+
+    private static func blastBlocking(_ requests: [Request], ports: [Int], lanes: Int, depth: Int)
+        -> BlastResult
+    {
         let ok = Mutex(0)
         let failed = Mutex(0)
+        let clientCPU = Mutex(0.0)
         let done = DispatchGroup()
         let seconds = time {
             for lane in 0..<lanes {
                 done.enter()
                 let thread = Thread {
-                    defer { done.leave() }
-                    guard let c = try? LoopbackHTTPClient(port: port) else { return }
+                    let cpu0 = threadCPUSeconds()
+                    defer {
+                        clientCPU.withLock { $0 += threadCPUSeconds() - cpu0 }
+                        done.leave()
+                    }
+                    guard let c = try? LoopbackHTTPClient(port: ports[lane % ports.count]) else { return }
                     let mine = Array(stride(from: lane, to: requests.count, by: lanes))
                     var k = 0
                     while k < mine.count {
@@ -206,7 +221,9 @@ struct ServiceBench: AsyncParsableCommand {
             }
             done.wait()
         }
-        return (ok.withLock { $0 }, failed.withLock { $0 }, seconds)
+        return BlastResult(
+            ok: ok.withLock { $0 }, failed: failed.withLock { $0 }, seconds: seconds,
+            clientCPUSeconds: clientCPU.withLock { $0 })
     }
 
     /// Receipts acknowledged (2xx) and refused in one response.

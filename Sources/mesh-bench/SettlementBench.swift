@@ -151,7 +151,7 @@ struct SettlementBench: AsyncParsableCommand {
                 receipts: 1)
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let posted = await ServiceBench.blast(requests, port: port, lanes: 4, depth: 2)
+        let posted = await ServiceBench.blast(requests, ports: [port], lanes: 4, depth: 2)
         try await grid.waitFinal(warmup + jobs)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         done.stop()

@@ -224,4 +224,36 @@ struct ClusterTests {
         try await twin.server.shutdown()
         try await h.stop()
     }
+
+    /// Two processes group-commit receipts of the same jobs at once, locking the job rows in
+    /// opposite orders: PostgreSQL breaks the deadlock by aborting one transaction, which is run
+    /// again, so every receipt is acknowledged and stored (none answered with a storage failure).
+    @Test func concurrentBatchesFromTwoProcessesAreAllStored() async throws {
+        let h = try await LiveHarness(backend: .postgres, cluster: Self.settings("A"))
+        let b = try await Peer.start(beside: h, name: "B")
+        for _ in 0..<4 {
+            var jobs: [LiveHarness.Job] = []
+            for _ in 0..<24 { jobs.append(try await h.announce()) }
+            func batch(_ node: Int, _ order: [LiveHarness.Job]) throws -> Data {
+                let bodies = try order.map { try h.receiptBody($0, node: node) }
+                return Data("{\"receipts\":[".utf8) + Data(bodies.joined(separator: Data(",".utf8)))
+                    + Data("]}".utf8)
+            }
+            let (up, down) = (try batch(0, jobs), try batch(1, jobs.reversed()))
+            async let first = h.client.send("POST", "/v1/receipts/batch", body: up)
+            async let second = b.client.send("POST", "/v1/receipts/batch", body: down)
+            for reply in try await [first, second] {
+                #expect(reply.status == 200, "\(reply.text)")
+                let ack = try JSONDecoder().decode(ReceiptBatchAck.self, from: reply.body)
+                #expect(ack.results.allSatisfy { $0.status == 202 }, "\(reply.text.prefix(600))")
+            }
+            for job in jobs {
+                let view = try JSONDecoder().decode(
+                    JobView.self, from: try await h.client.send("GET", "/v1/jobs/\(job.id.hex)").body)
+                #expect(view.receipts.count == 2)
+            }
+        }
+        try await b.server.shutdown()
+        try await h.stop()
+    }
 }

@@ -69,14 +69,14 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
         let logger = link.logger
         committer = GroupCommitter(label: "mesh.validator.pg.receipts") { batch throws(ValidatorError) in
             do {
-                return try link.transaction { c in try Self.storeBatch(batch, c, logger: logger) }
+                return try link.retryingTransaction { c in try Self.storeBatch(batch, c, logger: logger) }
             } catch {
                 throw .storage("storing receipts: \(error)")
             }
         }
         journal = GroupCommitter(label: "mesh.validator.pg.heartbeats") { batch throws(ValidatorError) in
             do {
-                try link.transaction { c in try Self.apply(batch, c, logger: logger) }
+                try link.retryingTransaction { c in try Self.apply(batch, c, logger: logger) }
             } catch {
                 throw .storage("journaling heartbeats: \(error)")
             }

@@ -151,19 +151,56 @@ public final class PostgresLink: Sendable {
     /// - Throws: as ``withConnection(_:)``; nothing of the transaction is kept when it throws.
     @discardableResult
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws(LedgerError) -> T {
-        try withConnection { connection in
-            try connection.run("BEGIN", logger: logger)
+        try withConnection { connection in try inTransaction(connection, body) }
+    }
+
+    /// ``transaction(_:)``, run again — at most `attempts` times in all, after a short random
+    /// pause — when PostgreSQL aborts it to break a deadlock or a serialization conflict
+    /// (SQLSTATE `40P01`, `40001`): what group-committed writers in several processes meet when
+    /// their transactions lock the same rows in different orders. Every other error is thrown at
+    /// once. `body` must keep its effects in the database: it may run more than once.
+    public func retryingTransaction<T>(attempts: Int = 8, _ body: (PostgresConnection) throws -> T)
+        throws(LedgerError) -> T
+    {
+        var attempt = 1
+        while true {
+            var transient = false
             do {
-                let result = try body(connection)
-                try connection.run("COMMIT", logger: logger)
-                return result
+                return try withConnection { connection in
+                    do { return try inTransaction(connection, body) } catch {
+                        transient = attempt < attempts && Self.isTransient(error)
+                        throw error
+                    }
+                }
             } catch {
-                // The transaction's own error is the one to report; a ROLLBACK that fails too
-                // (connection lost) leaves nothing kept: the server discards an open transaction.
-                if !connection.isClosed { _ = try? connection.run("ROLLBACK", logger: logger) }
-                throw error
+                guard transient else { throw error }
+                Thread.sleep(forTimeInterval: Double.random(in: 0.001...0.005) * Double(attempt))
+                attempt += 1
             }
         }
+    }
+
+    /// `BEGIN`, `body`, `COMMIT` on `connection`; `ROLLBACK` when anything throws.
+    private func inTransaction<T>(_ connection: PostgresConnection, _ body: (PostgresConnection) throws -> T)
+        throws -> T
+    {
+        try connection.run("BEGIN", logger: logger)
+        do {
+            let result = try body(connection)
+            try connection.run("COMMIT", logger: logger)
+            return result
+        } catch {
+            // The transaction's own error is the one to report; a ROLLBACK that fails too
+            // (connection lost) leaves nothing kept: the server discards an open transaction.
+            if !connection.isClosed { _ = try? connection.run("ROLLBACK", logger: logger) }
+            throw error
+        }
+    }
+
+    /// `true` for the server's deadlock and serialization-failure aborts, which a retry resolves.
+    static func isTransient(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
     }
 
     /// Runs `body` (blocking work on this link) on a dedicated worker thread and suspends the
