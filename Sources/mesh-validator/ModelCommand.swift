@@ -56,7 +56,11 @@ struct ModelCommand: AsyncParsableCommand {
         var out: String
         @Option(help: "Activation bits, 8 or 16.")
         var activationBits: Int = 16
-        @Option(help: "Weight bits, 8 or 16 (default: 16 for GGUF/Llama, 8 for BERT).")
+        @Option(
+            help: """
+                Weight bits, 8 or 16 (default: 16 for GGUF/Llama, 8 for BERT), or 4 (GGUF only): keep \
+                the file's Q4_0 / Q4_1 / Q8_0 matrices as blocks (specs/kernel.md §3.5).
+                """)
         var weightBits: Int?
         @Option(help: "Package name for safetensors imports.")
         var name: String = "all-MiniLM-L6-v2"
@@ -70,8 +74,13 @@ struct ModelCommand: AsyncParsableCommand {
             guard activationBits == 8 || activationBits == 16 else {
                 throw ValidationError("--activation-bits must be 8 or 16")
             }
-            if let bits = weightBits, bits != 8 && bits != 16 {
-                throw ValidationError("--weight-bits must be 8 or 16")
+            if let bits = weightBits, bits != 4 && bits != 8 && bits != 16 {
+                throw ValidationError("--weight-bits must be 4 (GGUF block format), 8 or 16")
+            }
+            if weightBits == 4 && safetensors != nil {
+                throw ValidationError(
+                    "--weight-bits 4 keeps GGUF Q4_0 / Q4_1 / Q8_0 blocks; safetensors weights are floats: use 8 or 16"
+                )
             }
         }
 
