@@ -42,7 +42,8 @@ struct ModelCommand: AsyncParsableCommand {
             abstract: "Import a GGUF (Llama) file or a safetensors (BERT) directory as a package.",
             discussion: """
                 Dequantizes the source weights, requantizes them with the kernel's quantizer and \
-                writes DIR/manifest.json plus DIR/chunks/. Prints the model id (SHA-256 of the \
+                writes DIR/manifest.json plus DIR/chunks/ (with --weight-bits 4 the GGUF's Q4_0, \
+                Q4_1 and Q8_0 matrices keep their codes instead, specs/kernel.md §3.5). Prints the model id (SHA-256 of the \
                 canonical manifest) on standard output; progress goes to standard error.
                 """)
 

@@ -239,6 +239,14 @@ struct BlockPathTests {
         var config = TinyModel.blockLlamaConfig()
         config.weightBits = 4
         #expect(throws: Never.self) { try config.validate() }
+        // weightBits 4 on float weights without source blocks: refused, not silently 16-bit rows.
+        let floats = TinyModel.floatWeights(config: config, seed: 3)
+        let refusal = #expect(throws: KernelError.self) { try Quantizer.quantize(floats) }
+        guard case .invalidConfig(let field, _) = refusal else {
+            Issue.record("want invalidConfig(weightBits), got \(String(describing: refusal))")
+            return
+        }
+        #expect(field == "weightBits")
         config.weightBits = 5
         #expect(throws: KernelError.self) { try config.validate() }
     }

@@ -209,11 +209,22 @@ public enum Quantizer {
 
     /// Quantizes a whole model: each `X.weight` matrix with `quantizeMatrix`, each bias and
     /// norm vector with `quantizeQ16`, then assembles and validates the `QuantizedModel`.
+    /// With `weightBits` 4, matrices that carry source blocks go through `quantizeBlockMatrix`
+    /// (§3.5) and the others get 16-bit rows.
     ///
-    /// - Throws: `.missingTensor` / `.unexpectedTensor` / `.wrongShape` naming the tensor.
+    /// - Throws: `.missingTensor` / `.unexpectedTensor` / `.wrongShape` naming the tensor;
+    ///   `.invalidConfig` for `weightBits` 4 when no matrix carries source blocks (§3.5: the
+    ///   format keeps source blocks, it never requantizes floats into blocks).
     public static func quantize(_ weights: FloatModelWeights) throws(KernelError) -> QuantizedModel {
         let c = weights.config
         try c.validate()
+        if c.weightBits == 4, !weights.tensors.values.contains(where: { $0.blocks != nil }) {
+            throw .invalidConfig(
+                field: "weightBits",
+                reason:
+                    "4 (block format, §3.5) keeps block-quantized source matrices (GGUF Q4_0, Q4_1, Q8_0) "
+                    + "and these weights have none: use 8 or 16")
+        }
         var named: [String: CanonicalTensor] = [:]
         for (name, t) in weights.tensors {
             if name.hasSuffix(".weight") && t.shape.count == 2 {
