@@ -41,11 +41,39 @@ enum ModelsTargets {
                 try require(
                     values.count == info.elementCount, "gguf",
                     "dequantized \(info.name) has \(values.count) values, want \(info.elementCount)")
+                try checkSourceBlocks(file, info, values)
             case .failure(let e):
                 throw InvariantViolation(target: "gguf", message: "dequantizable \(info.name) refused: \(e)")
             }
         }
         return .accepted
+    }
+
+    /// For Q4_0 / Q4_1 / Q8_0 tensors, the blocks handed to the block format (kernel.md §3.5)
+    /// must describe the dequantized values: `d * code + m` in binary32 equals each value (as
+    /// numbers: ±0 aside) wherever `d` and `m` are finite; other types have no blocks.
+    static func checkSourceBlocks(_ file: GGUFFile, _ info: GGUFTensorInfo, _ values: [Float])
+        throws(InvariantViolation)
+    {
+        guard let blocks = file.sourceBlocks(info) else {
+            try require(
+                !GGUFFile.blockSourceTypes.contains(info.type), "gguf", "no source blocks for \(info.name)")
+            return
+        }
+        try require(
+            blocks.codes.count == values.count && blocks.scales.count * 32 == values.count
+                && blocks.offsets.count == blocks.scales.count, "gguf",
+            "source blocks of \(info.name) do not cover its \(values.count) values")
+        for (i, v) in values.enumerated() {
+            let d = blocks.scales[i / 32]
+            let m = blocks.offsets[i / 32]
+            guard d.isFinite, m.isFinite else { continue }
+            let code =
+                blocks.codeBits == 8 ? Float(Int8(bitPattern: blocks.codes[i])) : Float(blocks.codes[i])
+            try require(
+                code * d + m == v, "gguf",
+                "\(info.name) value \(i): blocks give \(code * d + m), dequantized \(v)")
+        }
     }
 
     /// `SafetensorsFile(data:)`; on an accepted file, every tensor's raw bytes (the size its

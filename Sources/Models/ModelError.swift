@@ -52,6 +52,10 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case io(path: String, reason: String)
     /// The kernel rejected the model (bad config, tensor shapes, non-finite weights).
     case kernel(KernelError)
+    /// `weight_bits` 4 (block format, kernel.md §3.5) was asked of a source without
+    /// block-quantized matrices (`source` names it: safetensors F32, a GGUF without Q4_0 / Q4_1
+    /// / Q8_0 matrices): the format keeps source blocks and never requantizes floats.
+    case noBlockSource(source: String)
 
     /// The case name ("truncated", "chunkHashMismatch", ...): the stable `wantErr` of
     /// Fixtures/models/malformed.json.
@@ -80,6 +84,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case .chunkRootMismatch: return "chunkRootMismatch"
         case .io: return "io"
         case .kernel: return "kernel"
+        case .noBlockSource: return "noBlockSource"
         }
     }
 
@@ -132,6 +137,10 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): \(reason)"
         case .kernel(let error):
             return "kernel: \(error)"
+        case .noBlockSource(let source):
+            return
+                "weight bits 4 (block format, kernel.md §3.5) keeps block-quantized source matrices "
+                + "(GGUF Q4_0, Q4_1, Q8_0) and \(source) has none; import it with --weight-bits 8 or 16"
         }
     }
 }

@@ -37,6 +37,9 @@ public enum ProofsError: Error, Equatable, Sendable, CustomStringConvertible {
     case claimedOutputDiffers(String)
     /// The kernel rejected an input (wrapped).
     case kernel(KernelError)
+    /// A matrix is block-quantized (specs/kernel.md §3.5, model `weight_bits` 4): the sumcheck
+    /// and Groth16 statements commit to per-row 8/16-bit weights only (specs/proofs.md §7.3).
+    case blockWeightsUnsupported(matrix: String)
 
     public var description: String {
         switch self {
@@ -72,6 +75,11 @@ public enum ProofsError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the claimed output is not the layer's output: \(detail)"
         case .kernel(let e):
             return "kernel: \(e)"
+        case .blockWeightsUnsupported(let matrix):
+            return
+                "\(matrix) is block-quantized (weight_bits 4, kernel.md §3.5): layer proofs cover 8- and "
+                + "16-bit per-row weights only; settle such layers by re-execution, or import the model "
+                + "with --weight-bits 16"
         }
     }
 }

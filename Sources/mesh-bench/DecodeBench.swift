@@ -11,8 +11,8 @@ struct DecodeBench: AsyncParsableCommand {
         commandName: "decode",
         abstract: "Prefill/decode tokens/s of our kernel vs llama.cpp's llama-bench on the same GGUF.",
         discussion: """
-            Ours: the GGUF imported in memory (16-bit activations and weights, as the CLI imports \
-            SmolLM2), a whole-model shard; prefill = one step of --prefill-tokens random tokens \
+            Ours: the GGUF imported in memory (16-bit activations; 16-bit weights as the CLI imports \
+            SmolLM2 by default, or --weight-bits 4: its blocks kept), a whole-model shard; prefill = one step of --prefill-tokens random tokens \
             from position 0; decode = --decode-tokens single-token steps from position 0, each \
             ending in the LM head (what llama-bench's tg test does). Model loading is excluded. \
             llama.cpp: `llama-bench -m GGUF -p P -n N -t T -r 1 -o json`, run after ours in each \
@@ -30,13 +30,19 @@ struct DecodeBench: AsyncParsableCommand {
     @Option(help: "Single-token steps for the decode figure.") var decodeTokens = 32
     @Option(help: "Alternating rounds (best of each side is kept).") var rounds = 3
     @Option(help: "GEMM path for our kernel.") var path: KernelPath = .auto
+    @Option(
+        help:
+            "Weight bits of the in-memory import: 16 (per-row) or 4 (GGUF blocks kept, specs/kernel.md §3.5)."
+    )
+    var weightBits = 16
 
     func run() async throws {
         let threadList = threads.split(separator: ",").compactMap { Int($0) }
         let llama = llamaBench ?? ProcessInfo.processInfo.environment["MESH_LLAMA_BENCH"]
-        let m = try loadBenchModel(package: model, gguf: gguf)
+        let m = try loadBenchModel(package: model, gguf: gguf, weightBits: weightBits)
         print(
-            "kernel path \(try path.resolved().rawValue); model \(m.config.layers) layers, width \(m.config.width)"
+            "kernel path \(try path.resolved().rawValue); model \(m.config.layers) layers, width \(m.config.width), "
+                + "weight bits \(m.config.weightBits)"
         )
         print("load: \(Self.loadAverage())")
         var ours: [Int: (prefill: Double, decode: Double)] = [:]
@@ -132,14 +138,15 @@ struct DecodeBench: AsyncParsableCommand {
 }
 
 /// A model for the throughput figures: a package directory, or a GGUF imported in memory with
-/// 16-bit activations and weights (what `model import` produces for SmolLM2).
-func loadBenchModel(package: String?, gguf: String?) throws -> QuantizedModel {
+/// 16-bit activations and `weightBits` 16 (what `model import` produces for SmolLM2 by default)
+/// or 4 (`model import --weight-bits 4`: the GGUF's blocks kept, specs/kernel.md §3.5).
+func loadBenchModel(package: String?, gguf: String?, weightBits: Int = 16) throws -> QuantizedModel {
     if let package {
         return try ModelPackage.load(directory: URL(fileURLWithPath: package)).model
     }
     guard let gguf else { throw ValidationError("give --model or --gguf") }
     let file = try GGUFFile(contentsOf: URL(fileURLWithPath: gguf))
     var config = try GGUFImporter.config(of: file, activationBits: 16)
-    config.weightBits = 16
+    config.weightBits = weightBits
     return try Quantizer.quantize(try GGUFImporter.floatWeights(of: file, config: config))
 }

@@ -20,7 +20,11 @@ struct KernelCommand: AsyncParsableCommand {
         @Option(help: "Import this safetensors BERT directory in memory instead of a package.")
         var safetensors: String?
         @Option(help: "With --gguf/--safetensors: activation bits (8 or 16).") var activationBits = 16
-        @Option(help: "With --gguf/--safetensors: weight bits (8 or 16).") var weightBits: Int?
+        @Option(
+            help:
+                "With --gguf/--safetensors: weight bits (8 or 16; 4 with --gguf keeps its Q4_0/Q4_1/Q8_0 blocks)."
+        )
+        var weightBits: Int?
 
         /// Loads the model and its tokenizer; prints the model id (packages) to standard error.
         func load() throws -> (model: QuantizedModel, tokenizer: Tokenizer, id: String) {

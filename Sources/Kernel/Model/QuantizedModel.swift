@@ -102,7 +102,8 @@ public struct QuantizedModel: Sendable, Equatable {
             guard m.rows == r, m.cols == k else {
                 throw .wrongShape(what: name, got: [m.rows, m.cols], want: [r, k])
             }
-            guard m.weightBits == c.weightBits else {
+            // weightBits 4: block matrices (§3.5), or 16-bit rows where the source had no blocks.
+            guard m.weightBits == c.weightBits || (c.weightBits == 4 && m.weightBits == 16) else {
                 throw .invalidConfig(
                     field: "weightBits",
                     reason: "\(name) has \(m.weightBits)-bit weights, config says \(c.weightBits)")

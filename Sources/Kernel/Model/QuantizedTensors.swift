@@ -28,6 +28,32 @@ public struct QuantizedMatrix: Sendable, Equatable {
     /// possible for adversarial planes: the quantizer emits `|q| <= 32512`), and then the GEMM
     /// runs on the int8 planes.
     public let wideWeights: [Int16]?
+    /// Block-quantized weights (§3.5), or `nil` for the per-row formats of §3.2. A block
+    /// matrix has empty `weights` and no planes: `weight(_:_:)` reads the blocks.
+    public let blocks: BlockWeights?
+
+    /// Wraps a block-quantized matrix (§3.5) with its per-row factors (§3.2, §3.5).
+    ///
+    /// - Throws: `.wrongShape` if a scale array does not have `blocks.rows` entries.
+    public init(
+        blocks: BlockWeights, outputScales: [DyadicMultiplier], valueScales: [DyadicMultiplier]
+    ) throws(KernelError) {
+        guard outputScales.count == blocks.rows, valueScales.count == blocks.rows else {
+            throw .wrongShape(
+                what: "matrix scales", got: [outputScales.count, valueScales.count],
+                want: [blocks.rows, blocks.rows])
+        }
+        self.rows = blocks.rows
+        self.cols = blocks.cols
+        self.weights = []
+        self.lowWeights = nil
+        self.outputScales = outputScales
+        self.valueScales = valueScales
+        self.rowSums = []
+        self.lowRowSums = []
+        self.wideWeights = nil
+        self.blocks = blocks
+    }
 
     /// Wraps integer data after checking shapes.
     ///
@@ -62,6 +88,7 @@ public struct QuantizedMatrix: Sendable, Equatable {
         self.rowSums = Self.sums(weights, rows: rows, cols: cols)
         self.lowRowSums = lowWeights.map { Self.sums($0, rows: rows, cols: cols) } ?? []
         self.wideWeights = lowWeights.flatMap { Self.combined(high: weights, low: $0) }
+        self.blocks = nil
     }
 
     /// `256 * hi + lo` per weight, or `nil` if one of them does not fit in int16.
@@ -90,12 +117,14 @@ public struct QuantizedMatrix: Sendable, Equatable {
         return sums
     }
 
-    /// 8 or 16.
-    public var weightBits: Int { lowWeights == nil ? 8 : 16 }
+    /// 8 or 16 (per-row formats, §3.2), or 4 for block-quantized weights (§3.5, 4- or 8-bit
+    /// codes: `blocks.codeBits`).
+    public var weightBits: Int { blocks != nil ? 4 : lowWeights == nil ? 8 : 16 }
 
-    /// The integer weight at `(r, c)`: `hi` or `256 * hi + lo`.
+    /// The integer weight at `(r, c)`: `hi`, `256 * hi + lo`, or `S_b * c + Z_b` (§3.5).
     @inlinable
     public func weight(_ r: Int, _ c: Int) -> Int64 {
+        if let blocks { return blocks.weight(r, c) }
         let hi = Int64(weights[r * cols + c])
         guard let lowWeights else { return hi }
         return hi * 256 + Int64(lowWeights[r * cols + c])

@@ -163,12 +163,16 @@ public enum Dense {
 
     /// The exact accumulators `acc[t][o]` of §3.4 as Int64 `[T, N]`: the sum over activation
     /// planes (int8 `hi`, and for 16-bit inputs uint8 `lo`) and weight planes (int8 `hi`, and
-    /// for 16-bit weights int8 `lo`) of `256^(i+j) * plane_i(A) · plane_j(W)^T`.
+    /// for 16-bit weights int8 `lo`) of `256^(i+j) * plane_i(A) · plane_j(W)^T`; for a block
+    /// matrix, the block sums of §3.5 (`BlockGemm.multiply`), the same integer `sum_k x w`.
     public static func accumulate(
         _ input: QuantizedActivations, _ w: QuantizedMatrix, options: ExecutionOptions = .reference
     ) throws(KernelError) -> [Int64] {
         guard input.width == w.cols else {
             throw .wrongShape(what: "gemm input width", got: [input.width], want: [w.cols])
+        }
+        if let blocks = w.blocks {
+            return try BlockGemm.multiply(input.values, rows: input.tokens, blocks, options: options)
         }
         if let wide = try IntegerGemm.multiplyWide(input.values, rows: input.tokens, w, options: options) {
             return wide

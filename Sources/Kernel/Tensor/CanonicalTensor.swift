@@ -277,6 +277,14 @@ public struct CanonicalTensor: Sendable, Equatable {
         return v
     }
 
+    /// The int16 payload, or `.malformedTensor` if the dtype is different.
+    public func int16Values() throws(KernelError) -> [Int16] {
+        guard case .int16(let v) = values else {
+            throw .malformedTensor("dtype \(dtype), want int16")
+        }
+        return v
+    }
+
     /// The int8 payload, or `.malformedTensor` if the dtype is different.
     public func int8Values() throws(KernelError) -> [Int8] {
         guard case .int8(let v) = values else {

@@ -298,9 +298,98 @@ public enum ConformanceVectors {
         return cases
     }
 
+    /// The block-format vectors (§3.5, `blocks.json`): dense cases on block weights and whole
+    /// tiny block-quantized llama models.
+    public struct BlockVectors: Codable, Equatable, Sendable {
+        public var ops: [OpCase]
+        public var models: [ModelCase]
+    }
+
+    /// `blockDense` cases: the dense primitive (§5.1) with the block accumulator of §3.5.
+    /// Inputs: `q`, `mant`, `e` per token; `codes` one per weight `[n, k]` (`[0, 15]` or
+    /// `[-128, 127]`, param `codeBits`); `S`, `Z` per block `[n, k / 32]`; `M`, `sh` per row.
+    /// `want` = the accumulators `[tokens, n]`, then the dense outputs `[tokens, n]`.
+    public static func blockOpCases() throws(KernelError) -> [OpCase] {
+        var rng = SplitMix64(seed: 3232)
+        var cases: [OpCase] = []
+        func add(_ desc: String, t: Int, k: Int, n: Int, bits: Int, edge: Bool) throws(KernelError) {
+            let nb = k / 32
+            var q: [Int16]
+            if edge {
+                q = (0..<(t * k)).map { [Int16.max, Int16.min + 1, -1, 0, 1][($0 / 7) % 5] }
+            } else {
+                q = (0..<(t * k)).map { _ in Int16(rng.nextInt(-32767, 32767)) }
+            }
+            let mant = (0..<t).map { _ in Int32(rng.nextInt(1, 256)) }
+            let e = (0..<t).map { _ in Int32(rng.nextInt(0, 9)) }
+            let lo = bits == 4 ? 0 : -128
+            let hi = bits == 4 ? 15 : 127
+            let codes: [Int] = (0..<(n * k)).map { i in edge ? (i % 3 == 2 ? lo : hi) : rng.nextInt(lo, hi) }
+            let sz: [Int16] = (0..<(n * nb * 2)).map { i in
+                edge ? [Int16.max, Int16.min, -32767, 1][i % 4] : Int16(rng.nextInt(-32768, 32767))
+            }
+            var packed = [UInt8](repeating: 0, count: bits == 4 ? n * k / 2 : n * k)
+            for i in 0..<(n * k) {
+                if bits == 4 {
+                    packed[i / 2] |= UInt8(codes[i]) << (4 * (i & 1))
+                } else {
+                    packed[i] = UInt8(bitPattern: Int8(codes[i]))
+                }
+            }
+            let blocks = try BlockWeights(rows: n, cols: k, codeBits: bits, codes: packed, blockScales: sz)
+            let scales = try (0..<n).map { _ throws(KernelError) in
+                try DyadicMultiplier(
+                    multiplier: Int32(rng.nextInt(1 << 14, (1 << 15) - 1)), shift: Int32(rng.nextInt(40, 60)))
+            }
+            let m = try QuantizedMatrix(blocks: blocks, outputScales: scales, valueScales: scales)
+            let a = try QuantizedActivations(
+                tokens: t, width: k, bits: 16, values: q, mantissas: mant, exponents: e)
+            let acc = try Dense.accumulate(a, m)
+            let y = try Dense.apply(a, try LinearWeights(matrix: m))
+            cases.append(
+                OpCase(
+                    desc: desc, op: "blockDense",
+                    params: ["tokens": Int64(t), "k": Int64(k), "n": Int64(n), "codeBits": Int64(bits)],
+                    inputs: [
+                        "q": q.map { Int64($0) }, "mant": mant.map { Int64($0) }, "e": e.map { Int64($0) },
+                        "codes": codes.map { Int64($0) },
+                        "S": stride(from: 0, to: sz.count, by: 2).map { Int64(sz[$0]) },
+                        "Z": stride(from: 1, to: sz.count, by: 2).map { Int64(sz[$0]) },
+                        "M": scales.map { Int64($0.multiplier) }, "sh": scales.map { Int64($0.shift) },
+                    ],
+                    want: acc + y.map { Int64($0) }))
+        }
+        try add("4-bit codes, random, 3 tokens, K 96, 5 rows", t: 3, k: 96, n: 5, bits: 4, edge: false)
+        try add("8-bit codes, random, 2 tokens, K 64, 17 rows", t: 2, k: 64, n: 17, bits: 8, edge: false)
+        try add(
+            "4-bit codes, extremes (codes 0/15, S/Z ±2^15, q ±32767), K 1024", t: 1,
+            k: 1024, n: 2, bits: 4, edge: true)
+        try add(
+            "8-bit codes, extremes (codes -128/127, S/Z ±2^15, q ±32767), K 1024", t: 1, k: 1024, n: 2,
+            bits: 8, edge: true)
+        return cases
+    }
+
+    /// The tiny block-quantized llama (`TinyModel.blockLlama`) runs, like `modelCases`.
+    public static func blockModelCases() throws(KernelError) -> [ModelCase] {
+        let model = try TinyModel.blockLlama(seed: 3)
+        let input = try CanonicalTensor(kind: .tokenIDs, shape: [prompt.count], values: .int32(prompt))
+        let whole = try Shard(model: model, layers: 0..<model.config.layers).run(input)
+        let first = try Shard(model: model, layers: 0..<1).run(input)
+        let generated = try ShardedGenerator(model: model, parts: 2).generate(prompt: prompt, maxTokens: 6)
+        return [
+            ModelCase(
+                desc: "tiny block llama (TinyModel.blockLlama), seed 3, 16-bit activations, block weights",
+                architecture: "llama", seed: 3, activationBits: 16, weightBits: 4,
+                modelDigest: modelDigest(model), prompt: prompt, outputKind: whole.kind.description,
+                outputCommitment: whole.commitmentHex, firstShardCommitment: first.commitmentHex,
+                generated: generated)
+        ]
+    }
+
     // MARK: Files
 
-    static let files = ["ops.json", "models.json", "tensors.json", "tables.json"]
+    static let files = ["ops.json", "models.json", "tensors.json", "tables.json", "blocks.json"]
 
     static func encode(_ v: some Encodable) throws -> Data {
         let e = JSONEncoder()
@@ -315,6 +404,7 @@ public enum ConformanceVectors {
             "models.json": try encode(try modelCases()),
             "tensors.json": try encode(try tensorCases()),
             "tables.json": try encode(tableCommitments()),
+            "blocks.json": try encode(BlockVectors(ops: try blockOpCases(), models: try blockModelCases())),
         ]
     }
 
@@ -348,6 +438,17 @@ public enum ConformanceVectors {
             if c.wantErr != (got == nil) || (got != nil && got?.commitmentHex != c.wantCommitment) {
                 failures.append("tensors.json: \(c.desc)")
             }
+        }
+        let blocks = try load("blocks.json", BlockVectors.self)
+        let wantBlocks = BlockVectors(ops: try blockOpCases(), models: try blockModelCases())
+        if blocks.ops.count != wantBlocks.ops.count || blocks.models.count != wantBlocks.models.count {
+            failures.append("blocks.json: \(blocks.ops.count) ops, \(blocks.models.count) models")
+        }
+        for (a, b) in zip(blocks.ops, wantBlocks.ops) where a != b {
+            failures.append("blocks.json: \(a.desc)")
+        }
+        for (a, b) in zip(blocks.models, wantBlocks.models) where a != b {
+            failures.append("blocks.json: \(a.desc)")
         }
         let tables = try load("tables.json", [String: String].self)
         if tables != tableCommitments() { failures.append("tables.json: table commitments differ") }

@@ -123,4 +123,69 @@ public enum TinyModel {
     {
         try make(config: bertConfig(activationBits: activationBits, weightBits: weightBits), seed: seed)
     }
+
+    /// The tiny block-quantized llama shape (§3.5 needs widths that are multiples of 32): vocab
+    /// 64, width 32, 3 layers, 4 q / 2 kv heads of dim 8, FFN 64, `weightBits` 4.
+    public static func blockLlamaConfig(activationBits: Int = 16) -> ModelConfig {
+        ModelConfig(
+            architecture: .llama, vocabSize: 64, width: 32, layers: 3, heads: 4, kvHeads: 2, headDim: 8,
+            ffnWidth: 64, maxPositions: 64, ropeBase: 10000, ropeStyle: .interleaved, normEpsilon: 1e-5,
+            typeVocabSize: 0, tiedEmbeddings: true, activationBits: activationBits, weightBits: 4)
+    }
+
+    /// Seeded block sources for `blockLlamaConfig` (SmolLM2's mix): `token_embd` as Q8_0-like
+    /// blocks (8-bit codes `U[-127, 127]`, `d = U(±1) / 128`, `m = 0`), every other matrix as
+    /// Q4_1-like blocks (codes `U[0, 15]`, `d = |U(±s)| / 8`, `m = -8 d + U(±d)`,
+    /// `s = 2 / sqrt(cols)`), norms as in `floatWeights`; drawn in canonical order.
+    public static func blockWeights(config c: ModelConfig, seed: UInt64) -> FloatModelWeights {
+        var rng = SplitMix64(seed: seed)
+        var t: [String: FloatTensor] = [:]
+        func blocks(_ name: String, _ rows: Int, _ cols: Int, eight: Bool) {
+            let nb = rows * cols / 32
+            var d = [Float](repeating: 0, count: nb)
+            var m = [Float](repeating: 0, count: nb)
+            var codes = [UInt8](repeating: 0, count: rows * cols)
+            let s = 2 / Float(cols).squareRoot()
+            for b in 0..<nb {
+                if eight {
+                    d[b] = rng.nextFloat(scale: 1) / 128
+                    for j in 0..<32 { codes[32 * b + j] = UInt8(bitPattern: Int8(rng.nextInt(-127, 127))) }
+                } else {
+                    d[b] = abs(rng.nextFloat(scale: s)) / 8
+                    m[b] = -8 * d[b] + rng.nextFloat(scale: d[b])
+                    for j in 0..<32 { codes[32 * b + j] = UInt8(rng.nextInt(0, 15)) }
+                }
+            }
+            t[name + ".weight"] = FloatTensor(
+                shape: [rows, cols], values: [],
+                blocks: SourceBlocks(codeBits: eight ? 8 : 4, scales: d, offsets: m, codes: codes))
+        }
+        func norm(_ name: String) {
+            t[name + ".weight"] = FloatTensor(
+                shape: [c.width], values: (0..<c.width).map { _ in 1 + rng.nextFloat(scale: 0.25) })
+        }
+        blocks("token_embd", c.vocabSize, c.width, eight: true)
+        for i in 0..<c.layers {
+            let p = "blk.\(i)."
+            norm(p + "attn_norm")
+            blocks(p + "attn_q", c.attentionWidth, c.width, eight: false)
+            blocks(p + "attn_k", c.kvWidth, c.width, eight: false)
+            blocks(p + "attn_v", c.kvWidth, c.width, eight: false)
+            blocks(p + "attn_output", c.width, c.attentionWidth, eight: false)
+            norm(p + "ffn_norm")
+            blocks(p + "ffn_gate", c.ffnWidth, c.width, eight: false)
+            blocks(p + "ffn_up", c.ffnWidth, c.width, eight: false)
+            blocks(p + "ffn_down", c.width, c.ffnWidth, eight: false)
+        }
+        norm("output_norm")
+        return FloatModelWeights(config: c, tensors: t)
+    }
+
+    /// The tiny block-quantized llama model (seed 3 unless given).
+    public static func blockLlama(seed: UInt64 = 3, activationBits: Int = 16) throws(KernelError)
+        -> QuantizedModel
+    {
+        try Quantizer.quantize(
+            blockWeights(config: blockLlamaConfig(activationBits: activationBits), seed: seed))
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernel
 
 /// One tensor's entry in a GGUF file's tensor-info table.
 public struct GGUFTensorInfo: Sendable, Equatable {
@@ -323,6 +324,48 @@ public struct GGUFFile: Sendable {
     public func rawData(of tensor: GGUFTensorInfo) -> Data {
         let start = dataOffset + tensor.offset
         return bytes.subdata(in: start..<(start + tensor.byteCount))
+    }
+
+    /// The tensor types whose blocks `sourceBlocks` hands over: Q4_0, Q4_1, Q8_0.
+    public static let blockSourceTypes: Set<GGMLType> = [.q40, .q41, .q80]
+
+    /// The blocks of a Q4_0, Q4_1 or Q8_0 tensor as they are stored (specs/model-package.md
+    /// §6.1, kernel.md §3.5): per block `d` and `m` widened exactly from binary16 (Q4_0:
+    /// `m = -8 d`, exact; Q8_0: `m = 0`), and one code per value in storage order (`nib(j)` for
+    /// Q4_*, the int8 byte for Q8_0). The real value is `d · code + m` — the same numbers
+    /// `dequantize` rounds to binary32.
+    ///
+    /// - Returns: `nil` for every type not in `blockSourceTypes` (those are dequantized instead).
+    public func sourceBlocks(_ tensor: GGUFTensorInfo) -> SourceBlocks? {
+        let type = tensor.type
+        guard Self.blockSourceTypes.contains(type) else { return nil }
+        let start = dataOffset + tensor.offset
+        let blocks = tensor.elementCount / 32
+        return bytes.withUnsafeBytes { whole in
+            let raw = UnsafeRawBufferPointer(rebasing: whole[start..<(start + tensor.byteCount)])
+            func half(_ o: Int) -> Float {
+                HalfFloat.float(
+                    fromHalfBits: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt16.self)))
+            }
+            var d = [Float](repeating: 0, count: blocks)
+            var m = [Float](repeating: 0, count: blocks)
+            var codes = [UInt8](repeating: 0, count: tensor.elementCount)
+            for b in 0..<blocks {
+                let base = b * type.bytesPerBlock
+                d[b] = half(base)
+                if type == .q80 {
+                    for j in 0..<32 { codes[32 * b + j] = raw[base + 2 + j] }
+                    continue
+                }
+                m[b] = type == .q41 ? half(base + 2) : -8 * d[b]
+                let qs = base + (type == .q41 ? 4 : 2)
+                for j in 0..<16 {
+                    codes[32 * b + j] = raw[qs + j] & 0x0F
+                    codes[32 * b + j + 16] = raw[qs + j] >> 4
+                }
+            }
+            return SourceBlocks(codeBits: type == .q80 ? 8 : 4, scales: d, offsets: m, codes: codes)
+        }
     }
 
     /// The tensor's values as binary32, in storage order (`ne[0]` fastest, i.e. row-major over

@@ -103,13 +103,19 @@ public enum GGUFImporter {
             eosID: try optionalID("tokenizer.ggml.eos_token_id"), preTokenizer: preTokenizer)
     }
 
-    /// All tensors dequantized to binary32, under their GGUF names and row-major shapes.
+    /// All tensors under their GGUF names and row-major shapes: dequantized to binary32, except
+    /// that with `config.weightBits == 4` the Q4_0, Q4_1 and Q8_0 matrices are handed over as
+    /// their blocks (`GGUFFile.sourceBlocks`, kept by the block format of kernel.md §3.5).
     public static func floatWeights(
         of file: GGUFFile, config: ModelConfig, progress: (@Sendable (PackageProgress) -> Void)? = nil
     ) throws(ModelError) -> FloatModelWeights {
         var tensors: [String: FloatTensor] = [:]
         for (i, info) in file.tensors.enumerated() {
-            tensors[info.name] = FloatTensor(shape: info.shape, values: try file.dequantize(info))
+            if config.weightBits == 4, info.shape.count == 2, let blocks = file.sourceBlocks(info) {
+                tensors[info.name] = FloatTensor(shape: info.shape, values: [], blocks: blocks)
+            } else {
+                tensors[info.name] = FloatTensor(shape: info.shape, values: try file.dequantize(info))
+            }
             progress?(PackageProgress(phase: "dequantize", done: i + 1, total: file.tensors.count))
         }
         return FloatModelWeights(config: config, tensors: tensors)
@@ -117,9 +123,13 @@ public enum GGUFImporter {
 
     /// Reads, dequantizes and requantizes a GGUF file, then writes it as a package. The default
     /// widths, 16-bit activations and 16-bit weights, are the kernel's policy for SmolLM2
-    /// (specs/kernel.md §3.1: nothing cheaper reaches 99% top-1 agreement).
+    /// (specs/kernel.md §3.1: nothing cheaper reaches 99% top-1 agreement). `weightBits` 4
+    /// keeps the file's Q4_0 / Q4_1 / Q8_0 matrices as blocks (kernel.md §3.5) and stores the
+    /// other matrices with 16-bit rows (model-package.md §6.1).
     ///
     /// - Returns: the manifest written (`modelID` is the new model's id).
+    /// - Throws: `.noBlockSource` for `weightBits` 4 and a file without a two-dimensional Q4_0,
+    ///   Q4_1 or Q8_0 tensor; the reader's, config's and kernel's errors otherwise.
     @discardableResult
     public static func importFile(
         _ url: URL, to directory: URL, activationBits: Int = 16, weightBits: Int = 16,
@@ -127,6 +137,13 @@ public enum GGUFImporter {
         progress: (@Sendable (PackageProgress) -> Void)? = nil
     ) throws(ModelError) -> PackageManifest {
         let file = try GGUFFile(contentsOf: url)
+        if weightBits == 4,
+            !file.tensors.contains(where: {
+                $0.shape.count == 2 && GGUFFile.blockSourceTypes.contains($0.type)
+            })
+        {
+            throw .noBlockSource(source: "\(url.lastPathComponent) (no Q4_0, Q4_1 or Q8_0 matrix)")
+        }
         let config = try config(of: file, activationBits: activationBits, weightBits: weightBits)
         let tokenizer = try tokenizer(of: file)
         let weights = try floatWeights(of: file, config: config, progress: progress)

@@ -121,6 +121,9 @@ public enum SafetensorsImporter {
         guard let json = (try? JSONSerialization.jsonObject(with: configData)) as? [String: Any] else {
             throw .malformed(format: "config.json", reason: "not a JSON object")
         }
+        guard weightBits != 4 else {
+            throw .noBlockSource(source: "a safetensors model (float tensors)")
+        }
         let config = try config(json: json, activationBits: activationBits, weightBits: weightBits)
         var lowercase = true
         if let tc = try? load("tokenizer_config.json"),

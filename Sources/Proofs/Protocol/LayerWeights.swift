@@ -20,6 +20,7 @@ public struct LayerWeights: Sendable {
     /// Wraps weights after checking them against `circuit`.
     ///
     /// - Throws: `ProofsError.wrongShape` if a matrix, bias or norm does not fit the circuit;
+    ///   `.blockWeightsUnsupported` for a block-quantized matrix (kernel.md §3.5);
     ///   `.malformedCircuit` if a matrix's weight width is not the circuit's `weightBits`.
     public init(
         circuit: Circuit, linears: [LinearWeights], norm: NormWeights?, normEpsilonQ32: Int64 = 0
@@ -33,6 +34,9 @@ public struct LayerWeights: Sendable {
         }
         guard linears.count == want.count else {
             throw .wrongShape(what: "weight matrices", got: [linears.count], want: [want.count])
+        }
+        if let i = linears.firstIndex(where: { $0.matrix.blocks != nil }) {
+            throw .blockWeightsUnsupported(matrix: "\(circuit.name) matrix \(i)")
         }
         for (l, (r, c)) in zip(linears, want) {
             guard l.matrix.rows == r, l.matrix.cols == c else {
@@ -95,6 +99,9 @@ public struct LayerWeights: Sendable {
         guard model.config.activationBits == circuit.activationBits else {
             throw .malformedCircuit(
                 "circuit activationBits \(circuit.activationBits) != model's \(model.config.activationBits)")
+        }
+        guard model.config.weightBits != 4 else {
+            throw .blockWeightsUnsupported(matrix: "blk.\(block).ffn_gate/up/down")
         }
         guard model.config.weightBits == circuit.weightBits else {
             throw .malformedCircuit(
