@@ -156,7 +156,7 @@ public final class Ledger: Sendable {
     }
 
     /// Re-reads the committed tree from the store, for a process that follows a log another
-    /// process appends to (a PostgreSQL follower, specs/service.md §7): afterwards ``size``,
+    /// process appends to (a PostgreSQL follower, specs/service.md §8): afterwards ``size``,
     /// ``root`` and every proof and tile describe the tree as stored. Runs on the writer queue,
     /// so it never interleaves with this process's own commits.
     ///
@@ -490,7 +490,7 @@ public final class Ledger: Sendable {
     }
 
     /// Signs a checkpoint of the first `size` entries without storing it: for a process that
-    /// follows a log another process appends to (specs/service.md §7.3), whose notes are
+    /// follows a log another process appends to (specs/service.md §8.4), whose notes are
     /// statements about the same tree but not the log's record of checkpoints.
     ///
     /// - Throws: `.noSigner`, `.sizeBeyondTree`, `.malformedCheckpoint`, `.database`.

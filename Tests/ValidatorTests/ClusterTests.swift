@@ -27,9 +27,11 @@ struct ClusterTests {
         var server: RunningValidator
         var client: LoopbackHTTPClient
 
-        static func start(beside h: LiveHarness, name: String) async throws -> Peer {
+        /// - Parameter url: the database URL to use instead of the harness's (e.g. through a proxy).
+        static func start(beside h: LiveHarness, name: String, url: String? = nil) async throws -> Peer {
             var config = h.config
             config.cluster = ClusterTests.settings(name)
+            if let url { config.storage = .postgres(url: url, pool: 4) }
             config.dataDirectory = try RepoPaths.temporaryDirectory(prefix: "validator-peer").path
             let deps = try await ValidatorDependencies.open(config: config, executor: h.executor)
             let server = try await RunningValidator.start(
@@ -254,6 +256,39 @@ struct ClusterTests {
             }
         }
         try await b.server.shutdown()
+        try await h.stop()
+    }
+
+    /// A leader whose database stops answering (restart behind a stuck socket, partition, freeze)
+    /// stops claiming the lead before its lease can run out — its renewal has a deadline — and a
+    /// process that still reaches the database takes over; when the database answers again the
+    /// old leader finds the lease taken and stops.
+    @Test func aLeaderCutOffFromTheDatabaseStepsDown() async throws {
+        let h = try await LiveHarness(backend: .postgres, cluster: Self.settings("A"))
+        guard case .postgres(let url, _) = h.config.storage else { return }
+        let port = try PostgresEndpoint(url: url).port
+        let proxy = try FreezableProxy(upstreamPort: port)
+        defer { proxy.close() }
+        // B reaches the database through the proxy and leads once A hands over.
+        let b = try await Peer.start(
+            beside: h, name: "B", url: url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"))
+        try await h.stop()
+        try await Self.eventually("B leads after A stops") { b.server.core.role == .leader }
+        try await h.start()
+        try await Self.eventually("A follows B") { h.server.core.role == .follower(leader: "B") }
+
+        proxy.freeze()
+        try await Self.eventually("B steps down while its database is silent", timeout: .seconds(10)) {
+            b.server.core.role != .leader
+        }
+        try await Self.eventually("A takes the lease", timeout: .seconds(10)) {
+            h.server.core.role == .leader
+        }
+        let job = try await h.announce()
+        for i in 0..<3 { #expect(try await h.post(job, node: i).status == 202) }
+        #expect(try await h.settled(job).status == .settled)
+        proxy.thaw()
+        await #expect(throws: LeadershipLost.self) { try await b.server.stopped() }
         try await h.stop()
     }
 }

@@ -260,11 +260,11 @@ public actor LedgerKarmaBook: KarmaLedger {
         }
     }
 
-    // MARK: Following (specs/service.md §7)
+    // MARK: Following (specs/service.md §8)
 
     /// Whether this book follows a log another process appends to (a follower of a cluster):
     /// ``checkpoint()`` then serves the leader's latest stored note and balance proofs carry a
-    /// note signed here but not stored (specs/service.md §7.3).
+    /// note signed here but not stored (specs/service.md §8.4).
     private var following = false
 
     /// Sets whether the book follows (``following``). A process that takes the lease sets it to
@@ -743,7 +743,7 @@ public actor LedgerKarmaBook: KarmaLedger {
     {
         let line = KarmaStateCommitment(tree: tree, state: state).extensionLine
         if following {
-            // Not stored: only the leader writes the log (specs/service.md §7.3).
+            // Not stored: only the leader writes the log (specs/service.md §8.4).
             do {
                 return try await ledger.signDetachedCheckpoint(size: size, extensions: [line]).formatted
             } catch {

@@ -312,7 +312,7 @@ public struct ValidatorConfig: Codable, Sendable, Equatable {
         }
     }
 
-    /// Several processes on one PostgreSQL database (specs/service.md §7): how this process is
+    /// Several processes on one PostgreSQL database (specs/service.md §8): how this process is
     /// named in the log's lease and how it times the lease.
     public struct Cluster: Codable, Sendable, Equatable {
         /// This process's name in the lease, and what followers answer node requests with so a

@@ -39,8 +39,12 @@ public struct ClusterMembership: Sendable {
         let store = store
         let holder = holder
         let seconds = Double(settings.leaseMs) / 1000
+        // A renewal that gets no answer fails in time for the leader to give up before its lease
+        // can run out (specs/service.md §8.2): attempt at `renewMs` after the last renewal, failed
+        // by `leaseMs - renewMs` at the latest (defaults: 1 s, 2 s of a 3 s lease).
+        let deadline = Duration.milliseconds(max(settings.renewMs, settings.leaseMs - 2 * settings.renewMs))
         return try await runBlocking { () throws(LedgerError) in
-            try store.acquireLease(holder: holder, seconds: seconds)
+            try store.acquireLease(holder: holder, seconds: seconds, deadline: deadline)
         }
     }
 
@@ -201,6 +205,16 @@ public struct ClusterService: Service {
         }
     }
 
+    /// Stops claiming the lead at once — `role` follower with no leader named, the
+    /// `mesh_cluster_leader` gauge 0 — while the process winds down (calls blocked on a silent
+    /// database return at their deadline), and logs why.
+    private func stepDown(_ lost: LeadershipLost) -> LeadershipLost {
+        core.setRole(.follower(leader: nil))
+        core.metrics.following(replayed: 0)
+        logger.critical("\(lost)")
+        return lost
+    }
+
     /// Renews the lease every `renewMs` until cancelled. Throws ``LeadershipLost`` when another
     /// process holds it, or when no renewal has succeeded for `leaseMs - renewMs` (the lease
     /// may run out before the next attempt).
@@ -217,14 +231,11 @@ public struct ClusterService: Service {
                 }
                 renewed = .now
             } catch let lost as LeadershipLost {
-                logger.critical("\(lost)")
-                throw lost
+                throw stepDown(lost)
             } catch {
                 let since = ContinuousClock.now - renewed
                 guard since < .milliseconds(settings.leaseMs - settings.renewMs) else {
-                    let lost = LeadershipLost(reason: "no renewal for \(since): \(error)")
-                    logger.critical("\(lost)")
-                    throw lost
+                    throw stepDown(LeadershipLost(reason: "no renewal for \(since): \(error)"))
                 }
                 logger.warning("renewing the log's lease failed (will retry): \(error)")
             }

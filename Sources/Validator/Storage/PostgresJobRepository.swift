@@ -48,7 +48,7 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
                 """,
             ]),
         // A job whose assigned nodes have all reported, marked by the process that stored the last
-        // receipt, so the leader's sweep finds it whichever process took it (specs/service.md §7.2).
+        // receipt, so the leader's sweep finds it whichever process took it (specs/service.md §8.3).
         .init(
             "v2-ready",
             [

@@ -426,6 +426,37 @@ struct PostgresServerTests {
         }
     }
 
+    @Test(
+        "A server that stops answering fails calls at the link's deadline; the link recovers with it",
+        .enabled(
+            if: PostgresTestServer.url != nil || PostgresTestServer.isRequired,
+            "\(PostgresTestServer.missingNote)"))
+    func silentServerFailsCallsAtTheDeadline() throws {
+        let url = try PostgresTestServer.freshDatabase()
+        let port = try PostgresEndpoint(url: url).port
+        let proxy = try FreezableProxy(upstreamPort: port)
+        defer { proxy.close() }
+        let link = try PostgresLink(
+            url: url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"), size: 2,
+            deadline: .milliseconds(500))
+        let select = { @Sendable () throws -> Int in
+            try link.withConnection { c in try c.rows("SELECT 1", logger: link.logger).count }
+        }
+        #expect(try select() == 1)
+        proxy.freeze()
+        // A call on the pooled connection, and one that must open a connection (the pool has two).
+        for _ in 0..<3 {
+            guard let outcome = finishing(within: 10, select) else {
+                Issue.record("a call to a server that does not answer blocked for 10 s")
+                return
+            }
+            #expect(throws: LedgerError.self) { try outcome.get() }
+            if case .failure(let error) = outcome { #expect("\(error)".contains("within")) }
+        }
+        proxy.thaw()
+        #expect(try finishing(within: 10, select)?.get() == 1, "the link opens a new connection")
+    }
+
     @Test("A server that is not there is named with host and port")
     func unreachableServer() throws {
         #expect(throws: LedgerError.self) {

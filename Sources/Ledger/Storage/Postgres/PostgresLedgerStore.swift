@@ -49,7 +49,7 @@ public final class PostgresLedgerStore: LedgerStore {
     /// in the same transaction as every write; `nil` until a lease is taken (no check).
     private let fencingToken = Locked<Int64?>(nil)
 
-    /// Whether writes need a lease: set for a process of a cluster (specs/service.md §7), so a
+    /// Whether writes need a lease: set for a process of a cluster (specs/service.md §8), so a
     /// process that never took the lease cannot write either (`.noLease`).
     public let requiresLease: Bool
 
@@ -117,9 +117,13 @@ public final class PostgresLedgerStore: LedgerStore {
     /// for the write to commit), that the lease still carries this token: a deposed leader writes
     /// nothing (`.fenced`).
     ///
+    /// - Parameter deadline: how long the statement may take (default: the link's deadline); a
+    ///   leader renewing must learn of a server that stopped answering before its lease runs out.
     /// - Returns: the fencing token, or `nil` when another holder's lease is still running.
-    public func acquireLease(holder: String, seconds: Double) throws(LedgerError) -> Int64? {
-        let token = try link.transaction { c in
+    public func acquireLease(holder: String, seconds: Double, deadline: Duration? = nil) throws(LedgerError)
+        -> Int64?
+    {
+        let token = try link.transaction(deadline: deadline) { c in
             try c.rows(
                 """
                 INSERT INTO ledger_lease(id, holder, token, expires_at)

@@ -92,6 +92,11 @@ public final class PostgresLink: Sendable {
     public let size: Int
     /// The logger queries log into (warnings and worse).
     public let logger: Logger
+    /// How long one use of a connection (``withConnection(deadline:_:)``: a query, a transaction)
+    /// and the opening of a connection may take before the connection is closed and the call
+    /// fails: a server that stopped answering (restarted, partitioned, frozen) fails calls
+    /// instead of blocking their threads for ever.
+    public let deadline: Duration
     private let idle = Locked<[PostgresConnection]>([])
     private let slots: DispatchSemaphore
     private let workers = DispatchQueue(label: "mesh.postgres.workers", attributes: .concurrent)
@@ -102,11 +107,13 @@ public final class PostgresLink: Sendable {
     /// - Parameters:
     ///   - url: a `postgres://` URL (``PostgresEndpoint``).
     ///   - size: most connections open at once (at least 1).
+    ///   - deadline: see ``deadline`` (default 30 s).
     /// - Throws: `.database` for a bad URL, or naming `host:port` when the server cannot be
     ///   reached or refuses the login.
-    public init(url: String, size: Int = 4) throws(LedgerError) {
+    public init(url: String, size: Int = 4, deadline: Duration = .seconds(30)) throws(LedgerError) {
         endpoint = try PostgresEndpoint(url: url)
         self.size = max(1, size)
+        self.deadline = deadline
         slots = DispatchSemaphore(value: self.size)
         var logger = Logger(label: "mesh.postgres")
         logger.logLevel = .warning
@@ -114,9 +121,14 @@ public final class PostgresLink: Sendable {
         try withConnection { _ in }
     }
 
-    /// ``init(url:size:)`` on a dispatch thread, for async callers (connecting blocks).
-    public static func open(url: String, size: Int = 4) async throws(LedgerError) -> PostgresLink {
-        try await runBlocking { () throws(LedgerError) in try PostgresLink(url: url, size: size) }
+    /// ``init(url:size:deadline:)`` on a dispatch thread, for async callers (connecting blocks).
+    public static func open(url: String, size: Int = 4, deadline: Duration = .seconds(30))
+        async throws(LedgerError)
+        -> PostgresLink
+    {
+        try await runBlocking { () throws(LedgerError) in
+            try PostgresLink(url: url, size: size, deadline: deadline)
+        }
     }
 
     /// Closes the idle connections (in use ones are checked in by their callers, who hold the link).
@@ -127,31 +139,58 @@ public final class PostgresLink: Sendable {
     }
 
     /// Runs `body` with a connection of the pool, blocking the calling thread (see the type's
-    /// contract on threads).
+    /// contract on threads). When `body` has not returned after `deadline` (default: the link's
+    /// ``deadline``), the connection is closed, which fails the query `body` waits for; the
+    /// connection is not reused.
     ///
-    /// - Throws: `.database` when no connection can be opened (naming the server) or `body` throws
-    ///   (the server's message is kept).
+    /// - Throws: `.database` when no connection can be opened (naming the server), when `body`
+    ///   throws (the server's message is kept), or naming the deadline when it passed.
     @discardableResult
-    public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws(LedgerError) -> T {
+    public func withConnection<T>(deadline: Duration? = nil, _ body: (PostgresConnection) throws -> T)
+        throws(LedgerError) -> T
+    {
         slots.wait()
         defer { slots.signal() }
-        let connection = try checkOut()
+        let limit = deadline ?? self.deadline
+        let connection = try checkOut(deadline: limit)
+        let expired = Locked(false)
+        let watchdog = DispatchWorkItem {
+            expired.withLock { $0 = true }
+            // The closing future holds the connection until it is closed (PostgresNIO asserts it).
+            connection.close().whenComplete { _ in _ = connection }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.interval(limit), execute: watchdog)
         do {
             let result = try body(connection)
-            checkIn(connection)
+            watchdog.cancel()
+            if !expired.current { checkIn(connection) }
             return result
         } catch {
+            watchdog.cancel()
+            guard !expired.current else {
+                throw .database(
+                    "PostgreSQL \(endpoint) did not answer within \(limit); the connection was closed (\(Self.describe(error)))"
+                )
+            }
             checkIn(connection)
             throw Self.failure(error, at: endpoint)
         }
+    }
+
+    /// `duration` as a dispatch interval (whole milliseconds, at least 1).
+    static func interval(_ duration: Duration) -> DispatchTimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return .milliseconds(max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)))
     }
 
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`, `ROLLBACK` when it throws), blocking.
     ///
     /// - Throws: as ``withConnection(_:)``; nothing of the transaction is kept when it throws.
     @discardableResult
-    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws(LedgerError) -> T {
-        try withConnection { connection in try inTransaction(connection, body) }
+    public func transaction<T>(deadline: Duration? = nil, _ body: (PostgresConnection) throws -> T)
+        throws(LedgerError) -> T
+    {
+        try withConnection(deadline: deadline) { connection in try inTransaction(connection, body) }
     }
 
     /// ``transaction(_:)``, run again — at most `attempts` times in all, after a short random
@@ -211,8 +250,11 @@ public final class PostgresLink: Sendable {
         try await runBlocking(on: workers) { () throws(LedgerError) in try body(self) }
     }
 
-    private func checkOut() throws(LedgerError) -> PostgresConnection {
-        if let connection = idle.withLock({ $0.popLast() }) { return connection }
+    /// An idle connection of the pool, or a new one opened within `deadline`.
+    private func checkOut(deadline: Duration) throws(LedgerError) -> PostgresConnection {
+        while let connection = idle.withLock({ $0.popLast() }) {
+            if !connection.isClosed { return connection }
+        }
         let id = nextID.withLock { n in
             n += 1
             return n
@@ -221,15 +263,27 @@ public final class PostgresLink: Sendable {
             host: endpoint.host, port: endpoint.port, username: endpoint.username,
             password: endpoint.password, database: endpoint.database, tls: .disable)
         configuration.options.connectTimeout = .seconds(10)
-        do {
-            return try PostgresConnection.connect(
-                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id,
-                logger: logger
-            ).wait()
-        } catch {
-            throw .database(
-                "cannot connect to PostgreSQL at \(endpoint.host):\(endpoint.port) as \(endpoint.username) "
-                    + "(database \(endpoint.database)): \(Self.describe(error))")
+        let opening = PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id,
+            logger: logger)
+        // The TCP connect has its own timeout; the login that follows needs this one.
+        let outcome = Locked<Result<PostgresConnection, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        opening.whenComplete { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        let cannot =
+            "cannot connect to PostgreSQL at \(endpoint.host):\(endpoint.port) as \(endpoint.username) (database \(endpoint.database))"
+        guard done.wait(timeout: .now() + Self.interval(deadline)) == .success, let result = outcome.current
+        else {
+            // Closed when it opens after all: nobody will use it.
+            opening.whenSuccess { connection in connection.close().whenComplete { _ in _ = connection } }
+            throw .database("\(cannot): no answer within \(deadline)")
+        }
+        switch result {
+        case .success(let connection): return connection
+        case .failure(let error): throw .database("\(cannot): \(Self.describe(error))")
         }
     }
 
