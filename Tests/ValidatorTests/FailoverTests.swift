@@ -115,7 +115,16 @@ struct FailoverTests {
                 for i in configs.indices where status(i)?.role == "leader" { return i }
                 try await Task.sleep(for: .milliseconds(10))
             }
-            throw ValidatorError.unavailable("no process leads within \(timeout)")
+            // Say what each process answered and logged, for the CI log.
+            var report = ""
+            for i in configs.indices {
+                let log =
+                    (try? String(contentsOf: configs[i].appendingPathExtension("log"), encoding: .utf8)) ?? ""
+                report +=
+                    "\nv\(i): port \(port(i).map(String.init) ?? "dead"), role \(status(i)?.role ?? "no answer"); "
+                    + "log tail: \(log.suffix(1200))"
+            }
+            throw ValidatorError.unavailable("no process leads within \(timeout)\(report)")
         }
 
         /// Sends `body` to live processes in turn from `start` until one answers below 500;
@@ -150,7 +159,7 @@ struct FailoverTests {
                 "storage": ["postgres": ["url": url, "pool": 4]],
                 "cluster": ["name": "v\(i)"],
                 "settlement": ["mode": "re-execute", "sweepIntervalMs": 20],
-                "logLevel": "error", "tinyModel": true,
+                "logLevel": "notice", "tinyModel": true,
             ]
             let file = dir.appendingPathComponent("v\(i).json")
             try JSONSerialization.data(withJSONObject: config).write(to: file)
@@ -334,12 +343,14 @@ struct FailoverTests {
         let final = try #require(cluster.status(try await cluster.leader(timeout: .seconds(30))))
         #expect(final.ledgerSize == initialSize + UInt64(indices.count), "the log holds only the settlements")
 
-        // A leader whose lease is taken while it runs (a pause longer than the lease) exits
-        // non-zero for its supervisor to restart; another process leads.
+        // A leader whose lease another holder takes while it runs (it paused longer than the
+        // lease) exits non-zero for its supervisor to restart; another process leads after.
         let deposed = try await cluster.leader(timeout: .seconds(30))
         let link = try PostgresLink(url: url, size: 1)
         _ = try link.withConnection { c in
-            try c.run("UPDATE ledger_lease SET expires_at = now() - interval '1 second'", logger: link.logger)
+            try c.run(
+                "UPDATE ledger_lease SET holder = 'intruder', token = token + 1, expires_at = now() + interval '1 second'",
+                logger: link.logger)
         }
         #expect(
             try await cluster.exited(deposed, timeout: .seconds(30)) != 0, "a deposed leader exits non-zero")

@@ -50,10 +50,16 @@ final class ServeProcess: @unchecked Sendable {
         let out = Pipe()
         process.standardOutput = out
         if let log {
-            guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            // Appended to, so a restarted process's log follows its predecessor's.
+            guard
+                FileManager.default.fileExists(atPath: log.path)
+                    || FileManager.default.createFile(atPath: log.path, contents: nil)
+            else {
                 throw ValidatorError.unavailable("cannot create the log file \(log.path)")
             }
-            process.standardError = try FileHandle(forWritingTo: log)
+            let handle = try FileHandle(forWritingTo: log)
+            try handle.seekToEnd()
+            process.standardError = handle
         } else {
             process.standardError = FileHandle.nullDevice
         }

@@ -22,6 +22,8 @@ public struct ClusterMembership: Sendable {
     /// The fencing token of the lease this process took while starting (``startLeadingIfFree()``),
     /// `nil` when another process held it then.
     public private(set) var initialToken: Int64?
+    /// When the request that was granted ``initialToken`` was sent: the lease runs from about then.
+    public private(set) var initialGrantSent: ContinuousClock.Instant?
 
     public init(
         settings: ValidatorConfig.Cluster, store: PostgresLedgerStore, book: LedgerKarmaBook,
@@ -57,9 +59,11 @@ public struct ClusterMembership: Sendable {
     /// and prepares to lead (``prepareToLead()``), so a lone process leads from its first request;
     /// otherwise the book follows.
     public mutating func startLeadingIfFree() async throws {
+        let sent = ContinuousClock.now
         if let token = try await acquire() {
             _ = try await prepareToLead()
             initialToken = token
+            initialGrantSent = sent
         } else {
             await book.setFollowing(true)
         }
@@ -128,20 +132,22 @@ public struct ClusterService: Service {
     private var settings: ValidatorConfig.Cluster { membership.settings }
 
     public func run() async throws {
-        if let token = membership.initialToken {
-            try await lead(token: token, size: nil)
+        if let token = membership.initialToken, let sent = membership.initialGrantSent {
+            try await lead(token: token, grantSent: sent, size: nil)
             return
         }
-        guard let token = await follow() else { return }
-        try await lead(token: token, size: try await membership.prepareToLead())
+        guard let (token, sent) = await follow() else { return }
+        try await lead(token: token, grantSent: sent, size: try await membership.prepareToLead())
     }
 
-    /// Follows the log until the lease is granted (its fencing token) or shutdown (`nil`).
-    private func follow() async -> Int64? {
+    /// Follows the log until the lease is granted — its fencing token, and when the granted
+    /// request was sent — or shutdown (`nil`).
+    private func follow() async -> (token: Int64, sent: ContinuousClock.Instant)? {
         await membership.book.setFollowing(true)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                if let token = try await membership.acquire() { return token }
+                let sent = ContinuousClock.now
+                if let token = try await membership.acquire() { return (token, sent) }
             } catch {
                 logger.error("taking the log's lease failed (will retry): \(error)")
             }
@@ -174,9 +180,10 @@ public struct ClusterService: Service {
         return nil
     }
 
-    /// Leads with fencing token `token` after ``ClusterMembership/prepareToLead()`` (which
-    /// returned `size`; `nil` when it ran while the process started).
-    private func lead(token: Int64, size: UInt64?) async throws {
+    /// Leads with fencing token `token`, granted by a request sent at `grantSent`, after
+    /// ``ClusterMembership/prepareToLead()`` (which returned `size`; `nil` when it ran while the
+    /// process started).
+    private func lead(token: Int64, grantSent: ContinuousClock.Instant, size: UInt64?) async throws {
         core.setRole(.leader)
         core.metrics.tookLease()
         logger.notice(
@@ -189,12 +196,26 @@ public struct ClusterService: Service {
             group.addTask {
                 try await SettlementService(core: core, sweepInterval: sweepInterval).run()
             }
-            group.addTask { try await renew(token: token) }
+            group.addTask { try await renew(token: token, grantSent: grantSent) }
             // The settlement service ends on graceful shutdown (after its last checkpoint); a lost
             // lease ends the renewal with an error, which stops the settlement too.
-            try await group.next()
-            group.cancelAll()
+            do {
+                try await group.next()
+                group.cancelAll()
+            } catch {
+                group.cancelAll()
+                // A renewal granted again after the lease had run out leaves it with this process:
+                // hand it over now rather than after `leaseMs` (a no-op when another holds it).
+                await releaseLease()
+                throw error
+            }
         }
+        await releaseLease()
+    }
+
+    /// Ends this process's lease now, so a follower takes over at its next poll; does nothing
+    /// when another process holds it.
+    private func releaseLease() async {
         let store = membership.store
         let holder = membership.holder
         do {
@@ -208,34 +229,58 @@ public struct ClusterService: Service {
     /// Stops claiming the lead at once — `role` follower with no leader named, the
     /// `mesh_cluster_leader` gauge 0 — while the process winds down (calls blocked on a silent
     /// database return at their deadline), and logs why.
-    private func stepDown(_ lost: LeadershipLost) -> LeadershipLost {
+    private func stepDown(_ lost: LeadershipLost) async -> LeadershipLost {
         core.setRole(.follower(leader: nil))
         core.metrics.following(replayed: 0)
+        // Reads that would sign and store a checkpoint (fenced now) serve the leader's instead.
+        await membership.book.setFollowing(true)
         logger.critical("\(lost)")
         return lost
     }
 
-    /// Renews the lease every `renewMs` until cancelled. Throws ``LeadershipLost`` when another
-    /// process holds it, or when no renewal has succeeded for `leaseMs - renewMs` (the lease
-    /// may run out before the next attempt).
-    private func renew(token: Int64) async throws {
-        var renewed = ContinuousClock.now
+    /// Renews the lease `renewMs` after each attempt until cancelled; the first renewal is due
+    /// `renewMs` after `grantSent` (at once when preparing to lead took longer). Throws
+    /// ``LeadershipLost`` when another process holds the lease, or when no renewal has succeeded
+    /// for `leaseMs - renewMs` counted from when the last granted request was *sent* (the
+    /// server's `now()` is at or after that instant, so the lease runs out no earlier than
+    /// `leaseMs` after it).
+    ///
+    /// A renewal that finds the lease run out but still free is granted again with the next
+    /// token (a slow start, a stall shorter than a takeover): nobody held the lease in between,
+    /// so nobody else wrote the log, and the process leads on with the new token. A larger
+    /// token means another process led in between: the lease is lost.
+    private func renew(token first: Int64, grantSent: ContinuousClock.Instant) async throws {
+        var token = first
+        var renewed = grantSent
+        var attempted = grantSent
         while true {
-            do { try await Task.sleep(for: .milliseconds(settings.renewMs)) } catch { return }
+            let wait = attempted + .milliseconds(settings.renewMs) - .now
+            if wait > .zero {
+                do { try await Task.sleep(for: wait) } catch { return }
+            }
+            if Task.isCancelled { return }
+            attempted = .now
             do {
                 let granted = try await membership.acquire()
-                guard granted == token else {
+                if let granted, granted == token + 1 {
+                    logger.warning(
+                        "the log's lease ran out before its renewal and was granted again, nobody having held it in between",
+                        metadata: ["token": "\(granted)"])
+                    token = granted
+                } else if granted != token {
                     throw LeadershipLost(
-                        reason: granted.map { "the lease ran out and was granted again with token \($0)" }
+                        reason: granted.map {
+                            "another process led in between; granted again with token \($0)"
+                        }
                             ?? "another process holds it")
                 }
-                renewed = .now
+                renewed = attempted
             } catch let lost as LeadershipLost {
-                throw stepDown(lost)
+                throw await stepDown(lost)
             } catch {
                 let since = ContinuousClock.now - renewed
                 guard since < .milliseconds(settings.leaseMs - settings.renewMs) else {
-                    throw stepDown(LeadershipLost(reason: "no renewal for \(since): \(error)"))
+                    throw await stepDown(LeadershipLost(reason: "no renewal for \(since): \(error)"))
                 }
                 logger.warning("renewing the log's lease failed (will retry): \(error)")
             }

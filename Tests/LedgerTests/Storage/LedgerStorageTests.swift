@@ -457,6 +457,55 @@ struct PostgresServerTests {
         #expect(try finishing(within: 10, select)?.get() == 1, "the link opens a new connection")
     }
 
+    @Test(
+        "A writer that vanishes inside a transaction does not hold the lease row for ever",
+        .enabled(
+            if: PostgresTestServer.url != nil || PostgresTestServer.isRequired,
+            "\(PostgresTestServer.missingNote)"))
+    func vanishedWriterLetsGoOfTheLeaseRow() async throws {
+        let t = try TempLedger(backend: .postgres)
+        let url = try #require(t.url)
+        let port = try PostgresEndpoint(url: url).port
+        let proxy = try FreezableProxy(upstreamPort: port)
+        defer { proxy.close() }
+        let store = PostgresLedgerStore(link: try PostgresLink(url: url, size: 2))
+        #expect(try store.acquireLease(holder: "a", seconds: 1) == 1)
+        // Leader "a" is inside a write (the fence holds the lease row FOR SHARE) when its machine
+        // loses power: its bytes stop, and no FIN or RST reaches the server.
+        let a = try PostgresLink(
+            url: url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"), size: 1,
+            deadline: .seconds(60))
+        let locked = DispatchSemaphore(value: 0)
+        Thread {
+            do {
+                try a.withConnection { c in
+                    try c.run("BEGIN", logger: a.logger)
+                    _ = try c.rows("SELECT token FROM ledger_lease WHERE id = 0 FOR SHARE", logger: a.logger)
+                    proxy.freeze()
+                    locked.signal()
+                    _ = try c.rows("SELECT 1", logger: a.logger)  // never reaches the server
+                }
+            } catch {
+                // Expected once the server ends the session; the test looks at the lease.
+            }
+        }.start()
+        locked.wait()
+        // The lease has run out (1 s); the takeover waits for a's lock until the server ends a's
+        // idle transaction (idle_in_transaction_session_timeout, 5 s).
+        var granted: Int64?
+        let start = ContinuousClock.now
+        while granted == nil, ContinuousClock.now - start < .seconds(20) {
+            do {
+                granted = try store.acquireLease(holder: "b", seconds: 60, deadline: .seconds(1))
+            } catch {
+                // A takeover that waited its deadline on the lock: try again.
+            }
+            if granted == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(granted == 2, "the takeover is not blocked for ever by a vanished writer's lock")
+        proxy.thaw()
+    }
+
     @Test("A server that is not there is named with host and port")
     func unreachableServer() throws {
         #expect(throws: LedgerError.self) {

@@ -139,9 +139,9 @@ public final class PostgresLink: Sendable {
     }
 
     /// Runs `body` with a connection of the pool, blocking the calling thread (see the type's
-    /// contract on threads). When `body` has not returned after `deadline` (default: the link's
-    /// ``deadline``), the connection is closed, which fails the query `body` waits for; the
-    /// connection is not reused.
+    /// contract on threads). The whole call — waiting for a free connection, opening one, and
+    /// `body` — has `deadline` (default: the link's ``deadline``): past it, the connection is
+    /// closed, which fails the query `body` waits for, and the connection is not reused.
     ///
     /// - Throws: `.database` when no connection can be opened (naming the server), when `body`
     ///   throws (the server's message is kept), or naming the deadline when it passed.
@@ -149,25 +149,40 @@ public final class PostgresLink: Sendable {
     public func withConnection<T>(deadline: Duration? = nil, _ body: (PostgresConnection) throws -> T)
         throws(LedgerError) -> T
     {
-        slots.wait()
-        defer { slots.signal() }
         let limit = deadline ?? self.deadline
-        let connection = try checkOut(deadline: limit)
-        let expired = Locked(false)
-        let watchdog = DispatchWorkItem {
-            expired.withLock { $0 = true }
-            // The closing future holds the connection until it is closed (PostgresNIO asserts it).
-            connection.close().whenComplete { _ in _ = connection }
+        let end = DispatchTime.now() + Self.interval(limit)
+        guard slots.wait(timeout: end) == .success else {
+            throw .database("PostgreSQL \(endpoint): no free connection of \(size) within \(limit)")
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + Self.interval(limit), execute: watchdog)
+        defer { slots.signal() }
+        let connection = try checkOut(until: end, limit: limit)
+        // Whoever moves the call out of `running` first decides: the watchdog closes the
+        // connection, or the caller returns it to the pool — never both.
+        let state = Locked(CallState.running)
+        let watchdog = DispatchWorkItem {
+            let fire = state.withLock { s in
+                guard s == .running else { return false }
+                s = .expired
+                return true
+            }
+            // The closing future holds the connection until it is closed (PostgresNIO asserts it).
+            if fire { connection.close().whenComplete { _ in _ = connection } }
+        }
+        DispatchQueue.global().asyncAfter(deadline: end, execute: watchdog)
+        let finish = { () -> Bool in
+            watchdog.cancel()
+            return state.withLock { s in
+                guard s == .running else { return false }
+                s = .done
+                return true
+            }
+        }
         do {
             let result = try body(connection)
-            watchdog.cancel()
-            if !expired.current { checkIn(connection) }
+            if finish() { checkIn(connection) }
             return result
         } catch {
-            watchdog.cancel()
-            guard !expired.current else {
+            guard finish() else {
                 throw .database(
                     "PostgreSQL \(endpoint) did not answer within \(limit); the connection was closed (\(Self.describe(error)))"
                 )
@@ -176,6 +191,9 @@ public final class PostgresLink: Sendable {
             throw Self.failure(error, at: endpoint)
         }
     }
+
+    /// A call of ``withConnection(deadline:_:)``: running, returned in time, or past its deadline.
+    private enum CallState { case running, done, expired }
 
     /// `duration` as a dispatch interval (whole milliseconds, at least 1).
     static func interval(_ duration: Duration) -> DispatchTimeInterval {
@@ -250,8 +268,9 @@ public final class PostgresLink: Sendable {
         try await runBlocking(on: workers) { () throws(LedgerError) in try body(self) }
     }
 
-    /// An idle connection of the pool, or a new one opened within `deadline`.
-    private func checkOut(deadline: Duration) throws(LedgerError) -> PostgresConnection {
+    /// An idle connection of the pool, or a new one opened by `end` (`limit` names it in errors).
+    private func checkOut(until end: DispatchTime, limit: Duration) throws(LedgerError) -> PostgresConnection
+    {
         while let connection = idle.withLock({ $0.popLast() }) {
             if !connection.isClosed { return connection }
         }
@@ -275,17 +294,38 @@ public final class PostgresLink: Sendable {
         }
         let cannot =
             "cannot connect to PostgreSQL at \(endpoint.host):\(endpoint.port) as \(endpoint.username) (database \(endpoint.database))"
-        guard done.wait(timeout: .now() + Self.interval(deadline)) == .success, let result = outcome.current
+        guard done.wait(timeout: end) == .success, let result = outcome.current
         else {
             // Closed when it opens after all: nobody will use it.
             opening.whenSuccess { connection in connection.close().whenComplete { _ in _ = connection } }
-            throw .database("\(cannot): no answer within \(deadline)")
+            throw .database("\(cannot): no answer within \(limit)")
         }
         switch result {
-        case .success(let connection): return connection
+        case .success(let connection):
+            do {
+                for setting in Self.sessionSettings { try connection.run(setting, logger: logger) }
+            } catch {
+                connection.close().whenComplete { _ in _ = connection }
+                throw .database("\(cannot): setting up the session: \(Self.describe(error))")
+            }
+            return connection
         case .failure(let error): throw .database("\(cannot): \(Self.describe(error))")
         }
     }
+
+    /// Set on every session this link opens, so the server itself lets go of what a client
+    /// that vanished without closing its socket (power loss, partition) holds: a transaction left
+    /// open — with the log's lease row locked `FOR SHARE`, which a takeover waits for — is ended
+    /// after 5 s idle; a query whose client is gone is cancelled within 1 s; TCP keepalives find
+    /// a dead peer of an idle session within about 25 s. Our transactions never idle: their
+    /// statements are sent back to back.
+    static let sessionSettings: [PostgresQuery] = [
+        "SET idle_in_transaction_session_timeout = '5s'",
+        "SET client_connection_check_interval = '1s'",
+        "SET tcp_keepalives_idle = 10",
+        "SET tcp_keepalives_interval = 5",
+        "SET tcp_keepalives_count = 3",
+    ]
 
     private func checkIn(_ connection: PostgresConnection) {
         guard !connection.isClosed else { return }
