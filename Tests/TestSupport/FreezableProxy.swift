@@ -124,24 +124,3 @@ public final class FreezableProxy: @unchecked Sendable {
         shutdown(destination, Int32(SHUT_RDWR))
     }
 }
-
-/// Runs blocking `body` on a thread of its own and waits at most `seconds` for it: its result, or
-/// `nil` when it has not finished (the thread is left to finish or hang on its own). For tests
-/// of code that must not block for ever, so a regression fails the test instead of hanging it.
-public func finishing<T: Sendable>(within seconds: Double, _ body: @escaping @Sendable () throws -> T)
-    -> Result<T, any Error>?
-{
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Thread {
-        box.result = Result { try body() }
-        done.signal()
-    }.start()
-    guard done.wait(timeout: .now() + seconds) == .success else { return nil }
-    return box.result
-}
-
-/// Where ``finishing(within:_:)``'s thread leaves its result (written before the semaphore signals).
-private final class ResultBox<T>: @unchecked Sendable {
-    var result: Result<T, any Error>?
-}

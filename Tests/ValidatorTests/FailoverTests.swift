@@ -108,11 +108,25 @@ struct FailoverTests {
             return try? JSONDecoder().decode(StatusView.self, from: r.body)
         }
 
-        /// The process that reports `role == leader`, polled every 10 ms for up to `timeout`.
+        /// The process that reports `role == leader`, polled every 10 ms for up to `timeout`. A
+        /// status request that takes over 2 s counts as no answer (and is printed: `/v1/status`
+        /// reads the database, and this is the place a slow one shows).
+        ///
+        /// The timeout runs out only after 100 polls too: on a machine loaded by the rest of the
+        /// suite this task can wait seconds for a thread between polls, which is not the cluster's
+        /// time to take over.
         func leader(timeout: Duration) async throws -> Int {
             let end = ContinuousClock.now + timeout
-            while ContinuousClock.now < end {
-                for i in configs.indices where status(i)?.role == "leader" { return i }
+            var polls = 0
+            while ContinuousClock.now < end || polls < 100 {
+                polls += 1
+                for i in configs.indices {
+                    guard let answer = finishing(within: 2, { [self] in status(i) }) else {
+                        print("failover: v\(i) took over 2 s to answer GET /v1/status")
+                        continue
+                    }
+                    if case .success(let view) = answer, view?.role == "leader" { return i }
+                }
                 try await Task.sleep(for: .milliseconds(10))
             }
             // Say what each process answered and logged, for the CI log.
@@ -213,17 +227,21 @@ struct FailoverTests {
         var rng = SeededRandom(seed: seed)
         let url = try PostgresTestServer.freshDatabase()
         let dir = try RepoPaths.temporaryDirectory(prefix: "failover")
-        let cluster = try Processes(binary: binary, configs: try writeConfigs(dir, url: url))
+        let configs = try writeConfigs(dir, url: url)
+        // Blocking work (child processes, sockets) runs on threads of its own (`onThread`).
+        let cluster = try await onThread { try Processes(binary: binary, configs: configs) }
         defer { _ = cluster.stopAll() }
         let executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         let model = try KernelShardExecutor.tinyModel().id
 
         var leader = try await cluster.leader(timeout: .seconds(30))
-        let vkey = try LoopbackHTTPClient(port: try #require(cluster.port(leader))).get("/checkpoint.vkey")
+        let leaderPort = try #require(cluster.port(leader))
+        let vkey = try await onThread { try LoopbackHTTPClient(port: leaderPort).get("/checkpoint.vkey") }
             .text
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let verifier = try NoteVerifier(verifierKey: vkey)
-        let initialSize = try #require(cluster.status(leader)).ledgerSize
+        let first = leader
+        let initialSize = try #require(try await onThread { cluster.status(first) }).ledgerSize
 
         var jobs: [PreparedJob] = []
         let ackedJobs = Mutex<[Digest32]>([])
@@ -237,7 +255,8 @@ struct FailoverTests {
             }
             jobs += batch
             let roundJobs = batch
-            let before = try Self.checkpoint(try #require(cluster.port(leader)), verifier: verifier)
+            let beforePort = try #require(cluster.port(leader))
+            let before = try await onThread { try Self.checkpoint(beforePort, verifier: verifier) }
             // The kill lands after a random number of this round's acknowledgements.
             let requests = batch.count * 4
             let killAt = 1 + Int(rng.next() % UInt64(requests - 2))
@@ -246,28 +265,30 @@ struct FailoverTests {
             let victim = leader
             let lanes = 3
             let starts = (0..<lanes).map { _ in Int(rng.next() % 97) }
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                func acknowledged() {
-                    if acks.add(1, ordering: .relaxed).newValue == killAt {
-                        cluster.kill(victim)
-                        killedAt.withLock { $0 = .now }
+            try await onThread {
+                DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                    func acknowledged() {
+                        if acks.add(1, ordering: .relaxed).newValue == killAt {
+                            cluster.kill(victim)
+                            killedAt.withLock { $0 = .now }
+                        }
                     }
-                }
-                var start = starts[lane]
-                for job in roundJobs.enumerated().filter({ $0.offset % lanes == lane }).map(\.element) {
-                    start += 1
-                    guard let r = cluster.post("/v1/jobs", job.announcement, start: start),
-                        (200..<300).contains(r.status)
-                    else { continue }
-                    ackedJobs.withLock { $0.append(job.id) }
-                    acknowledged()
-                    for receipt in job.receipts {
+                    var start = starts[lane]
+                    for job in roundJobs.enumerated().filter({ $0.offset % lanes == lane }).map(\.element) {
                         start += 1
-                        guard let r = cluster.post("/v1/receipts", receipt.body, start: start),
+                        guard let r = cluster.post("/v1/jobs", job.announcement, start: start),
                             (200..<300).contains(r.status)
                         else { continue }
-                        ackedReceipts.withLock { $0.append((job.id, receipt.digest)) }
+                        ackedJobs.withLock { $0.append(job.id) }
                         acknowledged()
+                        for receipt in job.receipts {
+                            start += 1
+                            guard let r = cluster.post("/v1/receipts", receipt.body, start: start),
+                                (200..<300).contains(r.status)
+                            else { continue }
+                            ackedReceipts.withLock { $0.append((job.id, receipt.digest)) }
+                            acknowledged()
+                        }
                     }
                 }
             }
@@ -286,15 +307,17 @@ struct FailoverTests {
 
             // The new leader's log extends the one the killed leader served.
             let port = try #require(cluster.port(leader))
-            let after = try Self.checkpoint(port, verifier: verifier)
+            let after = try await onThread { try Self.checkpoint(port, verifier: verifier) }
             #expect(after.size >= before.size)
-            let proof = try LoopbackHTTPClient(port: port).get(
-                "/v1/proofs/consistency?old=\(before.size)&new=\(after.size)")
+            let proof = try await onThread {
+                try LoopbackHTTPClient(port: port).get(
+                    "/v1/proofs/consistency?old=\(before.size)&new=\(after.size)")
+            }
             #expect(proof.status == 200, "\(proof.text)")
             let document = try ConsistencyProofDocument(json: proof.body)
             #expect(document.root1 == before.rootHash && document.root2 == after.rootHash)
             #expect(document.verify() == .valid, "round \(round): checkpoints before and after the takeover")
-            try cluster.restart(victim)
+            try await onThread { try cluster.restart(victim) }
         }
 
         // Every job settles, through whichever process is asked.
@@ -303,8 +326,10 @@ struct FailoverTests {
             let end = ContinuousClock.now + .seconds(120)
             while ContinuousClock.now < end {
                 let ports = cluster.alivePorts
-                let r = try LoopbackHTTPClient(port: ports[views.count % ports.count]).get(
-                    "/v1/jobs/\(job.id.hex)")
+                let port = ports[views.count % ports.count]
+                let r = try await onThread {
+                    try LoopbackHTTPClient(port: port).get("/v1/jobs/\(job.id.hex)")
+                }
                 if r.status == 200 {
                     let view = try JSONDecoder().decode(JobView.self, from: r.body)
                     if view.status.isFinal {
@@ -340,7 +365,8 @@ struct FailoverTests {
                     s.entries.filter { $0.node == node.publicKey.hex && $0.type == "inference" }.count <= 1)
             }
         }
-        let final = try #require(cluster.status(try await cluster.leader(timeout: .seconds(30))))
+        let last = try await cluster.leader(timeout: .seconds(30))
+        let final = try #require(try await onThread { cluster.status(last) })
         #expect(final.ledgerSize == initialSize + UInt64(indices.count), "the log holds only the settlements")
 
         // A leader whose lease another holder takes while it runs (it paused longer than the
@@ -358,13 +384,14 @@ struct FailoverTests {
 
         // Stopped cleanly, the last leader signs a checkpoint covering the whole log; the
         // auditor's tools, reading the database directly, agree with it.
-        #expect(cluster.stopAll().allSatisfy { $0 == 0 }, "SIGTERM stops every process cleanly")
+        let statuses = try await onThread { cluster.stopAll() }
+        #expect(statuses.allSatisfy { $0 == 0 }, "SIGTERM stops every process cleanly")
         for arguments in [
             ["ledger", "verify", "--db", url, "--key", vkey, "--quiet"],
             ["audit", "balances", "--db", url, "--key", vkey],
             ["audit", "settlements", "--db", url, "--key", vkey],
         ] {
-            let run = try runProcess(binary.path, arguments)
+            let run = try await onThread { try runProcess(binary.path, arguments) }
             #expect(run.status == 0, "\(arguments.prefix(2)): \(run.stdoutText) \(run.stderrText)")
             if arguments[1] == "settlements" { print(run.stdoutText) }
         }

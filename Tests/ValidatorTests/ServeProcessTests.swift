@@ -143,7 +143,7 @@ struct ServeProcessTests {
         let executor = try KernelShardExecutor.open(modelDirectory: nil, includeTiny: true)
         let model = try KernelShardExecutor.tinyModel()
 
-        var server = try ServeProcess(binary: binary, config: configURL)
+        var server = try await onThread { try ServeProcess(binary: binary, config: configURL) }
         var client = try LoopbackHTTPClient(port: server.port)
         // 24 jobs; node 2 is wrong on every third job.
         var jobs: [Prepared] = []
@@ -182,16 +182,18 @@ struct ServeProcessTests {
         let acked = Mutex<[(Digest32, String)]>([])
         let port = server.port
         let victim = server
-        DispatchQueue.concurrentPerform(iterations: 3) { lane in
-            guard let c = try? LoopbackHTTPClient(port: port) else { return }
-            for k in stride(from: lane, to: all.count, by: 3) {
-                guard let r = try? c.post("/v1/receipts", json: all[k].2) else { return }
-                if (200..<300).contains(r.status) {
-                    let count = acked.withLock { list in
-                        list.append((all[k].0, all[k].1))
-                        return list.count
+        try await onThread {
+            DispatchQueue.concurrentPerform(iterations: 3) { lane in
+                guard let c = try? LoopbackHTTPClient(port: port) else { return }
+                for k in stride(from: lane, to: all.count, by: 3) {
+                    guard let r = try? c.post("/v1/receipts", json: all[k].2) else { return }
+                    if (200..<300).contains(r.status) {
+                        let count = acked.withLock { list in
+                            list.append((all[k].0, all[k].1))
+                            return list.count
+                        }
+                        if count == 30 { victim.kill9() }
                     }
-                    if count == 30 { victim.kill9() }
                 }
             }
         }
@@ -200,7 +202,7 @@ struct ServeProcessTests {
         #expect(acknowledged.count < all.count, "the kill came too late to interrupt the stream")
 
         // Restart: every acknowledged receipt is there.
-        server = try ServeProcess(binary: binary, config: configURL)
+        server = try await onThread { try ServeProcess(binary: binary, config: configURL) }
         client = try LoopbackHTTPClient(port: server.port)
         for (job, digest) in acknowledged {
             let view = try JSONDecoder().decode(
@@ -215,7 +217,7 @@ struct ServeProcessTests {
             #expect([200, 202, 409].contains(r.status), "\(r.text)")
         }
         server.kill9()
-        server = try ServeProcess(binary: binary, config: configURL)
+        server = try await onThread { try ServeProcess(binary: binary, config: configURL) }
         client = try LoopbackHTTPClient(port: server.port)
         var views: [JobView] = []
         for job in jobs {

@@ -398,6 +398,16 @@ public actor LedgerKarmaBook: KarmaLedger {
         guard !plan.steps.isEmpty else { return [] }
         let appended: [AppendResult]
         do { appended = try await ledger.append(contentsOf: plan.steps.map(\.entry.canonicalBytes)) } catch {
+            // A write can fail here and still have committed (the connection dropped after the
+            // server's COMMIT, a deadline passed), or the log can have moved without this process
+            // (`conflictingWriter`): read it back, so the state is the stored log's whichever way
+            // it went — a retried settlement then finds its entries by their keys — instead of
+            // every later append failing the tree's compare-and-set.
+            do { _ = try await catchUpHoldingGate() } catch let resync {
+                throw .storage(
+                    "appending \(plan.steps.count) karma entries: \(error); reading the log back failed too: \(resync)"
+                )
+            }
             throw .storage("appending \(plan.steps.count) karma entries: \(error)")
         }
         var out: [RecordedEntry] = []

@@ -37,14 +37,18 @@ public struct ClusterMembership: Sendable {
     }
 
     /// Takes or renews the lease for `leaseMs` (the fencing token; `nil` while another holds it).
-    func acquire() async throws(LedgerError) -> Int64? {
+    ///
+    /// - Parameter renewing: a leader's renewal, which must fail in time for the leader to step
+    ///   down before its lease can run out (specs/service.md §8.2): it gets no answer for at most
+    ///   `max(renewMs, leaseMs − 2·renewMs)` (defaults: 1 s of a 3 s lease, attempted 1 s after
+    ///   the last). A follower's request has the link's ordinary deadline: a tight one would
+    ///   close and reopen connections in a loop on a loaded machine and delay the takeover.
+    func acquire(renewing: Bool = false) async throws(LedgerError) -> Int64? {
         let store = store
         let holder = holder
         let seconds = Double(settings.leaseMs) / 1000
-        // A renewal that gets no answer fails in time for the leader to give up before its lease
-        // can run out (specs/service.md §8.2): attempt at `renewMs` after the last renewal, failed
-        // by `leaseMs - renewMs` at the latest (defaults: 1 s, 2 s of a 3 s lease).
-        let deadline = Duration.milliseconds(max(settings.renewMs, settings.leaseMs - 2 * settings.renewMs))
+        let deadline: Duration? =
+            renewing ? .milliseconds(max(settings.renewMs, settings.leaseMs - 2 * settings.renewMs)) : nil
         return try await runBlocking { () throws(LedgerError) in
             try store.acquireLease(holder: holder, seconds: seconds, deadline: deadline)
         }
@@ -261,7 +265,7 @@ public struct ClusterService: Service {
             if Task.isCancelled { return }
             attempted = .now
             do {
-                let granted = try await membership.acquire()
+                let granted = try await membership.acquire(renewing: true)
                 if let granted, granted == token + 1 {
                     logger.warning(
                         "the log's lease ran out before its renewal and was granted again, nobody having held it in between",

@@ -302,10 +302,17 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
         return try JobRows.statuses(pairs)
     }
 
+    /// The transaction-scoped advisory lock that orders ``finish(_:)`` transactions ("meshfini").
+    static let finishLock: Int64 = 0x6D65_7368_6669_6E69
+
     public func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError) {
         let prepared = try JobRows.finishColumns(updates)
         let logger = logger
         try await run("finishing \(updates.count) job(s)") { c in
+            // `settled_seq` is the next number after the largest: finishing transactions of this
+            // process's settlement loop and compute lane, or of two processes around a takeover,
+            // take turns, or two would compute the same number and one would fail its UNIQUE check.
+            _ = try c.rows("SELECT pg_advisory_xact_lock(\(Self.finishLock))", logger: logger)
             for (id, status, json, ms, method) in prepared {
                 try c.run(
                     """

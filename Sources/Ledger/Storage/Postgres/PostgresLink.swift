@@ -303,7 +303,7 @@ public final class PostgresLink: Sendable {
         switch result {
         case .success(let connection):
             do {
-                for setting in Self.sessionSettings { try connection.run(setting, logger: logger) }
+                for setting in Self.sessionSettings { _ = try connection.rows(setting, logger: logger) }
             } catch {
                 connection.close().whenComplete { _ in _ = connection }
                 throw .database("\(cannot): setting up the session: \(Self.describe(error))")
@@ -320,11 +320,12 @@ public final class PostgresLink: Sendable {
     /// a dead peer of an idle session within about 25 s. Our transactions never idle: their
     /// statements are sent back to back.
     static let sessionSettings: [PostgresQuery] = [
-        "SET idle_in_transaction_session_timeout = '5s'",
-        "SET client_connection_check_interval = '1s'",
-        "SET tcp_keepalives_idle = 10",
-        "SET tcp_keepalives_interval = 5",
-        "SET tcp_keepalives_count = 3",
+        """
+        SELECT set_config('idle_in_transaction_session_timeout', '5s', false),
+          set_config('client_connection_check_interval', '1s', false),
+          set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
+          set_config('tcp_keepalives_count', '3', false)
+        """
     ]
 
     private func checkIn(_ connection: PostgresConnection) {
