@@ -56,6 +56,8 @@ func processCPUSeconds() -> Double {
 func postgresServerCPUSeconds() -> Double {
     let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
     var total = 0.0
+    // A benchmark figure, not a verdict: an unreadable /proc counts nothing, and a process that
+    // exits between the listing and the read is skipped.
     for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),

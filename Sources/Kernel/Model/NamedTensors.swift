@@ -267,11 +267,14 @@ extension BlockWeights {
     /// codes as two's complement bytes.
     public var codesTensor: CanonicalTensor {
         let shape = [rows, codeBits == 4 ? cols / 2 : cols]
+        // `BlockWeights` holds exactly `rows × cols` codes (two per byte at 4 bits) within the
+        // kernel's shape limits (its initializer checks): the initializer cannot fail.
         return (try? CanonicalTensor(shape: shape, values: .int8(codes.map { Int8(bitPattern: $0) })))!
     }
 
     /// `X.blocks`: int16 `[rows, cols / 32, 2]`, `(S_b, Z_b)` per block.
     public var blockScalesTensor: CanonicalTensor {
+        // Exactly two scales per block of every row (checked by `BlockWeights`): cannot fail.
         (try? CanonicalTensor(shape: [rows, blocks, 2], values: .int16(blockScales)))!
     }
 }

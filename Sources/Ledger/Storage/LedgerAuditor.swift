@@ -124,6 +124,8 @@ private final class AuditRun {
         let recordedKey = try store.verifierKey()
         let (storedSize, rootBytes) = try store.treeState()
         report.storedSize = storedSize
+        // A stored root of the wrong length is no root: `nil` never equals the recomputed root,
+        // so it is reported below as a mismatch, not skipped.
         let storedRoot = try? MerkleHash(bytes: rootBytes)
 
         try loadCheckpoints(checkpoints, recordedKey: recordedKey, extra: extra, verifier: verifier)

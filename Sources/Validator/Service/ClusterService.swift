@@ -260,6 +260,7 @@ public struct ClusterService: Service {
         while true {
             let wait = attempted + .milliseconds(settings.renewMs) - .now
             if wait > .zero {
+                // Cancelled: the leader is stopping (shutdown, or the settlement ended); no renewal.
                 do { try await Task.sleep(for: wait) } catch { return }
             }
             if Task.isCancelled { return }
