@@ -4,7 +4,7 @@
 #        chromium and chromium-driver from Debian, selenium from PyPI)
 set -euo pipefail
 
-APT_PACKAGES=(libsecp256k1-dev libopenblas-dev libgmp-dev libsqlite3-dev pkg-config python3 python3-pip)
+APT_PACKAGES=(libsecp256k1-dev libopenblas-dev libgmp-dev libsqlite3-dev pkg-config python3 python3-pip gdb)
 PY_PACKAGES=(coincurve numpy schemathesis py_ecc)  # schemathesis: scripts/contract.sh
 if [ "${1:-}" = --browser ]; then
     APT_PACKAGES+=(chromium chromium-driver)

@@ -56,8 +56,9 @@ public final class Ledger: Sendable {
     let published: Locked<Snapshot>
     let cache: TileCache
     let writer: GroupCommitter
-    /// Runs reads for async callers when the store blocks on the network (``reading(_:)``).
-    private let readers = DispatchQueue(label: "mesh.ledger.readers", attributes: .concurrent)
+    /// Runs reads for async callers when the store blocks on the network (``reading(_:)``);
+    /// `nil` for a local store, whose reads run inline.
+    private let readers: BlockingPool?
 
     /// The committed tree as readers see it.
     struct Snapshot: Sendable {
@@ -106,6 +107,7 @@ public final class Ledger: Sendable {
         self.origin = storedOrigin
         self.isReadOnly = readOnly
         self.store = store
+        readers = store.blocksOnNetwork ? BlockingPool(threads: 4) : nil
         self.signer = signer
         self.published = Locked(snapshot)
         self.cache = TileCache(capacity: options.tileCacheCapacity)
@@ -195,13 +197,13 @@ public final class Ledger: Sendable {
     }
 
     /// Runs `body` (synchronous reads of this ledger) without blocking a cooperative thread: inline
-    /// when the store is local, on a dedicated reader queue when it waits on the network
+    /// when the store is local, on the ledger's reader threads when it waits on the network
     /// (``LedgerStore`` explains why the port is synchronous). Async callers read through this.
     public func reading<T: Sendable>(_ body: @escaping @Sendable (Ledger) throws(LedgerError) -> T)
         async throws(LedgerError) -> T
     {
-        guard store.blocksOnNetwork else { return try body(self) }
-        return try await runBlocking(on: readers) { () throws(LedgerError) in try body(self) }
+        guard let readers else { return try body(self) }
+        return try await readers.run { () throws(LedgerError) in try body(self) }
     }
 
     // MARK: - Reading

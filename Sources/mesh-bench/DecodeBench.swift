@@ -114,7 +114,9 @@ struct DecodeBench: AsyncParsableCommand {
         p.standardError = FileHandle.nullDevice
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        // Polled, not `waitUntilExit()`, whose run loop was seen to sleep past the child's exit
+        // on Linux (Tests/TestSupport/Subprocess.swift says more).
+        while p.isRunning { usleep(5_000) }
         guard p.terminationStatus == 0,
             let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
         else { throw ValidationError("llama-bench failed (status \(p.terminationStatus))") }

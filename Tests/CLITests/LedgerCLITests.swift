@@ -48,28 +48,10 @@ enum LedgerCLI {
         var out: String { String(decoding: stdout, as: UTF8.self) }
     }
 
-    /// Runs `mesh-validator ledger <args>` to completion.
+    /// Runs `mesh-validator ledger <args>` to completion (``runProcess``: at most its timeout).
     static func run(_ args: [String], stdin: Data? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = try binary()
-        p.arguments = ["ledger"] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        let input = Pipe()
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        // Drain both pipes concurrently so a chatty child never blocks.
-        let errBox = DataBox()
-        let reader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        while !errBox.done { usleep(1000) }
-        return Result(
-            status: p.terminationStatus, stdout: stdout, stderr: String(decoding: errBox.data, as: UTF8.self))
+        let output = try runProcess(try binary().path, ["ledger"] + args, input: stdin ?? Data())
+        return Result(status: output.status, stdout: output.stdout, stderr: output.stderrText)
     }
 
     final class DataBox: @unchecked Sendable {
@@ -258,7 +240,7 @@ struct LedgerCLITests {
             usleep(UInt32.random(in: 150_000...900_000, using: &rng))
             if p.isRunning { killedWhileRunning += 1 }
             kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            p.waitForExit()
             while !box.done { usleep(1000) }
             // Only complete lines count: the line is written after the append was acknowledged.
             let text = String(decoding: box.data, as: UTF8.self)

@@ -35,16 +35,10 @@ struct VectorsTests {
         }
         guard let python else { return }
         let dir = RepoPaths.fixture("kernel")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [dir.appendingPathComponent("reference/check_ops.py").path, dir.path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 0, "\(text)")
+        let run = try runProcess(
+            python, [dir.appendingPathComponent("reference/check_ops.py").path, dir.path])
+        let text = run.stdoutText
+        #expect(run.status == 0, "\(text)\(run.stderrText)")
         #expect(text.hasPrefix("ok "))
     }
 }

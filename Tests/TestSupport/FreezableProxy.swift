@@ -8,15 +8,16 @@ import Foundation
 /// answering without closing its connections — a database frozen, restarting behind a stuck
 /// socket, or cut off by a partition. While frozen, the bytes of every connection are held in
 /// both directions; thawed, they flow again. Each connection is served by two threads.
+///
+/// Every descriptor is closed exactly once, by the last thread that uses it: ``close()`` only
+/// shuts sockets down, which wakes the threads blocked on them. A descriptor closed while another
+/// thread may still use its number would hit whatever the process opens under that number next
+/// — another test's database connection, a run loop's timer — which is how an earlier version
+/// of this proxy crashed and hung the rest of the suite.
 public final class FreezableProxy: @unchecked Sendable {
     /// The port the proxy listens on.
     public let port: Int
-    private let upstreamPort: Int
-    private let listener: Int32
-    private let lock = NSLock()
-    private var frozen = false
-    private var sockets: [Int32] = []
-    private var closed = false
+    private let state: State
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -24,7 +25,6 @@ public final class FreezableProxy: @unchecked Sendable {
 
     /// Listens on a free port of 127.0.0.1 and forwards every connection to `upstreamPort`.
     public init(upstreamPort: Int) throws {
-        self.upstreamPort = upstreamPort
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         var address = Self.loopback(port: 0)
@@ -41,34 +41,23 @@ public final class FreezableProxy: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
-        let accepting = Thread { [self] in acceptLoop() }
-        accepting.start()
+        let state = State(listener: fd)
+        self.state = state
+        Thread { Self.acceptLoop(state, upstreamPort: upstreamPort) }.start()
     }
 
     /// Holds every byte from now on, in both directions.
-    public func freeze() { lock.withLock { frozen = true } }
+    public func freeze() { state.lock.withLock { state.frozen = true } }
 
     /// Lets held and new bytes flow again.
-    public func thaw() { lock.withLock { frozen = false } }
+    public func thaw() { state.lock.withLock { state.frozen = false } }
 
-    /// Stops listening and closes every connection.
-    public func close() {
-        let all = lock.withLock { () -> [Int32] in
-            closed = true
-            defer { sockets = [] }
-            return sockets
-        }
-        shutdown(listener, Int32(SHUT_RDWR))
-        Glibc.close(listener)
-        for fd in all {
-            shutdown(fd, Int32(SHUT_RDWR))
-            Glibc.close(fd)
-        }
-    }
+    /// Stops listening and ends every connection: shuts the sockets down, which wakes their
+    /// threads, and those close them. Calling it again does nothing.
+    public func close() { state.close() }
 
-    deinit { close() }
+    deinit { state.close() }
 
     private static func loopback(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
@@ -78,40 +67,101 @@ public final class FreezableProxy: @unchecked Sendable {
         return address
     }
 
-    private func acceptLoop() {
-        while true {
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { return }
-            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: upstreamPort)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
+    /// What the proxy's threads share; it owns every descriptor. Shutting down and closing
+    /// happen under `lock`, so no descriptor is shut down after its number was closed.
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var frozen = false
+        var closed = false
+        let listener: Int32
+        /// The sockets of live connections.
+        var sockets: Set<Int32> = []
+
+        init(listener: Int32) { self.listener = listener }
+
+        func close() {
+            lock.withLock {
+                guard !closed else { return }
+                closed = true
+                shutdown(listener, Int32(SHUT_RDWR))
+                for fd in sockets { shutdown(fd, Int32(SHUT_RDWR)) }
             }
-            let keep = lock.withLock { () -> Bool in
-                guard !closed, connected == 0 else { return false }
-                sockets += [client, upstream]
+        }
+
+        /// Records a connection's sockets; false once the proxy is closed.
+        func register(_ fds: Int32...) -> Bool {
+            lock.withLock {
+                guard !closed else { return false }
+                sockets.formUnion(fds)
                 return true
             }
-            guard keep else {
-                Glibc.close(client)
-                Glibc.close(upstream)
+        }
+
+        /// Closes a connection's sockets (its last pump calls this).
+        func release(_ fds: Int32...) {
+            lock.withLock {
+                for fd in fds {
+                    sockets.remove(fd)
+                    Glibc.close(fd)
+                }
+            }
+        }
+    }
+
+    /// Accepts until the proxy is closed, then closes the listener (its only closer).
+    private static func acceptLoop(_ state: State, upstreamPort: Int) {
+        while true {
+            let client = accept(state.listener, nil, nil)
+            guard client >= 0 else {
+                if state.lock.withLock({ state.closed }) {
+                    Glibc.close(state.listener)
+                    return
+                }
+                usleep(1_000)  // EINTR, ECONNABORTED, out of descriptors: try again
                 continue
             }
-            Thread { [self] in pump(from: client, to: upstream) }.start()
-            Thread { [self] in pump(from: upstream, to: client) }.start()
+            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = loopback(port: upstreamPort)
+            let connected =
+                upstream >= 0
+                && withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                } == 0
+            guard connected, state.register(client, upstream) else {
+                Glibc.close(client)
+                if upstream >= 0 { Glibc.close(upstream) }
+                continue
+            }
+            let pumps = Countdown(2)
+            Thread { pump(state, from: client, to: upstream, pumps) }.start()
+            Thread { pump(state, from: upstream, to: client, pumps) }.start()
+        }
+    }
+
+    /// Counts a connection's running pumps down; true for the last.
+    private final class Countdown: @unchecked Sendable {
+        private let lock = NSLock()
+        private var left: Int
+        init(_ count: Int) { left = count }
+        func last() -> Bool {
+            lock.withLock {
+                left -= 1
+                return left == 0
+            }
         }
     }
 
     /// Copies bytes from `source` to `destination`, holding them while frozen; ends both
-    /// directions when either side closes.
-    private func pump(from source: Int32, to destination: Int32) {
+    /// directions when either side closes, and the last of the connection's two pumps closes
+    /// both sockets.
+    private static func pump(_ state: State, from source: Int32, to destination: Int32, _ pumps: Countdown) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
             guard n > 0 else { break }
-            while lock.withLock({ frozen && !closed }) { usleep(10_000) }
+            while state.lock.withLock({ state.frozen && !state.closed }) { usleep(10_000) }
             var sent = 0
             while sent < n {
                 let w = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + sent, n - sent) }
@@ -120,7 +170,9 @@ public final class FreezableProxy: @unchecked Sendable {
             }
             guard sent == n else { break }
         }
+        // Both sockets are still open here: only the last pump closes them.
         shutdown(source, Int32(SHUT_RDWR))
         shutdown(destination, Int32(SHUT_RDWR))
+        if pumps.last() { state.release(source, destination) }
     }
 }

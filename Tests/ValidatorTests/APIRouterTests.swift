@@ -135,8 +135,9 @@ import Testing
             #expect(try await client.send(.get, "/checkpoint").status == 200)
             let health = try await client.send(.get, "/healthz")
             #expect(String(decoding: health.body, as: UTF8.self) == "ok\n")
-            let status = try await client.send(.get, "/v1/status").decode(StatusView.self)
-            #expect(status.validator == h.validatorKey.publicKey.hex)
+            let answer = try await client.send(.get, "/v1/status")
+            try #require(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
+            #expect(try answer.decode(StatusView.self).validator == h.validatorKey.publicKey.hex)
         }
     }
 

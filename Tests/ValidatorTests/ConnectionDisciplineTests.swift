@@ -14,7 +14,7 @@ import Testing
 
 /// One raw TCP connection to the validator, for clients that misbehave on purpose.
 final class RawConnection {
-    let fd: Int32
+    private(set) var fd: Int32
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -30,11 +30,12 @@ final class RawConnection {
         }
         guard rc == 0 else {
             close(fd)
+            fd = -1  // deinit runs for a class whose init throws: never close a number twice
             throw ValidatorError.unavailable("connect: errno \(errno)")
         }
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     /// Sends `text`; false when the peer has closed the connection.
     @discardableResult

@@ -68,7 +68,7 @@ final class ServeProcess: @unchecked Sendable {
         let found = Mutex<Int?>(nil)
         let done = DispatchSemaphore(value: 0)
         let handle = out.fileHandleForReading
-        DispatchQueue.global().async {
+        Thread {  // not a GCD global queue, which adds threads only slowly while tests block
             var text = ""
             while true {
                 let chunk = handle.availableData
@@ -82,7 +82,7 @@ final class ServeProcess: @unchecked Sendable {
                 }
             }
             done.signal()
-        }
+        }.start()
         _ = done.wait(timeout: .now() + 60)
         guard let port = found.withLock({ $0 }) else {
             process.terminate()
@@ -98,13 +98,20 @@ final class ServeProcess: @unchecked Sendable {
 
     func kill9() {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
-    /// SIGTERM and wait; returns the exit status.
-    func terminate() -> Int32 {
+    /// SIGTERM and wait for the exit, at most `grace` seconds; returns the exit status, or -1
+    /// when the process was still running after `grace` (it is then SIGKILLed). A graceful
+    /// shutdown that hangs fails its test (status ≠ 0) instead of hanging the suite.
+    func terminate(grace: Double = 60) -> Int32 {
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        let end = Date().addingTimeInterval(grace)
+        while process.isRunning && Date() < end { usleep(10_000) }
+        guard !process.isRunning else {
+            kill9()
+            return -1
+        }
         return process.terminationStatus
     }
 }

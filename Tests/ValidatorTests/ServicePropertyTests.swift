@@ -145,7 +145,7 @@ struct ServicePropertyTests {
         try JSONEncoder().encode(config).write(to: configURL)
         var rng = SplitMix64(seed: seed ^ 0x4B11)
         let killAt = 2 + Int(rng.below(6))
-        var server = try Self.serve(binary, configURL)
+        var server = try await onThread { try Self.serve(binary, configURL) }
         // Never leave a `serve` behind, whatever fails below.
         defer { if server.process.isRunning { server.kill9() } }
         for round in 0..<10 {
@@ -157,7 +157,7 @@ struct ServicePropertyTests {
                 try await Task.sleep(for: .milliseconds(Int(rng.below(40))))
                 server.kill9()
                 _ = await sent
-                server = try Self.serve(binary, configURL)
+                server = try await onThread { try Self.serve(binary, configURL) }
             } else {
                 _ = await ServiceTraffic.send(groups, port: server.port)
             }
@@ -166,22 +166,18 @@ struct ServicePropertyTests {
         try await Task.sleep(for: .milliseconds(3_000))
         try await traffic.quiesce(port: server.port)
         let view = try await traffic.serviceView(port: server.port)
-        #expect(server.terminate() == 0)
+        let finalServer = server
+        #expect(try await onThread { finalServer.terminate() } == 0)
         let ledgerPath = directory.appendingPathComponent("data/ledger.sqlite").path
         var problems = traffic.audit(ledgerPath: ledgerPath, parameters: parameters, against: view)
         // The CLI auditor agrees too.
-        let audit = Process()
-        audit.executableURL = binary
-        audit.arguments = ["audit", "balances", "--db", ledgerPath, "--params", paramsURL.path, "--json"]
-        let out = Pipe()
-        audit.standardOutput = out
-        audit.standardError = FileHandle.nullDevice
-        try audit.run()
-        let text = out.fileHandleForReading.readDataToEndOfFile()
-        audit.waitUntilExit()
-        if audit.terminationStatus != 0 {
-            problems.append("mesh-validator audit balances exited \(audit.terminationStatus)")
-        } else if let doc = try? JSONSerialization.jsonObject(with: text) as? [String: Any],
+        let audit = try await onThread {
+            try runProcess(
+                binary.path, ["audit", "balances", "--db", ledgerPath, "--params", paramsURL.path, "--json"])
+        }
+        if audit.status != 0 {
+            problems.append("mesh-validator audit balances exited \(audit.status): \(audit.stderrText)")
+        } else if let doc = try? JSONSerialization.jsonObject(with: audit.stdout) as? [String: Any],
             doc["stateHash"] as? String != Self.replayHash(ledgerPath, parameters)
         {
             problems.append("audit balances state hash \(doc["stateHash"] ?? "none") ≠ the library replay's")
@@ -189,22 +185,12 @@ struct ServicePropertyTests {
         return problems
     }
 
-    /// Starts `serve`; when it does not come up, says why (its standard error).
+    /// Starts `serve`, its standard error appended to `serve.log` beside the config (quoted when
+    /// it does not come up).
     static func serve(_ binary: URL, _ config: URL) throws -> ServeProcess {
-        do { return try ServeProcess(binary: binary, config: config) } catch {
-            let p = Process()
-            p.executableURL = binary
-            p.arguments = ["serve", "--config", config.path]
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            Thread.sleep(forTimeInterval: 3)
-            if p.isRunning { p.terminate() }
-            p.waitUntilExit()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw ValidatorError.unavailable("\(error); serve's standard error: \(text)")
-        }
+        try ServeProcess(
+            binary: binary, config: config,
+            log: config.deletingLastPathComponent().appendingPathComponent("serve.log"))
     }
 
     /// The state hash of a library replay of the whole ledger (nil when it does not replay).

@@ -110,7 +110,7 @@ enum IndependentTilesClient {
         for nonce in 1...UInt64(bonds) {
             let request = try Signed.sign(
                 StakingRequest(node: node.publicKey, action: .bond, amount: 1, nonce: nonce), with: node)
-            let r = try client.post("/v1/staking/bond", json: request.json())
+            let r = try await client.send("POST", "/v1/staking/bond", body: request.json())
             guard r.status == 202 else {
                 throw C.Failure(description: "bond \(nonce): \(r.status) \(r.text)")
             }
@@ -122,7 +122,7 @@ enum IndependentTilesClient {
         let (server, client, dir) = try await runningValidator(bonds: 530)
         defer { try? FileManager.default.removeItem(at: dir) }
 
-        let checkpoint = try client.get("/checkpoint")
+        let checkpoint = try await client.send("GET", "/checkpoint")
         #expect(checkpoint.status == 200)
         #expect(checkpoint.headers["content-type"] == "text/plain; charset=utf-8")
         let (_, size, root) = try C.parseCheckpoint(checkpoint.text)
@@ -135,7 +135,7 @@ enum IndependentTilesClient {
             let width = index < size / 256 ? 256 : Int(size % 256)
             if width == 0 { break }
             let path = C.path(level: 0, index: index, width: width)
-            let tile = try client.get(path)
+            let tile = try await client.send("GET", path)
             #expect(tile.status == 200, "\(path): \(tile.status) \(tile.text)")
             #expect(tile.headers["content-type"] == "application/octet-stream", "\(path)")
             #expect(
@@ -147,7 +147,7 @@ enum IndependentTilesClient {
 
             // The bundle: entry i hashes to hash i of the level-0 tile.
             let bundlePath = C.path(level: nil, index: index, width: width)
-            let bundle = try client.get(bundlePath)
+            let bundle = try await client.send("GET", bundlePath)
             #expect(bundle.status == 200, "\(bundlePath): \(bundle.status) \(bundle.text)")
             #expect(bundle.headers["content-type"] == "application/octet-stream")
             let entries = try C.entries(bundle.body, path: bundlePath)
@@ -161,7 +161,7 @@ enum IndependentTilesClient {
         // full level-0 tiles.
         let width1 = Int((size / 256) % 256)
         let path1 = C.path(level: 1, index: 0, width: width1)
-        let tile1 = try client.get(path1)
+        let tile1 = try await client.send("GET", path1)
         #expect(tile1.status == 200, "\(path1): \(tile1.text)")
         let level1 = try C.hashes(tile1.body, width: width1, path: path1)
         #expect(level1 == levelBelow, "\(path1) does not hold the roots of the full level-0 tiles")
@@ -175,11 +175,11 @@ enum IndependentTilesClient {
 
         // Paths the spec allows but this tree does not reach are 404, not 400.
         for path in ["/tile/0/x001/000", "/tile/entries/x001/000", "/tile/2/000", "/tile/0/999"] {
-            #expect(try client.get(path).status == 404, "\(path)")
+            #expect(try await client.send("GET", path).status == 404, "\(path)")
         }
         // Malformed paths are 400 bad-parameter.
         for path in ["/tile/0/0", "/tile/00/000", "/tile/64/000", "/tile/0/000.p/256", "/tile/0/000.p/0"] {
-            let r = try client.get(path)
+            let r = try await client.send("GET", path)
             #expect(r.status == 400, "\(path): \(r.status)")
             #expect(r.text.contains("bad-parameter"), "\(path): \(r.text)")
         }

@@ -217,7 +217,9 @@ extension KarmaReplayer {
         defer { handoff.stop() }
         let step = UInt64(max(1, batchSize))
         let first = count
-        DispatchQueue.global().async {
+        // A thread of its own, not a GCD global queue: the apply below waits for this producer,
+        // and while blocked work holds the global queues' threads GCD adds more only slowly.
+        let producer = Thread {
             var start = first
             while true {
                 let next: Result<KarmaBatch, any Error>?
@@ -233,6 +235,8 @@ extension KarmaReplayer {
                 guard handoff.put(next), case .success = next else { return }
             }
         }
+        producer.stackSize = 4 << 20
+        producer.start()
         while let next = handoff.take() {
             try apply(prepared: try next.get(), observe: observe)
         }

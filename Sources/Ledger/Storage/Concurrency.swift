@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NIOPosix
 
 /// A value guarded by a lock.
 final class Locked<Value>: @unchecked Sendable {
@@ -138,22 +139,57 @@ final class TileCache: @unchecked Sendable {
     }
 }
 
-/// Runs blocking work (a storage call that waits on the network, see ``LedgerStore``) on a
-/// dispatch queue and suspends the calling task until it is done, so that no cooperative thread
-/// blocks.
+/// Threads of their own for blocking work: storage calls that wait on the network or the disk
+/// (``LedgerStore`` explains why the ports are synchronous), called from async code.
 ///
-/// - Parameters:
-///   - queue: where `body` runs (default: the global queue; GCD adds threads for blocked work).
-///   - body: the blocking work; its typed error is rethrown.
-public func runBlocking<T: Sendable, E: Error>(
-    on queue: DispatchQueue = .global(qos: .userInitiated), _ body: @escaping @Sendable () throws(E) -> T
-) async throws(E) -> T {
-    let result: Result<T, E> = await withCheckedContinuation { continuation in
-        queue.async {
-            do throws(E) { continuation.resume(returning: .success(try body())) } catch {
-                continuation.resume(returning: .failure(error))
+/// Not Swift's cooperative threads (as many as cores; each blocked one stalls the process's
+/// tasks), nor GCD's global or concurrent queues: while blocked work holds their threads, GCD
+/// adds threads slowly — about one a second on Linux — so work queued behind sixteen blocked
+/// calls, a deadline's timer included, waits some sixteen seconds. A pool's threads run only its
+/// own work; they are started with the pool and end when it is released.
+public final class BlockingPool: Sendable {
+    /// Threads in the pool: at most this many bodies run at once, the others wait in order.
+    public let threads: Int
+    private let pool: NIOThreadPool
+
+    /// - Parameter threads: at least 1.
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        pool = NIOThreadPool(numberOfThreads: self.threads)
+        pool.start()
+    }
+
+    /// Lets queued bodies run, then the threads end.
+    deinit { pool.shutdownGracefully { _ in } }
+
+    /// For one-off blocking calls without a pool of their own (opening a store, a lease
+    /// renewal, a migration step): 16 threads, kept for the life of the process.
+    public static let shared = BlockingPool(threads: 16)
+
+    /// Runs `body` on one of the pool's threads and suspends the calling task until it is done.
+    /// A pool that is being released runs `body` on the caller's thread instead.
+    public func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T
+    {
+        let result: Result<T, E> = await withCheckedContinuation { continuation in
+            pool.submit { _ in
+                do throws(E) { continuation.resume(returning: .success(try body())) } catch {
+                    continuation.resume(returning: .failure(error))
+                }
             }
         }
+        return try result.get()
     }
-    return try result.get()
+}
+
+/// Runs blocking work (a storage call that waits on the network, see ``LedgerStore``) on the
+/// threads of `pool` and suspends the calling task until it is done, so that no cooperative
+/// thread blocks.
+///
+/// - Parameters:
+///   - pool: whose threads run `body` (default: ``BlockingPool/shared``).
+///   - body: the blocking work; its typed error is rethrown.
+public func runBlocking<T: Sendable, E: Error>(
+    on pool: BlockingPool = .shared, _ body: @escaping @Sendable () throws(E) -> T
+) async throws(E) -> T {
+    try await pool.run(body)
 }

@@ -27,12 +27,15 @@ public final class LoopbackHTTPClient: @unchecked Sendable {
     public enum ClientError: Error, CustomStringConvertible {
         case connect(String)
         case io(String)
+        /// The server neither sent nor accepted a byte for the client's whole `timeout`.
+        case timedOut(String)
         case protocolViolation(String)
 
         public var description: String {
             switch self {
             case .connect(let s): "connect: \(s)"
             case .io(let s): "i/o: \(s)"
+            case .timedOut(let s): "timed out: \(s)"
             case .protocolViolation(let s): "bad response: \(s)"
             }
         }
@@ -43,18 +46,28 @@ public final class LoopbackHTTPClient: @unchecked Sendable {
     private var start = 0
     public let host: String
     public let port: Int
+    /// The longest one `send` or `recv` call waits, in seconds (`SO_SNDTIMEO`/`SO_RCVTIMEO`):
+    /// a server that stops answering fails the request with ``ClientError/timedOut(_:)``
+    /// instead of blocking the caller for ever. It bounds each wait, not a whole response.
+    public let timeout: Double
 
     /// Connects to `host:port` (IPv4 dotted quad, e.g. 127.0.0.1).
-    public init(host: String = "127.0.0.1", port: Int) throws {
+    /// - Parameter timeout: see ``timeout``; 120 s by default (a server event stream's heartbeat
+    ///   comes every 15 s, a settled job's answer within milliseconds).
+    public init(host: String = "127.0.0.1", port: Int, timeout: Double = 120) throws {
         self.host = host
         self.port = port
+        self.timeout = timeout
         try connect()
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
     private func connect() throws {
+        // Forgotten as soon as it is closed: a later `close` of a stale number would close
+        // whatever the process opened under it since (another thread's socket, a run loop's timer).
         if fd >= 0 { close(fd) }
+        fd = -1
         #if canImport(Glibc)
             let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -63,6 +76,14 @@ public final class LoopbackHTTPClient: @unchecked Sendable {
         guard sock >= 0 else { throw ClientError.connect("socket() failed: errno \(errno)") }
         var one: Int32 = 1
         _ = setsockopt(sock, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var limit = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            guard setsockopt(sock, SOL_SOCKET, option, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0
+            else {
+                close(sock)
+                throw ClientError.connect("setsockopt(timeout): errno \(errno)")
+            }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -145,6 +166,9 @@ public final class LoopbackHTTPClient: @unchecked Sendable {
                 let n = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
                 if n < 0 {
                     if errno == EINTR { continue }
+                    if errno == EAGAIN || errno == EWOULDBLOCK {
+                        throw ClientError.timedOut("\(host):\(port) accepted no byte for \(timeout) s")
+                    }
                     throw ClientError.io("send: errno \(errno)")
                 }
                 offset += n
@@ -164,6 +188,9 @@ public final class LoopbackHTTPClient: @unchecked Sendable {
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n < 0 {
             if errno == EINTR { return }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+                throw ClientError.timedOut("\(host):\(port) sent no byte for \(timeout) s")
+            }
             throw ClientError.io("recv: errno \(errno)")
         }
         if n == 0 { throw ClientError.io("connection closed by the server") }

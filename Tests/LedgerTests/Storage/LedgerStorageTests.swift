@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Receipts
+import Synchronization
 import TestSupport
 import Testing
 
@@ -457,6 +458,39 @@ struct PostgresServerTests {
         #expect(try finishing(within: 10, select)?.get() == 1, "the link opens a new connection")
     }
 
+    /// The deadline must not wait for a thread of GCD's global queues: while blocked work holds
+    /// them, GCD adds threads only slowly (about one a second here), so a timer queued behind
+    /// sixteen blocked items fired some seventeen seconds late — and a validator whose database
+    /// froze under load would hold its calls that long past their deadline.
+    @Test(
+        "The deadline fires while every thread of GCD's global queues is blocked",
+        .enabled(
+            if: PostgresTestServer.url != nil || PostgresTestServer.isRequired,
+            "\(PostgresTestServer.missingNote)"))
+    func deadlineFiresWhileTheGlobalQueuesAreBlocked() throws {
+        let url = try PostgresTestServer.freshDatabase()
+        let port = try PostgresEndpoint(url: url).port
+        let proxy = try FreezableProxy(upstreamPort: port)
+        defer { proxy.close() }
+        let link = try PostgresLink(
+            url: url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"), size: 1,
+            deadline: .seconds(1))
+        proxy.freeze()
+        let release = DispatchSemaphore(value: 0)
+        let blockers = ProcessInfo.processInfo.activeProcessorCount + 16
+        for _ in 0..<blockers { DispatchQueue.global().async { release.wait() } }
+        defer { for _ in 0..<blockers { release.signal() } }
+        let outcome = finishing(within: 6) {
+            try link.withConnection { c in try c.rows("SELECT 1", logger: link.logger).count }
+        }
+        guard let outcome else {
+            Issue.record(
+                "the call outlived its 1 s deadline by 15 s: its timer waits for a global-queue thread")
+            return
+        }
+        #expect(throws: LedgerError.self) { try outcome.get() }
+    }
+
     @Test(
         "A writer that vanishes inside a transaction does not hold the lease row for ever",
         .enabled(
@@ -476,20 +510,31 @@ struct PostgresServerTests {
             url: url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"), size: 1,
             deadline: .seconds(60))
         let locked = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
         Thread {
+            var holding = false
             do {
                 try a.withConnection { c in
                     try c.run("BEGIN", logger: a.logger)
                     _ = try c.rows("SELECT token FROM ledger_lease WHERE id = 0 FOR SHARE", logger: a.logger)
                     proxy.freeze()
+                    holding = true
                     locked.signal()
                     _ = try c.rows("SELECT 1", logger: a.logger)  // never reaches the server
                 }
             } catch {
-                // Expected once the server ends the session; the test looks at the lease.
+                // Once the row is held, an error is expected (the server ends the session) and
+                // the test looks at the lease; before that, it is the test's failure.
+                if !holding {
+                    failure.withLock { $0 = error }
+                    locked.signal()
+                }
             }
         }.start()
-        locked.wait()
+        // Waited for on a thread of its own: a cooperative thread must not block.
+        let signalled = try await onThread { locked.wait(timeout: .now() + 60) == .success }
+        try #require(signalled, "the writer did not take the lease row within 60 s")
+        if let error = failure.withLock({ $0 }) { throw error }
         // The lease has run out (1 s); the takeover waits for a's lock until the server ends a's
         // idle transaction (idle_in_transaction_session_timeout, 5 s).
         var granted: Int64?
@@ -528,4 +573,23 @@ struct PostgresServerTests {
 /// SHA-256 of `data` as bytes (test helper).
 func sha256Digest(_ data: Data) -> Data {
     ReferenceTree.sha256(Array(data)).bytes
+}
+
+/// The test proxy owns its descriptors: closing it, then releasing it, never closes a number the
+/// process has opened since (an earlier version closed its listener twice, which closed other
+/// tests' sockets and run-loop timers and hung the suite).
+@Suite struct FreezableProxyTests {
+    @Test func closingAndReleasingTheProxyLeavesOtherDescriptorsOpen() throws {
+        for _ in 0..<20 {
+            var proxy: FreezableProxy? = try FreezableProxy(upstreamPort: 9)
+            proxy?.close()
+            // The lowest free numbers: the ones the proxy's listener had, when it let go of it.
+            var fds: [Int32] = [0, 0]
+            #expect(pipe(&fds) == 0)
+            proxy = nil
+            usleep(2_000)  // let the proxy's thread end
+            for fd in fds { #expect(fcntl(fd, F_GETFD) != -1, "descriptor \(fd) was closed by the proxy") }
+            for fd in fds { close(fd) }
+        }
+    }
 }

@@ -99,7 +99,8 @@ public final class PostgresLink: Sendable {
     public let deadline: Duration
     private let idle = Locked<[PostgresConnection]>([])
     private let slots: DispatchSemaphore
-    private let workers = DispatchQueue(label: "mesh.postgres.workers", attributes: .concurrent)
+    /// Runs ``perform(_:)``'s bodies: one thread per connection.
+    private let workers: BlockingPool
     private let nextID = Locked(0)
 
     /// Opens a first connection to check the server answers.
@@ -115,13 +116,15 @@ public final class PostgresLink: Sendable {
         self.size = max(1, size)
         self.deadline = deadline
         slots = DispatchSemaphore(value: self.size)
+        workers = BlockingPool(threads: self.size)
         var logger = Logger(label: "mesh.postgres")
         logger.logLevel = .warning
         self.logger = logger
         try withConnection { _ in }
     }
 
-    /// ``init(url:size:deadline:)`` on a dispatch thread, for async callers (connecting blocks).
+    /// ``init(url:size:deadline:)`` on a ``BlockingPool`` thread, for async callers (connecting
+    /// blocks).
     public static func open(url: String, size: Int = 4, deadline: Duration = .seconds(30))
         async throws(LedgerError)
         -> PostgresLink
@@ -159,7 +162,10 @@ public final class PostgresLink: Sendable {
         // Whoever moves the call out of `running` first decides: the watchdog closes the
         // connection, or the caller returns it to the pool — never both.
         let state = Locked(CallState.running)
-        let watchdog = DispatchWorkItem {
+        // On the connection's event loop, a thread of NIO's own: a timer on a GCD global queue
+        // fires late — seconds late — while blocked calls hold that pool's threads (BlockingPool).
+        let remaining = Int64(end.uptimeNanoseconds) - Int64(DispatchTime.now().uptimeNanoseconds)
+        let watchdog = connection.eventLoop.scheduleTask(in: .nanoseconds(max(0, remaining))) {
             let fire = state.withLock { s in
                 guard s == .running else { return false }
                 s = .expired
@@ -168,7 +174,6 @@ public final class PostgresLink: Sendable {
             // The closing future holds the connection until it is closed (PostgresNIO asserts it).
             if fire { connection.close().whenComplete { _ in _ = connection } }
         }
-        DispatchQueue.global().asyncAfter(deadline: end, execute: watchdog)
         let finish = { () -> Bool in
             watchdog.cancel()
             return state.withLock { s in
