@@ -230,6 +230,66 @@ struct ClusterTests {
         try await b.server.shutdown()
     }
 
+    /// The job store's leader-only writes are fenced like the log's: a leader deposed behind its
+    /// back (it has not noticed yet) journals no heartbeat the new leader would not see — the
+    /// node is told to go to the leader — and cannot freeze a job after the new leader's takeover
+    /// scan, which would strand it in `settling`.
+    @Test func aDeposedLeadersJobStoreWritesAreFenced() async throws {
+        let url = try PostgresTestServer.freshDatabase()
+        let repository = try await PostgresJobRepository.open(
+            link: try await PostgresLink.open(url: url, size: 2))
+        let store = PostgresLedgerStore(
+            link: try await PostgresLink.open(url: url, size: 2), requiresLease: true)
+        _ = try await runBlocking { () throws(LedgerError) in
+            try Ledger(store: store, origin: "test.local/log")
+        }
+        repository.fenceLeaderWrites(with: store)
+        let node = SchnorrSigningKey.generate()
+        func beat(_ sequence: UInt64) throws -> HeartbeatJournalChange {
+            .add(
+                try Signed.sign(
+                    Heartbeat(
+                        node: node.publicKey, timestampMs: 1_800_000_000_000 + sequence, sequence: sequence),
+                    with: node),
+                replacingNode: false)
+        }
+        func refusedAsNotLeader(_ write: DurableWrite<Void>) async -> Bool {
+            do {
+                try await write.outcome()
+                return false
+            } catch {
+                if case .notLeader = error { return true }
+                Issue.record("want notLeader, got \(error)")
+                return true
+            }
+        }
+
+        // No lease yet: nothing is journaled.
+        #expect(await refusedAsNotLeader(repository.record(try beat(1))))
+        // Leading: journaled, and a job can be frozen.
+        #expect(
+            try await runBlocking { () throws(LedgerError) in try store.acquireLease(holder: "A", seconds: 60)
+            } == 1)
+        try await repository.record(try beat(2)).outcome()
+        let h = try await LiveHarness(backend: .sqlite)
+        let job = try await h.announce()
+        let announcement = try #require(try await h.server.core.repository.announcement(job.id))
+        #expect(try await repository.insertJob(announcement, input: nil, nowMs: 0))
+        // Deposed behind its back: another holder takes the lease with the next token.
+        _ = try await store.link.perform { link throws(LedgerError) in
+            try link.withConnection { c in
+                try c.run(
+                    "UPDATE ledger_lease SET holder = 'B', token = token + 1, expires_at = now() + interval '60 seconds'",
+                    logger: link.logger)
+            }
+        }
+        #expect(await refusedAsNotLeader(repository.record(try beat(3))))
+        await #expect(throws: ValidatorError.self) { _ = try await repository.freeze([job.id]) }
+        #expect(try await repository.job(job.id)?.status == .pending, "the deposed leader froze the job")
+        #expect(try repository.pendingHeartbeats().map(\.message.sequence) == [2])
+        try await h.server.shutdown()
+    }
+
     /// Names are for people; the lease tells processes apart: a second process started under a
     /// running leader's name (a restart before the lease ran out, a copied config) follows
     /// instead of sharing the leader's fencing token.

@@ -133,11 +133,10 @@ extension ValidatorDependencies {
             do {
                 let repository = try await PostgresJobRepository.open(
                     link: try await PostgresLink.open(url: url, size: pool))
-                return (
-                    repository,
-                    PostgresLedgerStore(
-                        link: try await PostgresLink.open(url: url, size: pool), requiresLease: cluster)
-                )
+                let ledger = PostgresLedgerStore(
+                    link: try await PostgresLink.open(url: url, size: pool), requiresLease: cluster)
+                if cluster { repository.fenceLeaderWrites(with: ledger) }
+                return (repository, ledger)
             } catch {
                 throw ValidatorConfig.Problem("storage.postgres: \(error)")
             }

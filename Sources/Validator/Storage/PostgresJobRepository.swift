@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Receipts
+import Synchronization
 
 /// `JobRepository` and `HeartbeatJournal` on PostgreSQL: the tables of `SQLiteJobRepository`
 /// (specs/service.md §5) created by versioned migrations (component `validator`), receipts and
@@ -20,6 +21,9 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
     private let committer: GroupCommitter<ReceiptToStore, ReceiptStoreResult>
     private let journal: GroupCommitter<HeartbeatJournalChange, Void>
     private let announcements = AnnouncementCache()
+    /// Run first in every transaction only the log's leader may write (the heartbeat journal,
+    /// freezing and finishing jobs); see ``fenceLeaderWrites(with:)``.
+    private let leaderFence = LeaderFence()
 
     /// The schema, oldest first. Released migrations never change; add new ones at the end.
     static let migrations: [PostgresMigrations.Migration] = [
@@ -74,14 +78,40 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
                 throw .storage("storing receipts: \(error)")
             }
         }
+        let fence = leaderFence
         journal = GroupCommitter(label: "mesh.validator.pg.heartbeats") { batch throws(ValidatorError) in
             do {
-                try link.retryingTransaction { c in try Self.apply(batch, c, logger: logger) }
+                try link.retryingTransaction { c in
+                    try fence.check(c)
+                    try Self.apply(batch, c, logger: logger)
+                }
+            } catch LedgerError.fenced, LedgerError.noLease {
+                // Deposed (it will step down within a renewal): the node sends it to the leader.
+                throw .notLeader(leader: nil)
             } catch {
                 throw .storage("journaling heartbeats: \(error)")
             }
             return batch.map { _ in .success(()) }
         }
+    }
+
+    /// Fences the leader's writes of this store with the log's lease (specs/service.md §8.2):
+    /// from now on the heartbeat journal, ``freeze(_:)`` and ``finish(_:)`` check in their own
+    /// transaction that `store` still holds the lease, so a deposed leader that has not noticed
+    /// yet neither journals heartbeats the new leader would not see, nor strands a job in
+    /// `settling` after the new leader's takeover scan. Ingest (receipts, jobs, tensors) stays
+    /// open to every process of the cluster.
+    public func fenceLeaderWrites(with store: PostgresLedgerStore) {
+        leaderFence.set { c in try store.checkFence(c) }
+    }
+
+    /// The check ``fenceLeaderWrites(with:)`` installs (none until then).
+    private final class LeaderFence: Sendable {
+        private let check = Mutex<(@Sendable (PostgresConnection) throws -> Void)?>(nil)
+        func set(_ body: @escaping @Sendable (PostgresConnection) throws -> Void) {
+            check.withLock { $0 = body }
+        }
+        func check(_ c: PostgresConnection) throws { try check.withLock { $0 }?(c) }
     }
 
     /// ``init(link:)`` on a link thread, for async callers.
@@ -290,7 +320,9 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
     public func freeze(_ ids: [Digest32]) async throws(ValidatorError) -> [Digest32: JobStatus] {
         let keys = ids.map(\.bytes)
         let logger = logger
+        let fence = leaderFence
         let pairs = try await run("freezing \(ids.count) job(s)") { c in
+            try fence.check(c)
             try c.run(
                 "UPDATE jobs SET status = 'settling' WHERE id = ANY(\(keys.map { ByteBuffer(bytes: $0) })) AND status = 'pending'",
                 logger: logger)
@@ -308,7 +340,9 @@ public final class PostgresJobRepository: JobRepository, HeartbeatJournal {
     public func finish(_ updates: [(Digest32, JobStatus, SettlementRecord)]) async throws(ValidatorError) {
         let prepared = try JobRows.finishColumns(updates)
         let logger = logger
+        let fence = leaderFence
         try await run("finishing \(updates.count) job(s)") { c in
+            try fence.check(c)
             // `settled_seq` is the next number after the largest: finishing transactions of this
             // process's settlement loop and compute lane, or of two processes around a takeover,
             // take turns, or two would compute the same number and one would fail its UNIQUE check.

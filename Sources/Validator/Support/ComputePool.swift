@@ -1,5 +1,5 @@
 import Foundation
-import NIOPosix
+import Ledger
 
 /// Dedicated threads for CPU-bound work — kernel re-execution and proof verification — so that it
 /// never runs on Swift's cooperative pool (two threads on a 2-core machine), where a shard that
@@ -9,17 +9,11 @@ import NIOPosix
 /// suspends (it does not block a cooperative thread).
 public final class ComputePool: Sendable {
     /// The bound on concurrent jobs.
-    public let threads: Int
-    private let pool: NIOThreadPool
+    public var threads: Int { pool.threads }
+    private let pool: BlockingPool
 
     /// Starts `threads` (≥ 1) threads; they live as long as the pool.
-    public init(threads: Int) {
-        self.threads = max(1, threads)
-        pool = NIOThreadPool(numberOfThreads: self.threads)
-        pool.start()
-    }
-
-    deinit { pool.shutdownGracefully { _ in } }
+    public init(threads: Int) { pool = BlockingPool(threads: threads) }
 
     /// The default for executors built without one: one thread per core less one (at least one),
     /// leaving a core for the service.
@@ -31,13 +25,6 @@ public final class ComputePool: Sendable {
     /// Runs `body` on one of the pool's threads and returns its result (or rethrows its error).
     public func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T
     {
-        let outcome: Result<T, E>
-        do {
-            outcome = try await pool.runIfActive { Result { () throws(E) -> T in try body() } }
-        } catch {
-            // The pool shuts down only in deinit, when nothing can call `run` any more.
-            preconditionFailure("ComputePool used after shutdown: \(error)")
-        }
-        return try outcome.get()
+        try await pool.run(body)
     }
 }

@@ -166,9 +166,15 @@ public final class PostgresLedgerStore: LedgerStore {
         fencingToken.withLock { $0 = nil }
     }
 
-    /// Checks the fencing token inside a write transaction (no-op before a lease is taken, unless
-    /// ``requiresLease``).
-    private func checkFence(_ c: PostgresConnection) throws {
+    /// Checks, inside a write transaction on `c` (any connection to this database), that the
+    /// lease still carries this store's fencing token, holding the lease row `FOR SHARE` until the
+    /// transaction ends: the log's appends and checkpoints, and the leader-only writes of the job
+    /// store (``PostgresJobRepository``), run only while this process leads. A no-op before a
+    /// lease is taken, unless ``requiresLease``.
+    ///
+    /// - Throws: `LedgerError.fenced` when another process has taken the lease since,
+    ///   `.noLease` when a lease is required and none was taken.
+    public func checkFence(_ c: PostgresConnection) throws {
         guard let mine = fencingToken.current else {
             if requiresLease { throw LedgerError.noLease }
             return
