@@ -64,8 +64,9 @@ def unfinished(events_path):
     return sorted(rows, key=lambda row: -row[1])
 
 
-def test_binaries(root_pid):
-    """PIDs of the processes under root_pid whose command line names an .xctest bundle."""
+def session_members(session):
+    """(pid, command line) of every process in the session `session` (swift test is started as
+    its leader; it runs the test binary in a process group of its own, in the same session)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -74,11 +75,11 @@ def test_binaries(root_pid):
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
             with open(f"/proc/{entry}/stat") as f:
-                pgid = int(f.read().rsplit(")", 1)[1].split()[3])
+                fields = f.read().rsplit(")", 1)[1].split()  # state ppid pgrp session ...
         except OSError:
             continue
-        if pgid == root_pid and ".xctest" in cmdline:
-            found.append(int(entry))
+        if int(fields[3]) == session:
+            found.append((int(entry), cmdline))
     return found
 
 
@@ -119,10 +120,16 @@ def main():
     print(f"\n== swift test did not finish within {limit:.0f} s: what had not ended", flush=True)
     for test, age in unfinished(events):
         print(f"   {age:7.1f} s  {test}")
-    for pid in test_binaries(child.pid):
-        print(f"\n== stacks of the test binary (pid {pid})", flush=True)
-        dump_stacks(pid)
-    os.killpg(child.pid, signal.SIGKILL)
+    for pid, cmdline in session_members(child.pid):
+        if ".xctest" in cmdline:
+            print(f"\n== stacks of the test binary (pid {pid})", flush=True)
+            dump_stacks(pid)
+    # Everything the run started: swift test, the test binary, the servers the tests spawned.
+    for pid, _ in session_members(child.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     child.wait()
     sys.exit(124)
 
