@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Karma
 import Receipts
+import TestSupport
 import Testing
 
 @testable import Validator
@@ -53,6 +54,48 @@ import Testing
         }
         #expect(draw.audited && draw.jobID == h.jobID(1))
         #expect(h.karma.slashes.filter { $0.offence.kind == .wrongOutput }.count == 3)
+    }
+
+    /// A job settled again — its first settlement's entries appended, the process gone before the
+    /// settlement was stored (a crash, a lost lease) — keeps the draw the log holds, although the
+    /// state has moved: one of its nodes has been slashed since, which raises the quorum's
+    /// minimum to 50%, so drawing again would record another probability (and could flip the
+    /// verdict). The second settlement lists the first's entries as duplicates and appends
+    /// nothing.
+    @Test func aJobSettledAgainKeepsTheDrawTheLogHolds() async throws {
+        let h = try Harness(reExecute: .audited, auditPPM: 50_000)
+        let first = try #require(try await run(h, jobs: [1])[0].settlement)
+        let firstDraw = try #require(first.audit)
+        #expect(firstDraw.probabilityPPM < AuditRule.offenderPPM, "drawn before any slash")
+        // Job 2: node 0 is outvoted and slashed (an offender raises its quorums' minimum).
+        try await Application(router: h.router).test(.router) { client in
+            #expect(try await client.send(.post, "/v1/jobs", h.jobBody(2)).status == 201)
+            for i in 0..<3 {
+                let body = try h.receiptBody(job: 2, node: i, output: i == 0 ? Data("wrong".utf8) : nil)
+                #expect(try await client.send(.post, "/v1/receipts", body).status == 202)
+            }
+        }
+        _ = try await h.core.settler.settle(batch: [(h.jobID(2), nil)])
+        #expect(h.karma.slashes.contains { $0.node == h.nodes[0].publicKey })
+        let appended = h.karma.entries.count
+
+        // The process that settled job 1 is gone before storing its settlement: job 1 is
+        // `settling` again, and the next leader settles it again.
+        let database = h.directory.appendingPathComponent("validator.sqlite").path
+        let reset = try runPython([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+                + "c.execute(\"UPDATE jobs SET status='settling', settlement=NULL WHERE id=?\", "
+                + "(bytes.fromhex(sys.argv[2]),)); c.commit(); print(c.total_changes)",
+            database, h.jobID(1).hex,
+        ])
+        #expect(reset.status == 0 && reset.stdoutText.hasPrefix("1"), "\(reset.stderrText)")
+        let again = try #require(try await h.core.settler.settle(batch: [(h.jobID(1), nil)])[h.jobID(1)])
+        #expect(again.audit == firstDraw, "the draw in the log, not a new one")
+        #expect(again.method == first.method)
+        #expect(h.karma.entries.count == appended, "a settlement run again appends nothing")
+        #expect(again.entries.map(\.index) == first.entries.map(\.index), "\(again.note ?? "")")
+        #expect(again.entries.allSatisfy { $0.duplicate })
     }
 
     /// `on-dispute`: a unanimous job is accepted without running the kernel; the nodes are

@@ -109,6 +109,15 @@ final class RecordingKarmaLedger: KarmaLedger {
         state.withLock { AuditRule.minimumPPM(nodes: nodes, in: $0.karma) }
     }
 
+    func recordedAuditDraw(job: Digest32) async -> AuditDraw? {
+        state.withLock { s in
+            s.entries.lazy.compactMap { entry -> AuditDraw? in
+                if case .auditDraw(let draw) = entry.body, draw.jobID == job { return draw }
+                return nil
+            }.last
+        }
+    }
+
     func record(_ settlements: [JobSettlement]) async throws(ValidatorError) -> RecordOutcome {
         try state.withLock { (s) throws(ValidatorError) -> RecordOutcome in
             s.clock += 1

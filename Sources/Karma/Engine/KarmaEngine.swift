@@ -159,7 +159,9 @@ public struct KarmaEngine: Sendable {
         if let until = s.account(node).jailedUntilMs { throw .nodeJailed(node: node.hex, untilMs: until) }
     }
 
-    /// Refuses a claim key already used; the caller inserts it once nothing else can fail.
+    /// Refuses a claim key already used; the caller inserts it once nothing else can fail. Checked
+    /// before the node's status and the amount: a claim already used is a settlement run again,
+    /// whatever the state now says (a node jailed since, a draw's minimum raised since).
     private func requireUnclaimed(_ kind: String, _ key: Digest32, _ s: KarmaState) throws(KarmaError) {
         guard !s.claims.contains(key) else { throw .duplicateClaim(kind: kind, claim: key) }
     }
@@ -172,21 +174,21 @@ public struct KarmaEngine: Sendable {
 
     private func applyInference(_ a: InferenceAccrual, _ s: inout KarmaState) throws(KarmaError) {
         try checkLayers(a.layerStart, a.layerEnd)
-        try requireNotJailed(a.node, s)
-        let amount = try inferenceReward(macs: a.macs, latencyMs: a.latencyMs, slaMs: a.slaMs)
         let key = Self.claimKey(1, a.node, a.jobID, a.layerStart, a.layerEnd)
         try requireUnclaimed("inference", key, s)
+        try requireNotJailed(a.node, s)
+        let amount = try inferenceReward(macs: a.macs, latencyMs: a.latencyMs, slaMs: a.slaMs)
         try credit(a.node, amount, \.inference, &s)
         s.claims.insert(key)
     }
 
     private func applyRedundancy(_ a: RedundancyBonus, _ s: inout KarmaState) throws(KarmaError) {
         try checkLayers(a.layerStart, a.layerEnd)
+        let key = Self.claimKey(2, a.node, a.jobID, a.layerStart, a.layerEnd)
+        try requireUnclaimed("redundancy", key, s)
         try requireNotJailed(a.node, s)
         let amount = try CheckedMath.mulDiv(
             a.macs, parameters.redundancyRatePerMegaMAC, 1_000_000, "redundancy bonus")
-        let key = Self.claimKey(2, a.node, a.jobID, a.layerStart, a.layerEnd)
-        try requireUnclaimed("redundancy", key, s)
         try credit(a.node, amount, \.redundancy, &s)
         s.claims.insert(key)
     }
@@ -195,6 +197,13 @@ public struct KarmaEngine: Sendable {
     /// state before the entry; the VRF proof valid under the validator's key for the job and its
     /// receipts; `audited` exactly what the proof's output draws. Changes no account.
     private func applyAuditDraw(_ d: AuditDraw, _ s: inout KarmaState) throws(KarmaError) {
+        // The claim first: a draw the log already holds for the job is a settlement run again
+        // (`duplicateClaim`), whatever the state now says of its probability.
+        var w = CanonicalWriter()
+        w.u8(15)
+        w.digest(d.jobID)
+        let key = TaggedHash.hash(tag: Self.claimTag, w.bytes)
+        try requireUnclaimed("auditDraw", key, s)
         guard !d.receipts.isEmpty, d.receipts.count <= AuditDraw.maxNodes else {
             throw .invalidAuditDraw(
                 "a draw names 1 to \(AuditDraw.maxNodes) receipts, not \(d.receipts.count)")
@@ -219,15 +228,17 @@ public struct KarmaEngine: Sendable {
         guard drawn == d.audited else {
             throw .invalidAuditDraw("the draw says audited = \(drawn), the entry says \(d.audited)")
         }
-        var w = CanonicalWriter()
-        w.u8(15)
-        w.digest(d.jobID)
-        let key = TaggedHash.hash(tag: Self.claimTag, w.bytes)
-        try requireUnclaimed("auditDraw", key, s)
         s.claims.insert(key)
     }
 
     private func applyValidation(_ a: ValidationAccrual, _ s: inout KarmaState) throws(KarmaError) {
+        var w = CanonicalWriter()
+        w.u8(3)
+        w.publicKey(a.validator)
+        w.digest(a.jobID)
+        w.u8(a.method.rawValue)
+        let key = TaggedHash.hash(tag: Self.claimTag, w.bytes)
+        try requireUnclaimed("validation", key, s)
         try requireNotJailed(a.validator, s)
         guard isEligibleValidator(a.validator, in: s) else {
             throw .notEligibleValidator(
@@ -242,13 +253,6 @@ public struct KarmaEngine: Sendable {
         case .proof:
             amount = parameters.proofVerificationReward
         }
-        var w = CanonicalWriter()
-        w.u8(3)
-        w.publicKey(a.validator)
-        w.digest(a.jobID)
-        w.u8(a.method.rawValue)
-        let key = TaggedHash.hash(tag: Self.claimTag, w.bytes)
-        try requireUnclaimed("validation", key, s)
         try credit(a.validator, amount, \.validation, &s)
         s.claims.insert(key)
     }

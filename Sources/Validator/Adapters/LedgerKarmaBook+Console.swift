@@ -107,10 +107,11 @@ extension LedgerKarmaBook {
         }
     }
 
-    /// The job an entry is about: accruals of a job, and slashes whose evidence is a receipt of
-    /// one (or a correlation penalty for one).
+    /// The job an entry is about: accruals of a job, its audit draw, and slashes whose evidence
+    /// is a receipt of one (or a correlation penalty for one).
     static func jobID(of entry: KarmaEntry) -> Digest32? {
         switch entry.body {
+        case .auditDraw(let d): d.jobID
         case .inference(let a): a.jobID
         case .redundancy(let a): a.jobID
         case .validation(let a): a.jobID

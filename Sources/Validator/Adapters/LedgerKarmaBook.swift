@@ -26,6 +26,8 @@ public actor LedgerKarmaBook: KarmaLedger {
     /// The last checkpoint this book signed, and its size.
     private var lastCheckpoint: (size: UInt64, note: String)?
     private var keys: [Digest32: UInt64] = [:]
+    /// The audit draw of each job the log holds one for (``recordedAuditDraw(job:)``).
+    private var draws: [Digest32: AuditDraw] = [:]
     private var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
     /// Every entry's index by node, and the slash entries (the console's paged lists).
     var consoleIndex = ConsoleIndex()
@@ -104,6 +106,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         // The auditor's replay (KarmaReplayer, pipelined), observed to index the log and keep each
         // node's recent history: the book's state is by construction the audit's.
         var keys: [Digest32: UInt64] = [:]
+        var draws: [Digest32: AuditDraw] = [:]
         var recent: [XOnlyPublicKey: [NodeAccount.Entry]] = [:]
         var consoleIndex = ConsoleIndex()
         var replayer = KarmaReplayer(engine: engine)
@@ -112,6 +115,7 @@ public actor LedgerKarmaBook: KarmaLedger {
             try replayer.apply(upTo: ledger.size, read: { try ledger.entries(in: $0) }) {
                 index, entry, before, after in
                 keys[Self.key(entry)] = index
+                if case .auditDraw(let draw) = entry.body { draws[draw.jobID] = draw }
                 Self.remember(entry, index: index, before: before, after: after, in: &recent)
                 consoleIndex.observe(entry, index: index, before: before, after: after)
             }
@@ -125,6 +129,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         self.state = state
         self.stateSize = index
         self.keys = keys
+        self.draws = draws
         self.recent = recent
         self.consoleIndex = consoleIndex
     }
@@ -308,6 +313,7 @@ public actor LedgerKarmaBook: KarmaLedger {
             }
             for o in observed {
                 keys[Self.key(o.entry)] = o.index
+                if case .auditDraw(let draw) = o.entry.body { draws[draw.jobID] = draw }
                 Self.remember(o.entry, index: o.index, before: o.before, after: o.after, in: &recent)
                 consoleIndex.observe(o.entry, index: o.index, before: o.before, after: o.after)
             }
@@ -413,6 +419,7 @@ public actor LedgerKarmaBook: KarmaLedger {
         var out: [RecordedEntry] = []
         for (step, result) in zip(plan.steps, appended) {
             keys[Self.key(step.entry)] = result.index
+            if case .auditDraw(let draw) = step.entry.body { draws[draw.jobID] = draw }
             Self.remember(
                 step.entry, index: result.index, before: step.before, after: step.after, in: &recent)
             consoleIndex.observe(step.entry, index: result.index, before: step.before, after: step.after)
@@ -707,6 +714,8 @@ public actor LedgerKarmaBook: KarmaLedger {
     public func auditMinimumPPM(nodes: [XOnlyPublicKey]) async -> UInt32 {
         AuditRule.minimumPPM(nodes: nodes, in: state)
     }
+
+    public func recordedAuditDraw(job: Digest32) async -> AuditDraw? { draws[job] }
 
     public func balanceProof(of node: XOnlyPublicKey) async throws(ValidatorError) -> BalanceProofDocument? {
         for _ in 0..<Self.signingAttempts {

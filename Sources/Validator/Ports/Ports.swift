@@ -205,6 +205,12 @@ public protocol KarmaLedger: Sendable {
     /// state (specs/karma.md §5.8).
     func auditMinimumPPM(nodes: [XOnlyPublicKey]) async -> UInt32
 
+    /// The audit draw the log already holds for `job`, if any. A job settled again — its first
+    /// settlement's entries were appended, then the process crashed or lost the lease before
+    /// storing the settlement — reuses it: a draw in the log is a fact, and drawing again against
+    /// the state that now includes the job's own credits could give another probability.
+    func recordedAuditDraw(job: Digest32) async -> AuditDraw?
+
     /// Parses, verifies and records a node-signed request (heartbeat, seeding receipt, bond,
     /// unbond, withdraw) given as its JSON body.
     func submit(_ kind: NodeRequestKind, body: Data) async throws(ValidatorError) -> [RecordedEntry]

@@ -320,21 +320,8 @@ struct Settler: Sendable {
                 plan.settlement.auditDraw = draw
                 plan.notes.append("audited: drawn at \(draw.probabilityPPM) ppm, re-executed")
             } else if case .consensus = plan.truth, let quorum = plan.unanimous {
-                let ppm = try await probability(for: quorum.map(\.node), offenders: offenders)
-                guard let auditKey else {
-                    throw .internalFailure("the audited policy needs the validator's key")
-                }
-                let proof: VRFProof
-                let beta: Digest32
-                do {
-                    (proof, beta) = try auditKey.prove(AuditDraw.alpha(jobID: plan.id, receipts: quorum))
-                } catch {
-                    throw .internalFailure("the audit draw could not be made: \(error)")
-                }
-                let draw = AuditDraw(
-                    validator: validatorKey, jobID: plan.id, receipts: quorum, probabilityPPM: ppm,
-                    proof: proof,
-                    audited: AuditDraw.isAudited(beta: beta, probabilityPPM: ppm))
+                let (draw, beta) = try await auditDraw(plan.id, quorum: quorum, offenders: offenders)
+                let ppm = draw.probabilityPPM
                 if draw.audited {
                     guard compute else {
                         deferred.append(Deferred(id: plan.id, readyAt: plan.readyAt, draw: (draw, beta)))
@@ -362,6 +349,35 @@ struct Settler: Sendable {
 
     /// The audit probability for a quorum: the operator's, or the rules' minimum in the karma state
     /// when higher, or the offender rate when a node of the quorum is in `offenders`.
+    /// The job's audit draw: the one the log already holds for it (the job was settled before, and
+    /// its entries appended, when the process crashed or lost the lease before storing the
+    /// settlement: the draw is a fact, and drawing again against today's state — which holds the
+    /// job's own credits — could give another probability, and another verdict), else a new one
+    /// at ``probability(for:offenders:)``.
+    private func auditDraw(
+        _ job: Digest32, quorum: [AuditDraw.QuorumReceipt], offenders: Set<XOnlyPublicKey>
+    ) async throws(ValidatorError) -> (draw: AuditDraw, beta: Digest32) {
+        let alpha = AuditDraw.alpha(jobID: job, receipts: quorum)
+        if let recorded = await karma.recordedAuditDraw(job: job), recorded.receipts == quorum {
+            // The rules checked its proof when it was appended.
+            guard let beta = recorded.validator.vrfVerify(alpha, proof: recorded.proof) else {
+                throw .internalFailure("the audit draw the log holds for job \(job.hex) does not verify")
+            }
+            return (recorded, beta)
+        }
+        let ppm = try await probability(for: quorum.map(\.node), offenders: offenders)
+        guard let auditKey else { throw .internalFailure("the audited policy needs the validator's key") }
+        let proof: VRFProof
+        let beta: Digest32
+        do { (proof, beta) = try auditKey.prove(alpha) } catch {
+            throw .internalFailure("the audit draw could not be made: \(error)")
+        }
+        let draw = AuditDraw(
+            validator: validatorKey, jobID: job, receipts: quorum, probabilityPPM: ppm, proof: proof,
+            audited: AuditDraw.isAudited(beta: beta, probabilityPPM: ppm))
+        return (draw, beta)
+    }
+
     private func probability(for nodes: [XOnlyPublicKey], offenders: Set<XOnlyPublicKey>)
         async throws(ValidatorError) -> UInt32
     {
